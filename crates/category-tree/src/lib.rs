@@ -1,0 +1,1 @@
+//! `category-tree`: Hierarchical category graph (kwcoco CategoryTree) with hierarchical softmax helpers.

@@ -1,0 +1,1 @@
+//! `coco-model`: The kwcoco / MS-COCO data model: open records, index, mutation, geometry, transforms, channels.

@@ -1,0 +1,20 @@
+//! The `ndsampler` command-line tool (see `DESIGN.md` §6 and the README).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+mod cli;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            // One line with the cause chain, as the CLI contract asks.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("ndsampler: error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
