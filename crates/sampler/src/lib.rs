@@ -1,1 +1,8 @@
-//! `sampler`: CocoSampler: targets to windows with annotations, positive/negative/grid regions, batch loader.
+//! `sampler`: `CocoSampler` — targets to windows with annotations, positive,
+//! negative and grid regions, and a parallel batch loader.
+
+pub mod error;
+pub mod target;
+
+pub use error::{Error, Result};
+pub use target::{Pad, Scale, Target, WindowDims};

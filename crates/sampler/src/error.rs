@@ -1,0 +1,30 @@
+//! The sampler's error type: every failure names the target key or the record.
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the sampler.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A target key has a bad or inconsistent value.
+    #[error("target key `{key}` {msg}")]
+    BadTarget {
+        /// The offending key of the target (DESIGN §4).
+        key: &'static str,
+        /// What is wrong with it.
+        msg: String,
+    },
+    /// A target names a record that is not in the dataset.
+    #[error("target key `{key}`: no {table} with id {id} in the dataset")]
+    UnknownId {
+        /// Target key (`image_id`, `video_id`, `annot_id`, …).
+        key: &'static str,
+        /// Table searched.
+        table: &'static str,
+        /// The id given.
+        id: i64,
+    },
+    /// The target is not valid JSON of the expected form.
+    #[error("target: {0}")]
+    TargetJson(#[from] serde_json::Error),
+}

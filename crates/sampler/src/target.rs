@@ -1,0 +1,394 @@
+//! Targets: what a caller asks for (DESIGN §4), in the JSON form shared by the
+//! library and the CLI, and the exact slice arithmetic of DESIGN §3.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+
+/// A request for one sample: which frames, which window, which bands.
+///
+/// Every key is optional; [`crate::CocoSampler::resolve`] fills in what can be
+/// inferred (an annotation's image and box, a video's frames, …). Keys accept the
+/// reference's aliases (`gid`, `vidid`, `gids`, `aid`). Unknown keys are an error
+/// so a typo never silently samples the wrong window.
+///
+/// ```
+/// use sampler::Target;
+/// let t: Target = serde_json::from_str(r#"{"gid": 1, "cx": 10, "cy": 20, "width": 8, "height": 6, "pad": 2}"#).unwrap();
+/// assert_eq!(t.image_id, Some(1));
+/// assert_eq!(t.pad.unwrap().space(), [[2, 2], [2, 2]]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// 2D sample from this image (`gid`).
+    #[serde(alias = "gid", default, skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<i64>,
+    /// 3D sample from this video's frames ordered by `frame_index` (`vidid`).
+    #[serde(alias = "vidid", default, skip_serializing_if = "Option::is_none")]
+    pub video_id: Option<i64>,
+    /// 3D sample from these frames (`gids`); the video is inferred.
+    #[serde(alias = "gids", default, skip_serializing_if = "Option::is_none")]
+    pub image_ids: Option<Vec<i64>>,
+    /// Centre the window on this annotation (`aid`).
+    #[serde(alias = "aid", default, skip_serializing_if = "Option::is_none")]
+    pub annot_id: Option<i64>,
+    /// Category of the centred annotation (filled in on resolution).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<i64>,
+    /// Centre x (column) in the sampled space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cx: Option<f64>,
+    /// Centre y (row) in the sampled space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cy: Option<f64>,
+    /// Width of the object of interest (centre mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<f64>,
+    /// Height of the object of interest (centre mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<f64>,
+    /// Window size in centre mode: `[h, w]`, `"extent"` (default) or `"square"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_dims: Option<WindowDims>,
+    /// `[[y0, y1], [x0, x1]]`, half-open; a `null` bound means the data edge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_slice: Option<[[Option<i64>; 2]; 2]>,
+    /// `[t0, t1]`: positions in the video's frame list, half-open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_slice: Option<[Option<i64>; 2]>,
+    /// Context added around the window (DESIGN §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pad: Option<Pad>,
+    /// kwcoco channel code (`"r|g|b"`, `"B1|B8"`, `"<all>"`); default: the image's own bands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<String>,
+    /// Extra output zoom: a float or `[sx, sy]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
+    /// `nearest`, `linear` (default), `cubic` or `area`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpolation: Option<String>,
+    /// Antialias when downscaling (default true unless `nearest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub antialias: Option<bool>,
+    /// Output dtype: `uint8`, `uint16`, `int16`, `float32`, `float64`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dtype: Option<String>,
+    /// `"float"`: integer data becomes float32 with NaN padding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodata: Option<String>,
+    /// Keep only annotations whose visibility is strictly greater than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible_thresh: Option<f64>,
+    /// Which annotation geometry to return (`"boxes+segmentation+keypoints"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with_annots: Option<String>,
+    /// Skip the spatial lookup: only these annotations (those on each frame) are returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annot_ids: Option<Vec<i64>>,
+}
+
+/// Window size in centre mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WindowDims {
+    /// `ceil(height) × ceil(width)` of the target.
+    Extent,
+    /// The larger of `ceil(height)` and `ceil(width)` on both sides.
+    Square,
+    /// Explicit `[h, w]`.
+    Dims([i64; 2]),
+}
+
+impl Serialize for WindowDims {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            WindowDims::Extent => s.serialize_str("extent"),
+            WindowDims::Square => s.serialize_str("square"),
+            WindowDims::Dims(d) => d.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WindowDims {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            S(String),
+            D([f64; 2]),
+        }
+        match Raw::deserialize(d)? {
+            Raw::S(s) if s == "extent" => Ok(WindowDims::Extent),
+            Raw::S(s) if s == "square" => Ok(WindowDims::Square),
+            Raw::S(s) => Err(serde::de::Error::custom(format!(
+                "window_dims: expected \"extent\", \"square\" or [h, w], got {s:?}"
+            ))),
+            Raw::D([h, w]) => {
+                if !(h.is_finite() && w.is_finite()) || h < 0.0 || w < 0.0 {
+                    return Err(serde::de::Error::custom(format!(
+                        "window_dims: [h, w] must be non-negative, got [{h}, {w}]"
+                    )));
+                }
+                Ok(WindowDims::Dims([h.ceil() as i64, w.ceil() as i64]))
+            }
+        }
+    }
+}
+
+/// Context padding as given (DESIGN §3): an int (space only), `[ph, pw]`,
+/// `[pt, ph, pw]`, or per-dimension `[lo, hi]` pairs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pad {
+    /// The same padding on every side of both spatial dimensions.
+    Int(i64),
+    /// Per-dimension symmetric padding: `[ph, pw]` or `[pt, ph, pw]`.
+    PerDim(Vec<i64>),
+    /// Per-dimension `[lo, hi]` pairs: `[[top, bottom], [left, right]]` (or with time first).
+    Pairs(Vec<[i64; 2]>),
+}
+
+impl Pad {
+    /// Normalized `[[t_lo, t_hi], [y_lo, y_hi], [x_lo, x_hi]]`.
+    pub fn normalized(&self) -> [[i64; 2]; 3] {
+        match self {
+            Pad::Int(p) => [[0, 0], [*p, *p], [*p, *p]],
+            Pad::PerDim(v) => match v.as_slice() {
+                [h, w] => [[0, 0], [*h, *h], [*w, *w]],
+                [t, h, w] => [[*t, *t], [*h, *h], [*w, *w]],
+                _ => [[0, 0], [0, 0], [0, 0]],
+            },
+            Pad::Pairs(v) => match v.as_slice() {
+                [h, w] => [[0, 0], *h, *w],
+                [t, h, w] => [*t, *h, *w],
+                _ => [[0, 0], [0, 0], [0, 0]],
+            },
+        }
+    }
+
+    /// The spatial part `[[top, bottom], [left, right]]`.
+    pub fn space(&self) -> [[i64; 2]; 2] {
+        let n = self.normalized();
+        [n[1], n[2]]
+    }
+}
+
+impl Serialize for Pad {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Pad::Int(p) => s.serialize_i64(*p),
+            Pad::PerDim(v) => v.serialize(s),
+            Pad::Pairs(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pad {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            I(i64),
+            V(Vec<i64>),
+            P(Vec<[i64; 2]>),
+        }
+        let bad = |what: String| serde::de::Error::custom(format!("pad: {what}"));
+        let pad = match Raw::deserialize(d).map_err(|_| {
+            bad("expected an int, [ph, pw], [pt, ph, pw] or [[lo, hi], ...] pairs".into())
+        })? {
+            Raw::I(p) => Pad::Int(p),
+            Raw::V(v) if v.len() == 2 || v.len() == 3 => Pad::PerDim(v),
+            Raw::V(v) => return Err(bad(format!("expected 2 or 3 values, got {}", v.len()))),
+            Raw::P(v) if v.len() == 2 || v.len() == 3 => Pad::Pairs(v),
+            Raw::P(v) => return Err(bad(format!("expected 2 or 3 pairs, got {}", v.len()))),
+        };
+        if pad.normalized().iter().flatten().any(|&p| p < 0) {
+            return Err(bad("padding must be non-negative".into()));
+        }
+        Ok(pad)
+    }
+}
+
+/// Output zoom: one factor or `[sx, sy]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// Same factor on both axes.
+    Uniform(f64),
+    /// `[sx, sy]`.
+    Xy([f64; 2]),
+}
+
+impl Scale {
+    /// `[sx, sy]`.
+    pub fn xy(&self) -> [f64; 2] {
+        match *self {
+            Scale::Uniform(s) => [s, s],
+            Scale::Xy(v) => v,
+        }
+    }
+}
+
+impl Serialize for Scale {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Scale::Uniform(v) => s.serialize_f64(*v),
+            Scale::Xy(v) => v.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scale {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            F(f64),
+            V([f64; 2]),
+        }
+        let s = match Raw::deserialize(d)
+            .map_err(|_| serde::de::Error::custom("scale: expected a number or [sx, sy]"))?
+        {
+            Raw::F(f) => Scale::Uniform(f),
+            Raw::V(v) => Scale::Xy(v),
+        };
+        if s.xy().iter().any(|v| !v.is_finite() || *v <= 0.0) {
+            return Err(serde::de::Error::custom(
+                "scale: factors must be finite and > 0",
+            ));
+        }
+        Ok(s)
+    }
+}
+
+/// A half-open integer interval `[lo, hi)`.
+pub type Span = [i64; 2];
+
+/// Centre mode (DESIGN §3): `lo = floor(c - d/2)`, `hi = floor(c + d/2)`, then
+/// `hi` is nudged so that `hi - lo == d` exactly (floating-point guard).
+///
+/// ```
+/// assert_eq!(sampler::target::centered_span(174.9999999999999, 100), [124, 224]);
+/// assert_eq!(sampler::target::centered_span(183.5, 31), [168, 199]);
+/// ```
+pub fn centered_span(c: f64, d: i64) -> Span {
+    let half = d as f64 / 2.0;
+    let lo = (c - half).floor() as i64;
+    let hi = (c + half).floor() as i64;
+    if hi - lo == d { [lo, hi] } else { [lo, lo + d] }
+}
+
+/// Window dims `[h, w]` for centre mode from the target's size.
+pub fn window_dims_for(
+    dims: WindowDims,
+    width: Option<f64>,
+    height: Option<f64>,
+) -> Result<[i64; 2]> {
+    let need = |v: Option<f64>, key: &'static str| -> Result<i64> {
+        match v {
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(v.ceil() as i64),
+            Some(v) => Err(Error::BadTarget {
+                key,
+                msg: format!("must be a finite non-negative number, got {v}"),
+            }),
+            None => Err(Error::BadTarget {
+                key,
+                msg: "is required in centre mode unless window_dims is [h, w]".into(),
+            }),
+        }
+    };
+    Ok(match dims {
+        WindowDims::Dims(d) => d,
+        WindowDims::Extent => [need(height, "height")?, need(width, "width")?],
+        WindowDims::Square => {
+            let m = need(height, "height")?.max(need(width, "width")?);
+            [m, m]
+        }
+    })
+}
+
+/// Resolve a possibly open `[lo, hi]` pair against `[0, len]`, checking order.
+pub fn close_span(span: [Option<i64>; 2], len: i64, key: &'static str) -> Result<Span> {
+    let lo = span[0].unwrap_or(0);
+    let hi = span[1].unwrap_or(len);
+    if lo > hi {
+        return Err(Error::BadTarget {
+            key,
+            msg: format!("start {lo} is greater than stop {hi}"),
+        });
+    }
+    Ok([lo, hi])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn aliases_and_unknown_keys() {
+        let t: Target =
+            serde_json::from_str(r#"{"aid": 5, "window_dims": "square", "pad": [25, 25]}"#)
+                .unwrap();
+        assert_eq!(t.annot_id, Some(5));
+        assert_eq!(t.window_dims, Some(WindowDims::Square));
+        assert_eq!(t.pad.as_ref().unwrap().space(), [[25, 25], [25, 25]]);
+        let e = serde_json::from_str::<Target>(r#"{"gid": 1, "cxx": 3}"#).unwrap_err();
+        assert!(e.to_string().contains("cxx"), "{e}");
+        let e = serde_json::from_str::<Target>(r#"{"gid": 1, "window_dims": "wide"}"#).unwrap_err();
+        assert!(e.to_string().contains("window_dims"), "{e}");
+    }
+
+    #[test]
+    fn pad_forms() {
+        let p = |s: &str| serde_json::from_str::<Pad>(s).unwrap().normalized();
+        assert_eq!(p("7"), [[0, 0], [7, 7], [7, 7]]);
+        assert_eq!(p("[0, 5, 6]"), [[0, 0], [5, 5], [6, 6]]);
+        assert_eq!(p("[[1, 2], [3, 4]]"), [[0, 0], [1, 2], [3, 4]]);
+        assert_eq!(p("[[9, 8], [1, 2], [3, 4]]"), [[9, 8], [1, 2], [3, 4]]);
+        assert!(serde_json::from_str::<Pad>("[1]").is_err());
+        assert!(serde_json::from_str::<Pad>("-1").is_err());
+        assert!(serde_json::from_str::<Pad>("\"x\"").is_err());
+    }
+
+    #[test]
+    fn reference_centre_cases() {
+        // Values from the reference sampler's answers (shared/fixtures/shapes4).
+        assert_eq!(centered_span(180.0, 64), [148, 212]);
+        assert_eq!(centered_span(200.0, 96), [152, 248]);
+        assert_eq!(centered_span(2.0, 6), [-1, 5]);
+        assert_eq!(centered_span(183.5, 68), [149, 217]);
+        assert_eq!(centered_span(250.5, 100), [200, 300]);
+        assert_eq!(
+            window_dims_for(WindowDims::Square, Some(31.0), Some(68.0)).unwrap(),
+            [68, 68]
+        );
+        assert_eq!(
+            window_dims_for(WindowDims::Extent, Some(30.2), Some(68.0)).unwrap(),
+            [68, 31]
+        );
+        assert!(window_dims_for(WindowDims::Extent, None, Some(1.0)).is_err());
+    }
+
+    #[test]
+    fn open_spans() {
+        assert_eq!(
+            close_span([None, None], 10, "space_slice").unwrap(),
+            [0, 10]
+        );
+        assert_eq!(
+            close_span([Some(-3), None], 10, "space_slice").unwrap(),
+            [-3, 10]
+        );
+        assert!(close_span([Some(5), Some(4)], 10, "space_slice").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn centred_span_has_exact_size(c in -1e6f64..1e6, d in 0i64..100_000) {
+            let [lo, hi] = centered_span(c, d);
+            prop_assert_eq!(hi - lo, d);
+            // The centre lies within one pixel of the window's middle.
+            prop_assert!(((lo + hi) as f64 / 2.0 - c).abs() <= 1.0);
+        }
+    }
+}
