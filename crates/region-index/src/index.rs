@@ -153,48 +153,59 @@ where
     where
         R: IntoIterator<Item = (F, I, Aabb)>,
     {
-        struct Pending<I> {
-            entries: Vec<Entry<I>>,
-            ids: HashMap<I, (u64, Aabb)>,
-        }
-        let mut pending: HashMap<F, Pending<I>> = HashMap::new();
+        // Pass 1: group rows per frame (frames in order of first appearance), so that pass 2
+        // works on one frame's boxes at a time instead of scattering over every frame's maps.
+        let mut slot_of: HashMap<F, usize> = HashMap::new();
+        let mut groups: Vec<(F, Vec<(I, Aabb)>)> = Vec::new();
         let mut len = 0usize;
         for (frame, id, bbox) in rows {
             check_box(&frame, &id, &bbox)?;
-            if pending.get(&frame).is_some_and(|p| p.ids.contains_key(&id)) {
-                return Err(Error::DuplicateId {
-                    frame: format!("{frame:?}"),
-                    id: format!("{id:?}"),
-                });
-            }
-            let p = pending.entry(frame).or_insert_with(|| Pending {
-                entries: Vec::new(),
-                ids: HashMap::new(),
-            });
-            let seq = p.entries.len() as u64;
-            p.entries.push(Entry {
-                env: envelope_of(&bbox),
-                seq,
-                id: id.clone(),
-            });
-            p.ids.insert(id, (seq, bbox));
+            let slot = match slot_of.get(&frame) {
+                Some(&slot) => slot,
+                None => {
+                    slot_of.insert(frame.clone(), groups.len());
+                    groups.push((frame, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            groups[slot].1.push((id, bbox));
             len += 1;
         }
-        let frames = pending
-            .into_iter()
-            .map(|(frame, p)| {
-                let next_seq = p.entries.len() as u64;
-                let tree = RTree::bulk_load_with_params(p.entries);
-                (
-                    frame,
-                    FrameTree {
-                        tree,
-                        ids: p.ids,
-                        next_seq,
-                    },
-                )
-            })
-            .collect();
+        drop(slot_of);
+        // Pass 2: per frame, the id map (rejecting duplicates) and the packed tree.
+        let mut frames = HashMap::with_capacity(groups.len());
+        for (frame, rows) in groups {
+            let mut ids = HashMap::with_capacity(rows.len());
+            let mut entries = Vec::with_capacity(rows.len());
+            for (seq, (id, bbox)) in (0u64..).zip(rows) {
+                match ids.entry(id) {
+                    MapEntry::Occupied(o) => {
+                        return Err(Error::DuplicateId {
+                            frame: format!("{frame:?}"),
+                            id: format!("{:?}", o.key()),
+                        });
+                    }
+                    MapEntry::Vacant(v) => {
+                        entries.push(Entry {
+                            env: envelope_of(&bbox),
+                            seq,
+                            id: v.key().clone(),
+                        });
+                        v.insert((seq, bbox));
+                    }
+                }
+            }
+            let next_seq = entries.len() as u64;
+            let tree = RTree::bulk_load_with_params(entries);
+            frames.insert(
+                frame,
+                FrameTree {
+                    tree,
+                    ids,
+                    next_seq,
+                },
+            );
+        }
         Ok(RegionIndex { frames, len })
     }
 
@@ -336,7 +347,7 @@ where
         out: &mut Vec<Hit<I>>,
     ) {
         out.clear();
-        let mut found = Vec::new();
+        let mut found = Vec::with_capacity(32);
         self.matches(frame, query, &mut found);
         out.reserve(found.len());
         for e in found {
@@ -588,6 +599,16 @@ mod tests {
         assert_eq!(batch[0], idx.overlapping_visible(&1, &q, 0.3));
         assert_eq!(batch[1].len(), 1);
         assert!(batch[2].is_empty());
+    }
+
+    #[test]
+    fn shareable_between_threads() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<RegionIndex<u64, u64>>();
+        let idx = sample();
+        let q = Aabb::new(0.0, 0.0, 10.0, 10.0);
+        let from_thread = std::thread::scope(|s| s.spawn(|| idx.overlapping(&1, &q)).join());
+        assert_eq!(from_thread.ok(), Some(vec![5, 3]));
     }
 
     #[test]
