@@ -1,0 +1,425 @@
+//! Polygons with holes and multi-polygons (kwimage `Polygon`, `MultiPolygon`).
+//!
+//! The JSON forms (MS-COCO flat lists and kwcoco `exterior`/`interiors`
+//! dicts) are read and written by [`crate::geometry::Segmentation`]; this
+//! module holds the geometry.
+
+use super::{Affine, BBox, Mask, Result, checked_pixels, ring_signed_area2};
+
+/// A polygon: one exterior ring and zero or more interior rings (holes).
+///
+/// Rings are open (the last vertex is not a repeat of the first). Inside is
+/// decided by the even-odd rule over all rings of the polygon.
+///
+/// ```
+/// use coco_model::geometry::Polygon;
+/// let square = Polygon::new(vec![[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]]);
+/// let holed = Polygon {
+///     interiors: vec![vec![[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [2.0, 1.0]]],
+///     ..square.clone()
+/// };
+/// assert_eq!(square.area(), 16.0);
+/// assert_eq!(holed.area(), 15.0);
+/// assert!(!holed.contains_point([1.5, 1.5]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Polygon {
+    /// Outer boundary.
+    pub exterior: Vec<[f64; 2]>,
+    /// Holes.
+    pub interiors: Vec<Vec<[f64; 2]>>,
+}
+
+/// Several polygons (an object in several pieces).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct MultiPolygon {
+    /// The pieces.
+    pub polygons: Vec<Polygon>,
+}
+
+impl Polygon {
+    /// A polygon without holes.
+    pub fn new(exterior: Vec<[f64; 2]>) -> Self {
+        Polygon {
+            exterior,
+            interiors: Vec::new(),
+        }
+    }
+
+    /// The rectangle of a box.
+    pub fn from_bbox(b: &BBox) -> Self {
+        Polygon::new(b.corners().to_vec())
+    }
+
+    /// All rings: the exterior first.
+    pub fn rings(&self) -> impl Iterator<Item = &Vec<[f64; 2]>> {
+        std::iter::once(&self.exterior).chain(self.interiors.iter())
+    }
+
+    fn rings_mut(&mut self) -> impl Iterator<Item = &mut Vec<[f64; 2]>> {
+        std::iter::once(&mut self.exterior).chain(self.interiors.iter_mut())
+    }
+
+    /// Number of vertices over all rings.
+    pub fn num_vertices(&self) -> usize {
+        self.rings().map(Vec::len).sum()
+    }
+
+    /// Area of the exterior minus the area of the holes (ring orientation
+    /// does not matter).
+    pub fn area(&self) -> f64 {
+        let ext = ring_signed_area2(&self.exterior).abs();
+        let holes: f64 = self
+            .interiors
+            .iter()
+            .map(|r| ring_signed_area2(r).abs())
+            .sum();
+        ((ext - holes) / 2.0).max(0.0)
+    }
+
+    /// Bounding box of the exterior (`None` when it has no vertices).
+    pub fn bbox(&self) -> Option<BBox> {
+        BBox::from_points(&self.exterior)
+    }
+
+    /// Warp every vertex.
+    pub fn warp(&self, a: &Affine) -> Polygon {
+        let mut p = self.clone();
+        p.warp_in_place(a);
+        p
+    }
+
+    /// Warp every vertex in place. A reflection (negative determinant)
+    /// reverses the rings so their orientation is kept.
+    pub fn warp_in_place(&mut self, a: &Affine) {
+        let flip = a.det() < 0.0;
+        for r in self.rings_mut() {
+            a.apply_in_place(r);
+            if flip {
+                r.reverse();
+            }
+        }
+    }
+
+    /// Move by `(dx, dy)`.
+    pub fn translate(&self, dx: f64, dy: f64) -> Polygon {
+        self.warp(&Affine::translate(dx, dy))
+    }
+
+    /// Scale about the origin.
+    pub fn scale(&self, sx: f64, sy: f64) -> Polygon {
+        self.warp(&Affine::scale(sx, sy))
+    }
+
+    /// Even-odd point-in-polygon over all rings (points exactly on an edge
+    /// may fall either way).
+    pub fn contains_point(&self, p: [f64; 2]) -> bool {
+        self.rings()
+            .fold(false, |inside, r| inside ^ ring_contains(r, p))
+    }
+
+    /// Clip every ring to a box (Sutherland–Hodgman per ring). Rings that
+    /// vanish are dropped; an empty exterior gives an empty polygon.
+    ///
+    /// For non-convex rings the result can contain zero-width slivers along
+    /// the box edges; the area and the even-odd inside test stay correct.
+    pub fn clip_to_box(&self, b: &BBox) -> Polygon {
+        let exterior = clip_ring(&self.exterior, b);
+        if exterior.len() < 3 {
+            return Polygon::default();
+        }
+        let interiors = self
+            .interiors
+            .iter()
+            .map(|r| clip_ring(r, b))
+            .filter(|r| r.len() >= 3)
+            .collect();
+        Polygon {
+            exterior,
+            interiors,
+        }
+    }
+
+    /// Rasterize into a new `h × w` mask (even-odd rule at pixel centres:
+    /// pixel `(x, y)` is set when `(x + 0.5, y + 0.5)` is inside).
+    pub fn to_mask(&self, h: usize, w: usize) -> Result<Mask> {
+        let mut m = Mask::new(h, w)?;
+        self.fill_into(&mut m);
+        Ok(m)
+    }
+
+    /// Set (OR) this polygon's pixels in `mask` (even-odd at pixel centres).
+    pub fn fill_into(&self, mask: &mut Mask) {
+        fill_rings(self.rings().map(Vec::as_slice), mask);
+    }
+}
+
+impl MultiPolygon {
+    /// From pieces.
+    pub fn new(polygons: Vec<Polygon>) -> Self {
+        MultiPolygon { polygons }
+    }
+
+    /// No pieces.
+    pub fn is_empty(&self) -> bool {
+        self.polygons.is_empty()
+    }
+
+    /// Sum of the pieces' areas (pieces are assumed not to overlap).
+    pub fn area(&self) -> f64 {
+        self.polygons.iter().map(Polygon::area).sum()
+    }
+
+    /// Bounding box of all exteriors.
+    pub fn bbox(&self) -> Option<BBox> {
+        BBox::from_points(self.polygons.iter().flat_map(|p| p.exterior.iter()))
+    }
+
+    /// Warp every piece.
+    pub fn warp(&self, a: &Affine) -> MultiPolygon {
+        let mut m = self.clone();
+        m.warp_in_place(a);
+        m
+    }
+
+    /// Warp every piece in place.
+    pub fn warp_in_place(&mut self, a: &Affine) {
+        for p in &mut self.polygons {
+            p.warp_in_place(a);
+        }
+    }
+
+    /// Move by `(dx, dy)`.
+    pub fn translate(&self, dx: f64, dy: f64) -> MultiPolygon {
+        self.warp(&Affine::translate(dx, dy))
+    }
+
+    /// Scale about the origin.
+    pub fn scale(&self, sx: f64, sy: f64) -> MultiPolygon {
+        self.warp(&Affine::scale(sx, sy))
+    }
+
+    /// Inside any piece.
+    pub fn contains_point(&self, p: [f64; 2]) -> bool {
+        self.polygons.iter().any(|q| q.contains_point(p))
+    }
+
+    /// Clip every piece to a box, dropping pieces that vanish.
+    pub fn clip_to_box(&self, b: &BBox) -> MultiPolygon {
+        MultiPolygon::new(
+            self.polygons
+                .iter()
+                .map(|p| p.clip_to_box(b))
+                .filter(|p| !p.exterior.is_empty())
+                .collect(),
+        )
+    }
+
+    /// Rasterize: the union of the pieces, each filled even-odd at pixel
+    /// centres.
+    pub fn to_mask(&self, h: usize, w: usize) -> Result<Mask> {
+        checked_pixels(h, w)?;
+        let mut m = Mask::new(h, w)?;
+        for p in &self.polygons {
+            p.fill_into(&mut m);
+        }
+        Ok(m)
+    }
+}
+
+impl From<Polygon> for MultiPolygon {
+    fn from(p: Polygon) -> Self {
+        MultiPolygon::new(vec![p])
+    }
+}
+
+/// Crossing-number test for one ring.
+fn ring_contains(r: &[[f64; 2]], p: [f64; 2]) -> bool {
+    let n = r.len();
+    if n < 3 {
+        return false;
+    }
+    let mut inside = false;
+    let mut j = n - 1;
+    for i in 0..n {
+        let (a, b) = (r[i], r[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) {
+            let x = a[0] + (p[1] - a[1]) * (b[0] - a[0]) / (b[1] - a[1]);
+            if p[0] < x {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
+}
+
+/// Sutherland–Hodgman against the four half-planes of `b`.
+fn clip_ring(ring: &[[f64; 2]], b: &BBox) -> Vec<[f64; 2]> {
+    let [l, t, r, bt] = b.ltrb();
+    let mut cur: Vec<[f64; 2]> = ring.to_vec();
+    // (axis, bound, keep_greater)
+    for (axis, bound, keep_ge) in [(0, l, true), (0, r, false), (1, t, true), (1, bt, false)] {
+        if cur.is_empty() {
+            break;
+        }
+        let inside = |p: &[f64; 2]| {
+            if keep_ge {
+                p[axis] >= bound
+            } else {
+                p[axis] <= bound
+            }
+        };
+        let mut out = Vec::with_capacity(cur.len() + 4);
+        let mut prev = *cur.last().expect("non-empty");
+        let mut prev_in = inside(&prev);
+        for &p in &cur {
+            let p_in = inside(&p);
+            if p_in != prev_in {
+                let s = (bound - prev[axis]) / (p[axis] - prev[axis]);
+                let mut q = [
+                    prev[0] + s * (p[0] - prev[0]),
+                    prev[1] + s * (p[1] - prev[1]),
+                ];
+                q[axis] = bound;
+                out.push(q);
+            }
+            if p_in {
+                out.push(p);
+            }
+            prev = p;
+            prev_in = p_in;
+        }
+        cur = out;
+    }
+    cur
+}
+
+/// Scanline fill of a set of rings with the even-odd rule at pixel centres,
+/// OR-ed into `mask`.
+pub(crate) fn fill_rings<'a>(rings: impl Iterator<Item = &'a [[f64; 2]]>, mask: &mut Mask) {
+    let (h, w) = (mask.height(), mask.width());
+    if h == 0 || w == 0 {
+        return;
+    }
+    // crossings[row] = x positions where an edge crosses the row's centre line
+    let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); h];
+    for ring in rings {
+        let n = ring.len();
+        if n < 3 {
+            continue;
+        }
+        let mut prev = ring[n - 1];
+        for &p in ring {
+            let (a, b) = (prev, p);
+            prev = p;
+            if a[1] == b[1] {
+                continue;
+            }
+            let (lo, hi) = if a[1] < b[1] { (a, b) } else { (b, a) };
+            // rows whose centre yc = row + 0.5 satisfies lo.y <= yc < hi.y
+            let r0 = (lo[1] - 0.5).ceil().max(0.0);
+            let r1 = ((hi[1] - 0.5).ceil()).min(h as f64);
+            if r0 >= r1 || r0.is_nan() || r1.is_nan() {
+                continue;
+            }
+            let slope = (hi[0] - lo[0]) / (hi[1] - lo[1]);
+            let (r0, r1) = (r0 as usize, r1 as usize);
+            for (row, cx) in crossings.iter_mut().enumerate().take(r1).skip(r0) {
+                let yc = row as f64 + 0.5;
+                cx.push(lo[0] + (yc - lo[1]) * slope);
+            }
+        }
+    }
+    let wf = w as f64;
+    for (row, xs) in crossings.iter_mut().enumerate() {
+        if xs.len() < 2 {
+            continue;
+        }
+        xs.sort_unstable_by(f64::total_cmp);
+        let line = mask.row_mut(row);
+        for pair in xs.chunks_exact(2) {
+            // pixel centres x + 0.5 in [pair0, pair1)
+            let c0 = (pair[0] - 0.5).ceil().clamp(0.0, wf) as usize;
+            let c1 = (pair[1] - 0.5).ceil().clamp(0.0, wf) as usize;
+            if c0 < c1 {
+                line[c0..c1].fill(1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(x: f64, y: f64, s: f64) -> Vec<[f64; 2]> {
+        vec![[x, y], [x + s, y], [x + s, y + s], [x, y + s]]
+    }
+
+    #[test]
+    fn rasterize_square_exact() {
+        let p = Polygon::new(square(1.0, 1.0, 3.0));
+        let m = p.to_mask(6, 6).unwrap();
+        assert_eq!(m.count(), 9);
+        assert!(m.get(1, 1) && m.get(3, 3) && !m.get(4, 4) && !m.get(0, 0));
+    }
+
+    #[test]
+    fn rasterize_with_hole_and_out_of_bounds() {
+        let p = Polygon {
+            exterior: square(-2.0, -2.0, 6.0),
+            interiors: vec![square(1.0, 1.0, 1.0)],
+        };
+        let m = p.to_mask(3, 3).unwrap();
+        // 3x3 window fully covered except the hole pixel (1, 1)
+        assert_eq!(m.count(), 8);
+        assert!(!m.get(1, 1));
+    }
+
+    #[test]
+    fn triangle_area_and_bbox() {
+        let p = Polygon::new(vec![[0.0, 0.0], [4.0, 0.0], [0.0, 3.0]]);
+        assert_eq!(p.area(), 6.0);
+        assert_eq!(p.bbox(), Some(BBox::new(0.0, 0.0, 4.0, 3.0)));
+        assert!(p.contains_point([1.0, 1.0]));
+        assert!(!p.contains_point([3.0, 2.0]));
+    }
+
+    #[test]
+    fn clip_square_to_box() {
+        let p = Polygon::new(square(0.0, 0.0, 4.0));
+        let c = p.clip_to_box(&BBox::new(2.0, -1.0, 10.0, 3.0));
+        assert_eq!(c.area(), 4.0);
+        assert_eq!(c.bbox(), Some(BBox::new(2.0, 0.0, 2.0, 2.0)));
+        assert!(
+            p.clip_to_box(&BBox::new(10.0, 10.0, 1.0, 1.0))
+                .exterior
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn reflection_keeps_orientation() {
+        let p = Polygon::new(square(0.0, 0.0, 2.0));
+        let before = ring_signed_area2(&p.exterior);
+        let f = p.warp(&Affine::scale(-1.0, 1.0));
+        assert_eq!(ring_signed_area2(&f.exterior).signum(), before.signum());
+        assert_eq!(f.area(), 4.0);
+    }
+
+    #[test]
+    fn multipolygon_union_of_pieces() {
+        let m = MultiPolygon::new(vec![
+            Polygon::new(square(0.0, 0.0, 2.0)),
+            Polygon::new(square(3.0, 0.0, 1.0)),
+        ]);
+        assert_eq!(m.area(), 5.0);
+        assert_eq!(m.bbox(), Some(BBox::new(0.0, 0.0, 4.0, 2.0)));
+        assert_eq!(m.to_mask(4, 5).unwrap().count(), 5);
+        assert_eq!(
+            m.translate(1.0, 1.0).bbox(),
+            Some(BBox::new(1.0, 1.0, 4.0, 2.0))
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! COCO run-length encoding (pycocotools `maskApi.c`).
+//!
+//! Runs are counted over the mask in **column-major** (Fortran) order,
+//! starting with a run of zeros (possibly empty). The JSON form is
+//! `{"size": [h, w], "counts": [...]}` (uncompressed) or `{"size": [h, w],
+//! "counts": "..."}` (compressed: pycocotools' LEB128-like string with 5 bits
+//! per character in ASCII 48..111, counts after the third stored as the
+//! difference to the count two before).
+
+use super::{BBox, GeometryError, Mask, Result, checked_pixels, kind};
+use serde_json::{Map, Value};
+
+const WHAT: &str = "RLE segmentation";
+
+/// A COCO run-length encoded mask.
+///
+/// ```
+/// use coco_model::geometry::{Mask, Rle};
+/// let m = Mask::from_vec(2, 3, vec![0, 1, 1, 0, 1, 0]).unwrap();
+/// let rle = Rle::encode(&m);
+/// // column-major: 0,0 | 1,1 | 1,0  ->  runs 2 zeros, 3 ones, 1 zero
+/// assert_eq!(rle.counts(), &[2, 3, 1]);
+/// assert_eq!(rle.to_string_counts(), "231");
+/// assert_eq!(rle.decode().unwrap(), m);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rle {
+    h: usize,
+    w: usize,
+    counts: Vec<u32>,
+    compressed: bool,
+}
+
+impl Rle {
+    /// From run lengths (validated: they must sum to `h * w`). `compressed`
+    /// selects the JSON form written by [`Rle::to_json`].
+    pub fn new(h: usize, w: usize, counts: Vec<u32>, compressed: bool) -> Result<Self> {
+        let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+        let n = (h as u64).checked_mul(w as u64);
+        if n != Some(total) {
+            return Err(GeometryError::invalid(
+                WHAT,
+                format!(
+                    "run lengths sum to {total}, but size {h}×{w} needs {}",
+                    h as u128 * w as u128
+                ),
+            ));
+        }
+        Ok(Rle {
+            h,
+            w,
+            counts,
+            compressed,
+        })
+    }
+
+    /// Run-length encode a mask (compressed JSON form).
+    pub fn encode(m: &Mask) -> Rle {
+        let (h, w) = (m.height(), m.width());
+        let data = m.data();
+        let mut counts = Vec::new();
+        let mut prev = 0u8;
+        let mut run = 0u32;
+        for x in 0..w {
+            let mut i = x;
+            for _ in 0..h {
+                let v = data[i];
+                if v != prev {
+                    counts.push(run);
+                    run = 0;
+                    prev = v;
+                }
+                run += 1;
+                i += w;
+            }
+        }
+        counts.push(run);
+        Rle {
+            h,
+            w,
+            counts,
+            compressed: true,
+        }
+    }
+
+    /// Decode into a mask (refuses masks over [`super::MAX_MASK_PIXELS`]).
+    pub fn decode(&self) -> Result<Mask> {
+        let n = checked_pixels(self.h, self.w)?;
+        let mut data = vec![0u8; n];
+        let (h, w) = (self.h, self.w);
+        let mut t = 0usize; // column-major position
+        let mut v = false;
+        for &c in &self.counts {
+            let c = c as usize;
+            if v {
+                for k in t..t + c {
+                    let (x, y) = (k / h, k % h);
+                    data[y * w + x] = 1;
+                }
+            }
+            t += c;
+            v = !v;
+        }
+        Mask::from_vec(h, w, data)
+    }
+
+    /// Rows.
+    pub fn height(&self) -> usize {
+        self.h
+    }
+
+    /// Columns.
+    pub fn width(&self) -> usize {
+        self.w
+    }
+
+    /// Run lengths (zeros first).
+    pub fn counts(&self) -> &[u32] {
+        &self.counts
+    }
+
+    /// Whether [`Rle::to_json`] writes the compressed string form.
+    pub fn is_compressed(&self) -> bool {
+        self.compressed
+    }
+
+    /// Choose the JSON form.
+    pub fn set_compressed(&mut self, compressed: bool) {
+        self.compressed = compressed;
+    }
+
+    /// Number of set pixels (pycocotools `rleArea`).
+    pub fn area(&self) -> u64 {
+        self.counts
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|&c| u64::from(c))
+            .sum()
+    }
+
+    /// Bounding box of the set pixels (pycocotools `rleToBbox`; `[0, 0, 0, 0]`
+    /// when empty). A run that spans several columns covers all rows.
+    pub fn bbox(&self) -> BBox {
+        let h = self.h as u64;
+        if h == 0 {
+            return BBox::default();
+        }
+        let (mut xs, mut ys, mut xe, mut ye) = (u64::MAX, u64::MAX, 0u64, 0u64);
+        let mut t = 0u64;
+        for (j, &c) in self.counts.iter().enumerate() {
+            let c = u64::from(c);
+            if j % 2 == 1 && c > 0 {
+                let (x0, y0) = (t / h, t % h);
+                let last = t + c - 1;
+                let (x1, y1) = (last / h, last % h);
+                xs = xs.min(x0);
+                xe = xe.max(x1);
+                if x1 > x0 {
+                    ys = 0;
+                    ye = h - 1;
+                } else {
+                    ys = ys.min(y0);
+                    ye = ye.max(y1);
+                }
+            }
+            t += c;
+        }
+        if xs == u64::MAX {
+            return BBox::default();
+        }
+        BBox::new(
+            xs as f64,
+            ys as f64,
+            (xe - xs + 1) as f64,
+            (ye - ys + 1) as f64,
+        )
+    }
+
+    /// pycocotools `rleToString`.
+    pub fn to_string_counts(&self) -> String {
+        let mut s = String::with_capacity(self.counts.len() * 2);
+        for (i, &c) in self.counts.iter().enumerate() {
+            let mut x = i64::from(c);
+            if i > 2 {
+                x -= i64::from(self.counts[i - 2]);
+            }
+            loop {
+                let mut c = (x & 0x1f) as u8;
+                x >>= 5;
+                let more = if c & 0x10 != 0 { x != -1 } else { x != 0 };
+                if more {
+                    c |= 0x20;
+                }
+                s.push((c + 48) as char);
+                if !more {
+                    break;
+                }
+            }
+        }
+        s
+    }
+
+    /// pycocotools `rleFrString`, with checks: characters must be in
+    /// 48..=111 and every decoded count must fit in a `u32`.
+    pub fn from_string_counts(h: usize, w: usize, s: &str) -> Result<Rle> {
+        let bytes = s.as_bytes();
+        let mut counts: Vec<u32> = Vec::with_capacity(bytes.len());
+        let mut p = 0;
+        while p < bytes.len() {
+            let mut x: i64 = 0;
+            let mut k = 0u32;
+            loop {
+                let Some(&b) = bytes.get(p) else {
+                    return Err(GeometryError::invalid(
+                        WHAT,
+                        "compressed counts end in the middle of a value",
+                    ));
+                };
+                if !(48..=111).contains(&b) {
+                    return Err(GeometryError::invalid(
+                        WHAT,
+                        format!(
+                            "invalid character {:?} in compressed counts at byte {p}",
+                            b as char
+                        ),
+                    ));
+                }
+                if k >= 12 {
+                    return Err(GeometryError::invalid(WHAT, "compressed count is too long"));
+                }
+                let c = i64::from(b - 48);
+                x |= (c & 0x1f) << (5 * k);
+                p += 1;
+                k += 1;
+                if c & 0x20 == 0 {
+                    if c & 0x10 != 0 {
+                        x |= -1i64 << (5 * k);
+                    }
+                    break;
+                }
+            }
+            let m = counts.len();
+            if m > 2 {
+                x += i64::from(counts[m - 2]);
+            }
+            let c = u32::try_from(x).map_err(|_| {
+                GeometryError::invalid(
+                    WHAT,
+                    format!("decoded run length {x} at position {m} is out of range"),
+                )
+            })?;
+            counts.push(c);
+        }
+        Rle::new(h, w, counts, true)
+    }
+
+    /// Union (`intersect == false`) or intersection of two RLEs of the same
+    /// size, computed on the runs (pycocotools `rleMerge`).
+    pub fn merge(&self, o: &Rle, intersect: bool) -> Result<Rle> {
+        if (self.h, self.w) != (o.h, o.w) {
+            return Err(GeometryError::SizeMismatch {
+                a: [self.h, self.w],
+                b: [o.h, o.w],
+            });
+        }
+        let mut out: Vec<u32> = Vec::new();
+        let (mut ia, mut ib) = (0usize, 0usize);
+        let (mut ra, mut rb) = (0u32, 0u32); // remaining in the current runs
+        let (mut va, mut vb) = (true, true); // value of the current run (toggled on load)
+        let mut cur_v = false;
+        let mut cur_len = 0u32;
+        loop {
+            while ra == 0 && ia < self.counts.len() {
+                ra = self.counts[ia];
+                ia += 1;
+                va = !va;
+            }
+            while rb == 0 && ib < o.counts.len() {
+                rb = o.counts[ib];
+                ib += 1;
+                vb = !vb;
+            }
+            if ra == 0 || rb == 0 {
+                break;
+            }
+            let step = ra.min(rb);
+            let v = if intersect { va && vb } else { va || vb };
+            if v == cur_v {
+                cur_len += step;
+            } else {
+                out.push(cur_len);
+                cur_v = v;
+                cur_len = step;
+            }
+            ra -= step;
+            rb -= step;
+        }
+        out.push(cur_len);
+        Ok(Rle {
+            h: self.h,
+            w: self.w,
+            counts: out,
+            compressed: self.compressed,
+        })
+    }
+
+    /// Parse `{"size": [h, w], "counts": [...] | "..."}`.
+    pub fn from_json(v: &Value) -> Result<Rle> {
+        let map = v.as_object().ok_or_else(|| {
+            GeometryError::invalid(WHAT, format!("expected an object, got {}", kind(v)))
+        })?;
+        Self::from_map(map)
+    }
+
+    pub(crate) fn from_map(map: &Map<String, Value>) -> Result<Rle> {
+        let size = map
+            .get("size")
+            .and_then(Value::as_array)
+            .filter(|a| a.len() == 2)
+            .ok_or_else(|| GeometryError::invalid(WHAT, "missing \"size\": [h, w]"))?;
+        let dim = |v: &Value| {
+            v.as_u64()
+                .and_then(|x| usize::try_from(x).ok())
+                .ok_or_else(|| {
+                    GeometryError::invalid(
+                        WHAT,
+                        format!("size entries must be non-negative integers, got {v}"),
+                    )
+                })
+        };
+        let (h, w) = (dim(&size[0])?, dim(&size[1])?);
+        match map.get("counts") {
+            Some(Value::String(s)) => Rle::from_string_counts(h, w, s),
+            Some(Value::Array(a)) => {
+                let counts = a
+                    .iter()
+                    .map(|c| {
+                        c.as_u64()
+                            .and_then(|x| u32::try_from(x).ok())
+                            .ok_or_else(|| {
+                                GeometryError::invalid(
+                                    WHAT,
+                                    format!("counts must be non-negative integers, got {c}"),
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<u32>>>()?;
+                Rle::new(h, w, counts, false)
+            }
+            Some(other) => Err(GeometryError::invalid(
+                WHAT,
+                format!("\"counts\" must be a list or a string, got {}", kind(other)),
+            )),
+            None => Err(GeometryError::invalid(WHAT, "missing \"counts\"")),
+        }
+    }
+
+    /// Write `{"size": [h, w], "counts": ...}` in the form it was read in.
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        map.insert(
+            "size".into(),
+            Value::from(vec![self.h as u64, self.w as u64]),
+        );
+        let counts = if self.compressed {
+            Value::String(self.to_string_counts())
+        } else {
+            Value::Array(self.counts.iter().map(|&c| Value::from(c)).collect())
+        };
+        map.insert("counts".into(), counts);
+        Value::Object(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kwimage_doc_string_decodes() {
+        // kwimage Mask.coerce doc example: {'size': [5, 9], 'counts': ';?1B10O30O4'}
+        let r = Rle::from_json(&json!({"size": [5, 9], "counts": ";?1B10O30O4"})).unwrap();
+        assert_eq!(r.counts().iter().map(|&c| c as u64).sum::<u64>(), 45);
+        assert_eq!(r.to_string_counts(), ";?1B10O30O4");
+        let m = r.decode().unwrap();
+        assert_eq!(m.count() as u64, r.area());
+        assert_eq!(Rle::encode(&m).counts(), r.counts());
+    }
+
+    #[test]
+    fn string_codec_handles_large_and_negative_deltas() {
+        let counts = vec![0, 1000, 3, 5, 100000, 1, 2];
+        let total: u32 = counts.iter().sum();
+        let r = Rle::new(1, total as usize, counts.clone(), true).unwrap();
+        let s = r.to_string_counts();
+        let back = Rle::from_string_counts(1, total as usize, &s).unwrap();
+        assert_eq!(back.counts(), &counts[..]);
+    }
+
+    #[test]
+    fn bbox_and_area() {
+        let m = Mask::from_fn(4, 5, |x, y| (1..=3).contains(&x) && (2..=3).contains(&y)).unwrap();
+        let r = Rle::encode(&m);
+        assert_eq!(r.area(), 6);
+        assert_eq!(r.bbox(), BBox::new(1.0, 2.0, 3.0, 2.0));
+        assert_eq!(
+            Rle::encode(&Mask::new(2, 2).unwrap()).bbox(),
+            BBox::default()
+        );
+    }
+
+    #[test]
+    fn uncompressed_round_trip_and_errors() {
+        let v = json!({"size": [2, 2], "counts": [1, 2, 1]});
+        let r = Rle::from_json(&v).unwrap();
+        assert!(!r.is_compressed());
+        assert_eq!(r.to_json(), v);
+        assert!(Rle::from_json(&json!({"size": [2, 2], "counts": [1, 2]})).is_err());
+        assert!(Rle::from_json(&json!({"size": [2], "counts": [4]})).is_err());
+        assert!(Rle::from_json(&json!({"size": [2, 2], "counts": "!!"})).is_err());
+        assert!(Rle::from_json(&json!({"size": [2, 2], "counts": -1})).is_err());
+        assert!(Rle::from_string_counts(1, 1, "o").is_err()); // continuation with no end
+    }
+
+    #[test]
+    fn merge_union_intersection() {
+        let a = Mask::from_fn(3, 3, |x, _| x == 1).unwrap();
+        let b = Mask::from_fn(3, 3, |_, y| y == 1).unwrap();
+        let u = a.to_rle().merge(&b.to_rle(), false).unwrap();
+        let i = a.to_rle().merge(&b.to_rle(), true).unwrap();
+        assert_eq!(u.decode().unwrap(), a.union(&b).unwrap());
+        assert_eq!(i.decode().unwrap(), a.intersection(&b).unwrap());
+        assert_eq!(i.area(), 1);
+        assert_eq!(u.area(), 5);
+    }
+}
