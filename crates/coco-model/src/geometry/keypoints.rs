@@ -6,6 +6,7 @@
 //! | `[x0, y0, v0, x1, y1, v1, ...]` | [`KeypointsForm::CocoFlat`] (MS-COCO) |
 //! | `[{"xy": [x, y], "keypoint_category_id": k, "visible": v, ...}, ...]` | [`KeypointsForm::Dicts`] (kwcoco) |
 //! | `{"xy": [[x, y], ...], "visible": [...], "keypoint_category_id": [...], ...}` | [`KeypointsForm::Columns`] |
+//! | `[[x, y], ...]` | [`KeypointsForm::XyList`] (positions only; the reference sampler's output) |
 //!
 //! Other keys of a kwcoco keypoint dict (`keypoint_category`, `category`,
 //! ...) and of the column form are kept and written back. kwimage reads a
@@ -39,6 +40,8 @@ pub enum KeypointsForm {
     Dicts,
     /// One dict of parallel lists.
     Columns,
+    /// A list of `[x, y]` positions (what ndsampler's `load_sample` returns).
+    XyList,
 }
 
 /// The keypoints of one annotation.
@@ -72,6 +75,7 @@ impl Keypoints {
                 None => Ok(Keypoints::empty(KeypointsForm::Dicts)),
                 Some(Value::Object(_)) => parse_dicts(items),
                 Some(Value::Number(_)) => parse_flat(items),
+                Some(Value::Array(_)) => parse_xy_list(items),
                 Some(other) => Err(GeometryError::invalid(
                     WHAT,
                     format!("a list must hold numbers or objects, not {}", kind(other)),
@@ -132,10 +136,16 @@ impl Keypoints {
         }
     }
 
+    /// The positions as `[[x, y], ...]` (the reference sampler's output form).
+    pub fn to_xy_json(&self) -> Value {
+        Value::Array(self.points.iter().map(|p| self.style.pair(p.xy)).collect())
+    }
+
     /// Write back in the form it was read in.
     pub fn to_json(&self) -> Value {
         let (s, vs) = (self.style, self.visible_style);
         match self.form {
+            KeypointsForm::XyList => self.to_xy_json(),
             KeypointsForm::CocoFlat => {
                 let mut out = Vec::with_capacity(self.points.len() * 3);
                 for p in &self.points {
@@ -230,6 +240,26 @@ fn parse_flat(items: &[Value]) -> Result<Keypoints> {
         form: KeypointsForm::CocoFlat,
         style: NumberStyle::from_all_ints(ints),
         visible_style: NumberStyle::from_all_ints(vints),
+        columns_extra: Map::new(),
+    })
+}
+
+fn parse_xy_list(items: &[Value]) -> Result<Keypoints> {
+    let mut points = Vec::with_capacity(items.len());
+    let mut ints = true;
+    for v in items {
+        let (xy, is_int) = read_pair(v, WHAT)?;
+        ints &= is_int;
+        points.push(Keypoint {
+            xy,
+            ..Default::default()
+        });
+    }
+    Ok(Keypoints {
+        points,
+        form: KeypointsForm::XyList,
+        style: NumberStyle::from_all_ints(ints),
+        visible_style: NumberStyle::Int,
         columns_extra: Map::new(),
     })
 }
@@ -375,6 +405,9 @@ mod tests {
         assert_eq!(k.points[1].category_id, Some(6));
         assert_eq!(k.points[1].visible, Some(0.0));
         round_trip("[]");
+        let k = round_trip("[[1.5,2.0],[3.0,4.0]]");
+        assert_eq!(k.form, KeypointsForm::XyList);
+        assert_eq!(k.points[0].visible, None);
     }
 
     #[test]
@@ -394,7 +427,8 @@ mod tests {
             r#"{"xy": [[1, 2]], "visible": [1, 2]}"#,
             r#"[{"xy": [1, 2], "keypoint_category_id": "a"}]"#,
             "\"kp\"",
-            "[[1, 2]]",
+            "[[1, 2, 3]]",
+            "[true]",
         ] {
             assert!(Keypoints::from_json_str(bad).is_err(), "{bad}");
         }
