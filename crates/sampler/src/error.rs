@@ -24,6 +24,30 @@ pub enum Error {
         /// The id given.
         id: i64,
     },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A plan file is not valid JSON of the expected form.
+    #[error("plan {path}: {source}")]
+    PlanJson {
+        /// The plan file.
+        path: std::path::PathBuf,
+        /// The JSON error (with line and column).
+        source: serde_json::Error,
+    },
+    /// A plan file has the wrong structure.
+    #[error("plan {path}: {msg}")]
+    BadPlan {
+        /// The plan file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),

@@ -2,6 +2,8 @@
 //! negative and grid regions, and a parallel batch loader.
 
 pub mod error;
+pub mod loader;
+pub mod plan;
 pub mod target;
 
 pub use error::{Error, Result};

@@ -1,0 +1,317 @@
+//! Sample plans: the list of targets an epoch visits, reproducibly.
+//!
+//! Sample `i` of epoch `e` is a pure function of `(seed, e, i)`: it does not
+//! depend on the number of worker threads or on timing. Plans shard for
+//! distributed training: rank `r` of `w` takes positions `r, r + w, r + 2w, …`
+//! of the epoch's order, so shards are disjoint and together complete.
+
+use std::path::Path;
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// A deterministic RNG for `(seed, epoch, stream)`; `stream` separates uses.
+pub fn rng_for(seed: u64, epoch: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ stream);
+    rng
+}
+
+/// Where an epoch's targets come from.
+pub trait PlanSource: Send + Sync {
+    /// Number of samples in every epoch (fixed for the plan's lifetime).
+    fn len(&self) -> usize;
+    /// True when the plan has no samples.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Target of position `i` (`i < len()`) in epoch `epoch`.
+    fn target(&self, seed: u64, epoch: u64, i: usize) -> Target;
+}
+
+/// A fixed list of targets (positives, negatives, a grid, or a JSON plan),
+/// visited in order or in a per-epoch seeded shuffle.
+#[derive(Debug, Clone, Default)]
+pub struct TargetList {
+    /// The targets.
+    pub targets: Vec<Target>,
+    /// Shuffle the order every epoch (seeded by `(seed, epoch)`).
+    pub shuffle: bool,
+}
+
+impl TargetList {
+    /// A plan over `targets`, in order.
+    pub fn new(targets: Vec<Target>) -> Self {
+        TargetList {
+            targets,
+            shuffle: false,
+        }
+    }
+
+    /// Shuffle the order every epoch.
+    pub fn shuffled(mut self) -> Self {
+        self.shuffle = true;
+        self
+    }
+
+    /// The permutation of epoch `epoch` (identity without shuffling).
+    pub fn order(&self, seed: u64, epoch: u64) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.targets.len()).collect();
+        if self.shuffle {
+            idx.shuffle(&mut rng_for(seed, epoch, 1));
+        }
+        idx
+    }
+
+    /// Read a plan written by [`TargetList::write_json`] or by `ndsampler grid`
+    /// (a JSON list of targets, or an object with a `targets` list).
+    pub fn read_json(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::PlanJson {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+        let list = match value {
+            serde_json::Value::Object(mut m) => {
+                m.remove("targets").ok_or_else(|| Error::BadPlan {
+                    path: path.to_path_buf(),
+                    msg: "object has no `targets` list".into(),
+                })?
+            }
+            v => v,
+        };
+        let targets: Vec<Target> = serde_json::from_value(list).map_err(|e| Error::PlanJson {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Ok(TargetList::new(targets))
+    }
+
+    /// Write the targets as a pretty JSON list (one target per line).
+    pub fn write_json(&self, path: &Path) -> Result<()> {
+        let mut out = String::from("[\n");
+        for (i, t) in self.targets.iter().enumerate() {
+            out.push_str(&serde_json::to_string(t)?);
+            out.push_str(if i + 1 < self.targets.len() {
+                ",\n"
+            } else {
+                "\n"
+            });
+        }
+        out.push_str("]\n");
+        std::fs::write(path, out).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
+    }
+}
+
+impl PlanSource for TargetList {
+    fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    fn target(&self, seed: u64, epoch: u64, i: usize) -> Target {
+        if self.shuffle {
+            // A per-epoch permutation; recomputed per call would be O(n), so the
+            // loader asks for `order()` once per epoch instead (see `EpochPlan`).
+            self.targets[self.order(seed, epoch)[i]].clone()
+        } else {
+            self.targets[i].clone()
+        }
+    }
+}
+
+/// Random windows of a fixed size over a set of frames (image ids with their
+/// sizes): window `i` of epoch `e` comes from its own RNG stream.
+#[derive(Debug, Clone)]
+pub struct RandomWindows {
+    /// `(image_id, height, width)` of the frames to draw from.
+    pub frames: Vec<(i64, i64, i64)>,
+    /// Window `[h, w]`.
+    pub window: [i64; 2],
+    /// Samples per epoch.
+    pub count: usize,
+}
+
+impl PlanSource for RandomWindows {
+    fn len(&self) -> usize {
+        if self.frames.is_empty() {
+            0
+        } else {
+            self.count
+        }
+    }
+
+    fn target(&self, seed: u64, epoch: u64, i: usize) -> Target {
+        let mut rng = rng_for(seed, epoch, 2 + i as u64);
+        let (gid, h, w) = self.frames[rng.random_range(0..self.frames.len())];
+        let [wh, ww] = self.window;
+        let y0 = rng.random_range(0..=(h - wh).max(0));
+        let x0 = rng.random_range(0..=(w - ww).max(0));
+        Target {
+            image_id: Some(gid),
+            space_slice: Some([[Some(y0), Some(y0 + wh)], [Some(x0), Some(x0 + ww)]]),
+            ..Target::default()
+        }
+    }
+}
+
+/// One epoch of a plan, materialized and sharded: what a loader iterates.
+#[derive(Debug, Clone)]
+pub struct EpochPlan {
+    /// The targets of this shard, in yield order.
+    pub targets: Vec<Target>,
+    /// Position of each target in the whole (unsharded) epoch.
+    pub positions: Vec<usize>,
+}
+
+impl EpochPlan {
+    /// Materialize epoch `epoch` of `source` for shard `rank` of `world_size`.
+    pub fn new(
+        source: &dyn PlanSource,
+        seed: u64,
+        epoch: u64,
+        rank: usize,
+        world_size: usize,
+    ) -> Result<Self> {
+        if world_size == 0 || rank >= world_size {
+            return Err(Error::BadTarget {
+                key: "rank",
+                msg: format!("rank {rank} must be < world_size {world_size} (and world_size > 0)"),
+            });
+        }
+        let positions: Vec<usize> = (rank..source.len()).step_by(world_size).collect();
+        let targets = positions
+            .iter()
+            .map(|&i| source.target(seed, epoch, i))
+            .collect();
+        Ok(EpochPlan { targets, positions })
+    }
+
+    /// Same as [`EpochPlan::new`] for a [`TargetList`], computing the epoch's
+    /// permutation once.
+    pub fn from_list(
+        list: &TargetList,
+        seed: u64,
+        epoch: u64,
+        rank: usize,
+        world_size: usize,
+    ) -> Result<Self> {
+        if world_size == 0 || rank >= world_size {
+            return Err(Error::BadTarget {
+                key: "rank",
+                msg: format!("rank {rank} must be < world_size {world_size} (and world_size > 0)"),
+            });
+        }
+        let order = list.order(seed, epoch);
+        let positions: Vec<usize> = (rank..order.len()).step_by(world_size).collect();
+        let targets = positions
+            .iter()
+            .map(|&i| list.targets[order[i]].clone())
+            .collect();
+        Ok(EpochPlan { targets, positions })
+    }
+
+    /// Number of samples in this shard.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// True when the shard is empty.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn list(n: usize) -> TargetList {
+        TargetList::new(
+            (0..n)
+                .map(|i| Target {
+                    image_id: Some(i as i64),
+                    ..Target::default()
+                })
+                .collect(),
+        )
+        .shuffled()
+    }
+
+    #[test]
+    fn shuffle_depends_on_seed_and_epoch_only() {
+        let l = list(50);
+        assert_eq!(l.order(1, 0), l.order(1, 0));
+        assert_ne!(l.order(1, 0), l.order(1, 1));
+        assert_ne!(l.order(1, 0), l.order(2, 0));
+        let mut o = l.order(3, 4);
+        o.sort_unstable();
+        assert_eq!(o, (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn random_windows_are_pure_and_inside() {
+        let p = RandomWindows {
+            frames: vec![(1, 100, 80), (2, 300, 300)],
+            window: [32, 16],
+            count: 20,
+        };
+        for i in 0..20 {
+            let a = p.target(9, 2, i);
+            assert_eq!(a, p.target(9, 2, i));
+            let [[y0, y1], [x0, x1]] = a.space_slice.unwrap();
+            let (y0, y1, x0, x1) = (y0.unwrap(), y1.unwrap(), x0.unwrap(), x1.unwrap());
+            assert_eq!((y1 - y0, x1 - x0), (32, 16));
+            let (h, w) = if a.image_id == Some(1) {
+                (100, 80)
+            } else {
+                (300, 300)
+            };
+            assert!(y0 >= 0 && x0 >= 0 && y1 <= h && x1 <= w);
+        }
+    }
+
+    #[test]
+    fn json_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let l = list(5);
+        l.write_json(&path).unwrap();
+        let back = TargetList::read_json(&path).unwrap();
+        assert_eq!(back.targets, l.targets);
+        std::fs::write(&path, "[{\"gid\": 1, \"oops\": 2}]").unwrap();
+        let e = TargetList::read_json(&path).unwrap_err().to_string();
+        assert!(e.contains("plan.json") && e.contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn bad_rank() {
+        assert!(EpochPlan::from_list(&list(3), 0, 0, 2, 2).is_err());
+        assert!(EpochPlan::from_list(&list(3), 0, 0, 0, 0).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn shards_are_disjoint_and_complete(n in 0usize..200, world in 1usize..7, seed in 0u64..1000, epoch in 0u64..5) {
+            let l = list(n);
+            let mut all: Vec<i64> = Vec::new();
+            for rank in 0..world {
+                let e = EpochPlan::from_list(&l, seed, epoch, rank, world).unwrap();
+                all.extend(e.targets.iter().map(|t| t.image_id.unwrap()));
+            }
+            all.sort_unstable();
+            prop_assert_eq!(all, (0..n as i64).collect::<Vec<_>>());
+        }
+    }
+}
