@@ -1,1 +1,83 @@
-//! `coco-model`: The kwcoco / MS-COCO data model: open records, index, mutation, geometry, transforms, channels.
+//! `coco-model`: the kwcoco 0.9.1 / MS-COCO data model.
+//!
+//! A [`CocoDataset`] holds the tables of a kwcoco file (`info`, `licenses`,
+//! `categories`, `keypoint_categories`, `videos`, `images`, `tracks`,
+//! `annotations`) as typed records, an index over them (id → record, image →
+//! annotations, video → frames sorted by `frame_index`, name → record, …) and
+//! the bundle directory that file names are relative to.
+//!
+//! * **Open records.** Every record keeps its unknown keys in an ordered
+//!   [`Extra`] map and remembers its key order ([`KeyOrder`]); tables keep their
+//!   order. Writing a loaded file back reproduces it (numbers compared by value).
+//! * **Fast and small.** Records are parsed by hand-written serde visitors from
+//!   a stream (the text is never held whole); hot fields are typed,
+//!   `segmentation`/`keypoints`/warps stay raw JSON text until asked for.
+//! * **Python's JSON.** `NaN`, `Infinity` and `-Infinity` are read and written
+//!   back as such (see [`json`]).
+//! * **Files.** [`CocoDataset::load`] takes a `.json` file, a `.zip` holding one,
+//!   or a bundle directory with `data.kwcoco.json`; [`CocoDataset::dump`] writes
+//!   atomically, pretty (kwcoco's one-record-per-line layout) or compact.
+//!
+//! # Example
+//! ```
+//! use coco_model::{Annotation, CocoDataset, DumpStyle, ImageId};
+//!
+//! let text = r#"{
+//!   "categories": [{"id": 1, "name": "cat"}],
+//!   "videos": [{"id": 1, "name": "v"}],
+//!   "images": [
+//!     {"id": 2, "file_name": "b.png", "video_id": 1, "frame_index": 1},
+//!     {"id": 1, "file_name": "a.png", "video_id": 1, "frame_index": 0, "my_key": [1, 2]}
+//!   ],
+//!   "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "score": NaN}]
+//! }"#;
+//! let mut ds = CocoDataset::from_json_str(text, "/data/bundle").unwrap();
+//!
+//! // index queries
+//! let vid = ds.video_by_name("v").unwrap().id;
+//! assert_eq!(ds.images_of_video(vid), &[ImageId(1), ImageId(2)]);
+//! let aid = ds.annots_of_image(ImageId(1))[0];
+//! let ann = ds.annotation(aid).unwrap();
+//! assert_eq!(ann.bbox, Some([1.0, 2.0, 3.0, 4.0]));
+//! assert!(ann.score.unwrap().is_nan());
+//! assert_eq!(ds.image(ImageId(1)).unwrap().extra["my_key"], serde_json::json!([1, 2]));
+//! assert_eq!(ds.resolve_path("a.png"), std::path::Path::new("/data/bundle/a.png"));
+//!
+//! // mutation keeps the index up to date
+//! let mut ann = Annotation::new(ImageId(2));
+//! ann.category_id = ds.category_by_name("cat").map(|c| c.id);
+//! let new_id = ds.add_annotation(ann).unwrap();
+//! assert_eq!(ds.annots_of_image(ImageId(2)), &[new_id]);
+//!
+//! // writing back: kwcoco's layout, unknown keys and NaN preserved
+//! let out = ds.to_json_string(DumpStyle::Pretty);
+//! assert!(out.contains(r#""score": NaN"#));
+//! assert!(out.contains(r#""my_key": [1, 2]"#));
+//! let again = CocoDataset::from_json_str(&out, ".").unwrap();
+//! assert_eq!(again.annotations().len(), 2);
+//! ```
+//!
+//! # Feature flags
+//! None.
+
+pub mod channels;
+pub mod dataset;
+pub mod error;
+pub mod geometry;
+pub mod ids;
+mod index;
+pub mod io;
+pub mod json;
+pub mod mutate;
+pub mod record;
+
+pub use dataset::CocoDataset;
+pub use error::{Error, Result};
+pub use ids::{AnnotId, CategoryId, ImageId, KeypointCategoryId, TrackId, VideoId};
+pub use io::BUNDLE_FILE_NAME;
+pub use json::DumpStyle;
+pub use mutate::RecordMut;
+pub use record::{
+    Annotation, Asset, Category, ChannelSource, Extra, Image, KeyOrder, KeypointCategory, Track,
+    Video,
+};

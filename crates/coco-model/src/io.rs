@@ -1,0 +1,382 @@
+//! Loading and writing datasets: JSON text, files, `.zip` archives, bundle
+//! directories; pretty (kwcoco-style) or compact; atomic writes.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::dataset::{CocoDataset, TopKey};
+use crate::error::{Error, Result};
+use crate::json::{DumpStyle, JsonWriter, NonFiniteReader, replace_non_finite, strip_position};
+use crate::record::schema::{Schema, TableSeed, write_record};
+
+/// The file name of a dataset inside a bundle directory.
+pub const BUNDLE_FILE_NAME: &str = "data.kwcoco.json";
+
+/// The parsed top level of a dataset file.
+struct Parsed(CocoDataset);
+
+struct TopVisitor;
+
+impl<'de> DeserializeSeed<'de> for TopVisitor {
+    type Value = Parsed;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+fn table<'de, A: MapAccess<'de>, T: Schema>(map: &mut A) -> Result<Vec<T>, A::Error> {
+    map.next_value_seed(TableSeed::<T>::new())
+}
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = Parsed;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a kwcoco dataset (a JSON object of tables)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+        let mut ds = CocoDataset::new();
+        ds.table_order.clear();
+        ds.info = Value::Null;
+        let mut extra = IndexMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let top = TopKey::from_name(&key);
+            if ds.table_order.contains(&top) {
+                return Err(de::Error::custom(format!(
+                    "duplicate top-level key `{key}`"
+                )));
+            }
+            let wrap = |e: A::Error| -> A::Error {
+                let msg = e.to_string();
+                let msg = strip_position(&msg);
+                if msg.contains('[') && msg.contains("]") && msg.starts_with(top.name()) {
+                    de::Error::custom(msg)
+                } else {
+                    de::Error::custom(format!("`{key}`: {msg}"))
+                }
+            };
+            match &top {
+                TopKey::Info => ds.info = map.next_value().map_err(wrap)?,
+                TopKey::Licenses => {
+                    ds.licenses = map
+                        .next_value::<Option<Vec<Value>>>()
+                        .map_err(wrap)?
+                        .unwrap_or_default()
+                }
+                TopKey::Categories => ds.categories = table(&mut map).map_err(wrap)?,
+                TopKey::KeypointCategories => {
+                    ds.keypoint_categories = table(&mut map).map_err(wrap)?
+                }
+                TopKey::Videos => ds.videos = table(&mut map).map_err(wrap)?,
+                TopKey::Images => ds.images = table(&mut map).map_err(wrap)?,
+                TopKey::Annotations => ds.annotations = table(&mut map).map_err(wrap)?,
+                TopKey::Tracks => ds.tracks = table(&mut map).map_err(wrap)?,
+                TopKey::Extra(k) => {
+                    let v: Value = map.next_value().map_err(wrap)?;
+                    extra.insert(k.clone(), v);
+                }
+            }
+            ds.table_order.push(top);
+        }
+        ds.extra = extra;
+        Ok(Parsed(ds))
+    }
+}
+
+fn parse_from<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+    path: Option<&Path>,
+) -> Result<CocoDataset> {
+    let parsed = TopVisitor
+        .deserialize(&mut de)
+        .and_then(|p| de.end().map(|_| p))
+        .map_err(|e| Error::from_json(path, e))?;
+    let mut ds = parsed.0;
+    ds.reindex();
+    Ok(ds)
+}
+
+/// Absolute form of a directory (without resolving symlinks).
+fn absolute_dir(dir: &Path) -> PathBuf {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
+}
+
+impl CocoDataset {
+    /// Parses a dataset from JSON text. `bundle_dir` is the directory relative
+    /// file names are resolved against.
+    ///
+    /// `NaN`, `Infinity` and `-Infinity` tokens are accepted (as Python writes them).
+    pub fn from_json_str(text: &str, bundle_dir: impl Into<PathBuf>) -> Result<Self> {
+        let text = replace_non_finite(text);
+        let de = serde_json::Deserializer::from_str(&text);
+        let mut ds = parse_from(de, None)?;
+        ds.bundle_dir = bundle_dir.into();
+        Ok(ds)
+    }
+
+    /// Parses a dataset from a reader of JSON text (streamed: the text is never
+    /// held whole in memory). `path` is only used in error messages.
+    pub fn from_reader<R: Read>(
+        reader: R,
+        path: Option<&Path>,
+        bundle_dir: impl Into<PathBuf>,
+    ) -> Result<Self> {
+        let r = BufReader::with_capacity(256 * 1024, NonFiniteReader::new(reader));
+        let de = serde_json::Deserializer::from_reader(r);
+        let mut ds = parse_from(de, path)?;
+        ds.bundle_dir = bundle_dir.into();
+        Ok(ds)
+    }
+
+    /// Loads a dataset from a JSON file, a `.zip` holding one JSON file, or a
+    /// bundle directory holding `data.kwcoco.json`. The bundle directory is
+    /// the directory of the file (or the directory given).
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let file_path = if meta.is_dir() {
+            let p = path.join(BUNDLE_FILE_NAME);
+            if !p.is_file() {
+                return Err(Error::NotADataset {
+                    path: path.to_path_buf(),
+                    message: format!("directory has no `{BUNDLE_FILE_NAME}`"),
+                });
+            }
+            p
+        } else {
+            path.to_path_buf()
+        };
+        let bundle_dir = absolute_dir(file_path.parent().unwrap_or(Path::new(".")));
+        let is_zip = file_path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        let mut ds = if is_zip {
+            load_zip(&file_path, bundle_dir)?
+        } else {
+            let f = File::open(&file_path).map_err(|e| Error::io(&file_path, e))?;
+            Self::from_reader(f, Some(&file_path), bundle_dir)?
+        };
+        ds.fpath = Some(file_path);
+        Ok(ds)
+    }
+
+    /// Writes the dataset as JSON into `out`.
+    pub fn write_json<W: Write>(&self, out: W, style: DumpStyle) -> io::Result<()> {
+        let mut w = JsonWriter::new(out, style);
+        let nl: &[u8] = if w.pretty { b"\n" } else { b"" };
+        w.raw(b"{")?;
+        w.raw(nl)?;
+        let mut order: Vec<&TopKey> = self.table_order.iter().collect();
+        for k in TopKey::CANONICAL.iter() {
+            if !self.table_order.contains(k) && !self.table_is_empty(k) {
+                order.push(k);
+            }
+        }
+        let extra_keys: Vec<TopKey> = self
+            .extra
+            .keys()
+            .map(|k| TopKey::Extra(k.clone()))
+            .filter(|k| !self.table_order.contains(k))
+            .collect();
+        order.extend(extra_keys.iter());
+        let mut first = true;
+        for key in order {
+            if let TopKey::Extra(k) = key
+                && !self.extra.contains_key(k)
+            {
+                continue;
+            }
+            if !first {
+                w.raw(b",")?;
+                w.raw(nl)?;
+            }
+            first = false;
+            w.key(key.name())?;
+            match key {
+                TopKey::Info => w.value(&self.info)?,
+                TopKey::Licenses => write_values(&mut w, &self.licenses, nl)?,
+                TopKey::Categories => write_table(&mut w, &self.categories, nl)?,
+                TopKey::KeypointCategories => write_table(&mut w, &self.keypoint_categories, nl)?,
+                TopKey::Videos => write_table(&mut w, &self.videos, nl)?,
+                TopKey::Images => write_table(&mut w, &self.images, nl)?,
+                TopKey::Annotations => write_table(&mut w, &self.annotations, nl)?,
+                TopKey::Tracks => write_table(&mut w, &self.tracks, nl)?,
+                TopKey::Extra(k) => {
+                    if let Some(v) = self.extra.get(k) {
+                        w.value(v)?
+                    }
+                }
+            }
+        }
+        w.raw(nl)?;
+        w.raw(b"}")?;
+        w.raw(nl)?;
+        w.out.flush()
+    }
+
+    fn table_is_empty(&self, k: &TopKey) -> bool {
+        match k {
+            TopKey::Info => self.info.is_null(),
+            TopKey::Licenses => self.licenses.is_empty(),
+            TopKey::Categories => self.categories.is_empty(),
+            TopKey::KeypointCategories => self.keypoint_categories.is_empty(),
+            TopKey::Videos => self.videos.is_empty(),
+            TopKey::Images => self.images.is_empty(),
+            TopKey::Annotations => self.annotations.is_empty(),
+            TopKey::Tracks => self.tracks.is_empty(),
+            TopKey::Extra(k) => !self.extra.contains_key(k),
+        }
+    }
+
+    /// The dataset as JSON text.
+    ///
+    /// ```
+    /// use coco_model::{CocoDataset, DumpStyle};
+    /// let ds = CocoDataset::from_json_str(r#"{"categories": [{"id": 1, "name": "cat"}]}"#, ".").unwrap();
+    /// assert_eq!(ds.to_json_string(DumpStyle::Compact), r#"{"categories":[{"id":1,"name":"cat"}]}"#);
+    /// ```
+    pub fn to_json_string(&self, style: DumpStyle) -> String {
+        let mut buf = Vec::new();
+        // writing into a Vec cannot fail
+        let _ = self.write_json(&mut buf, style);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
+    /// Writes the dataset to `path` atomically (a temporary file in the same
+    /// directory, then a rename). A path ending in `.zip` writes an archive
+    /// holding one JSON file named after the archive.
+    pub fn dump(&self, path: impl AsRef<Path>, style: DumpStyle) -> Result<()> {
+        let path = path.as_ref();
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(path, e))?;
+        let is_zip = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+        if is_zip {
+            let mut zw = zip::ZipWriter::new(BufWriter::new(tmp.as_file()));
+            let inner = path
+                .file_stem()
+                .map(|s| {
+                    let s = s.to_string_lossy();
+                    if s.ends_with(".json") {
+                        s.into_owned()
+                    } else {
+                        format!("{s}.json")
+                    }
+                })
+                .unwrap_or_else(|| BUNDLE_FILE_NAME.to_owned());
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .large_file(true);
+            zw.start_file(inner, opts).map_err(|e| Error::Zip {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            self.write_json(&mut zw, style)
+                .map_err(|e| Error::io(path, e))?;
+            let mut bw = zw.finish().map_err(|e| Error::Zip {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+            bw.flush().map_err(|e| Error::io(path, e))?;
+        } else {
+            let mut bw = BufWriter::with_capacity(1 << 20, tmp.as_file());
+            self.write_json(&mut bw, style)
+                .map_err(|e| Error::io(path, e))?;
+            bw.flush().map_err(|e| Error::io(path, e))?;
+        }
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        Ok(())
+    }
+}
+
+fn write_values<W: Write>(w: &mut JsonWriter<W>, items: &[Value], nl: &[u8]) -> io::Result<()> {
+    w.raw(b"[")?;
+    for (i, v) in items.iter().enumerate() {
+        w.raw(if i == 0 { nl } else { b"," })?;
+        if i > 0 {
+            w.raw(nl)?;
+        }
+        w.value(v)?;
+    }
+    if !items.is_empty() {
+        w.raw(nl)?;
+    }
+    w.raw(b"]")
+}
+
+fn write_table<T: Schema, W: Write>(
+    w: &mut JsonWriter<W>,
+    items: &[T],
+    nl: &[u8],
+) -> io::Result<()> {
+    w.raw(b"[")?;
+    for (i, rec) in items.iter().enumerate() {
+        if i > 0 {
+            w.raw(b",")?;
+        }
+        w.raw(nl)?;
+        write_record(rec, w)?;
+    }
+    if !items.is_empty() {
+        w.raw(nl)?;
+    }
+    w.raw(b"]")
+}
+
+fn load_zip(path: &Path, bundle_dir: PathBuf) -> Result<CocoDataset> {
+    let zerr = |m: String| Error::Zip {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| zerr(e.to_string()))?;
+    let files: Vec<(usize, String)> = (0..archive.len())
+        .filter_map(|i| {
+            let e = archive.by_index(i).ok()?;
+            if e.is_dir() {
+                None
+            } else {
+                Some((i, e.name().to_owned()))
+            }
+        })
+        .collect();
+    let jsons: Vec<&(usize, String)> = files
+        .iter()
+        .filter(|(_, n)| n.to_ascii_lowercase().ends_with(".json"))
+        .collect();
+    let (idx, name) = match (jsons.as_slice(), files.as_slice()) {
+        ([one], _) => (*one).clone(),
+        ([], [one]) => one.clone(),
+        ([], _) => return Err(zerr("archive holds no JSON file".into())),
+        (many, _) => {
+            return Err(zerr(format!(
+                "archive holds {} JSON files ({}); expected one",
+                many.len(),
+                many.iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+    };
+    let entry = archive.by_index(idx).map_err(|e| zerr(e.to_string()))?;
+    let shown = path.join(&name);
+    CocoDataset::from_reader(entry, Some(&shown), bundle_dir)
+}

@@ -1,0 +1,384 @@
+//! Reading and writing the non-standard `NaN`, `Infinity` and `-Infinity` tokens.
+//!
+//! Python's `json` module (and so kwcoco) writes non-finite floats as bare
+//! `NaN` / `Infinity` / `-Infinity` tokens, which strict JSON parsers reject.
+//! Before parsing, a byte pre-pass ([`NonFiniteReader`], [`replace_non_finite`])
+//! rewrites each such token found *outside strings* into a sentinel string
+//! (`"\u0000NaN"`, `"\u0000Infinity"`, `"\u0000-Infinity"`). Typed float fields
+//! read the sentinels back as `f64` values ([`sentinel_to_f64`]), untyped values
+//! ([`serde_json::Value`] in a record's `extra`, raw geometry text) keep the
+//! sentinel string, and every writer of this crate turns the sentinels back into
+//! the bare tokens, so a file round-trips unchanged.
+//!
+//! Line numbers of parse errors are unaffected by the rewrite; columns on a line
+//! that holds such a token may be shifted by the added characters.
+
+use std::io::{self, Read};
+
+/// The sentinel string value standing for `NaN` (a NUL byte then the token).
+pub const NAN_SENTINEL: &str = "\u{0}NaN";
+/// The sentinel string value standing for `Infinity`.
+pub const INF_SENTINEL: &str = "\u{0}Infinity";
+/// The sentinel string value standing for `-Infinity`.
+pub const NEG_INF_SENTINEL: &str = "\u{0}-Infinity";
+
+/// JSON text of the sentinels as written by the pre-pass.
+const NAN_JSON: &[u8] = b"\"\\u0000NaN\"";
+const INF_JSON: &[u8] = b"\"\\u0000Infinity\"";
+const NEG_INF_JSON: &[u8] = b"\"\\u0000-Infinity\"";
+
+/// The `f64` a sentinel string stands for, if it is one.
+///
+/// ```
+/// use coco_model::json::{sentinel_to_f64, NAN_SENTINEL};
+/// assert!(sentinel_to_f64(NAN_SENTINEL).unwrap().is_nan());
+/// assert_eq!(sentinel_to_f64("NaN"), None);
+/// ```
+pub fn sentinel_to_f64(s: &str) -> Option<f64> {
+    match s {
+        NAN_SENTINEL => Some(f64::NAN),
+        INF_SENTINEL => Some(f64::INFINITY),
+        NEG_INF_SENTINEL => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+/// The bare token for a sentinel string (`NaN`, `Infinity`, `-Infinity`), if it is one.
+pub fn sentinel_token(s: &str) -> Option<&'static str> {
+    match s {
+        NAN_SENTINEL => Some("NaN"),
+        INF_SENTINEL => Some("Infinity"),
+        NEG_INF_SENTINEL => Some("-Infinity"),
+        _ => None,
+    }
+}
+
+/// Replaces the sentinel strings in JSON text by the bare tokens (used when
+/// writing raw JSON fragments such as `segmentation`).
+pub fn restore_tokens(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("\"\\u0000") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(
+        text.replace("\"\\u0000NaN\"", "NaN")
+            .replace("\"\\u0000Infinity\"", "Infinity")
+            .replace("\"\\u0000-Infinity\"", "-Infinity"),
+    )
+}
+
+/// Scanner state carried across chunk boundaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Outside any string.
+    Normal,
+    /// Inside a string.
+    InString,
+    /// Inside a string, just after a backslash.
+    Escape,
+    /// A `-` outside a string was held back (it may start `-Infinity`).
+    Minus,
+    /// Matching a token: which token, whether a `-` precedes it, bytes matched so far.
+    Token {
+        nan: bool,
+        neg: bool,
+        matched: usize,
+    },
+}
+
+/// The byte rewriter shared by the streaming and the in-memory pre-pass.
+#[derive(Debug)]
+struct Rewriter {
+    state: State,
+}
+
+impl Rewriter {
+    fn new() -> Self {
+        Rewriter {
+            state: State::Normal,
+        }
+    }
+
+    fn token_text(nan: bool) -> &'static [u8] {
+        if nan { b"NaN" } else { b"Infinity" }
+    }
+
+    /// Rewrites `input` into `out`. Returns `true` when some token was replaced.
+    fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
+        let mut replaced = false;
+        let mut i = 0;
+        let n = input.len();
+        while i < n {
+            match self.state {
+                State::Normal => {
+                    // fast copy of the run of ordinary bytes
+                    let start = i;
+                    while i < n {
+                        let b = input[i];
+                        if b == b'"' || b == b'N' || b == b'I' || b == b'-' {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    out.extend_from_slice(&input[start..i]);
+                    if i == n {
+                        break;
+                    }
+                    let b = input[i];
+                    i += 1;
+                    match b {
+                        b'"' => {
+                            out.push(b);
+                            self.state = State::InString;
+                        }
+                        b'-' => self.state = State::Minus,
+                        b'N' => {
+                            self.state = State::Token {
+                                nan: true,
+                                neg: false,
+                                matched: 1,
+                            }
+                        }
+                        _ => {
+                            self.state = State::Token {
+                                nan: false,
+                                neg: false,
+                                matched: 1,
+                            }
+                        }
+                    }
+                }
+                State::InString => {
+                    let start = i;
+                    while i < n {
+                        let b = input[i];
+                        if b == b'"' || b == b'\\' {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    out.extend_from_slice(&input[start..i]);
+                    if i == n {
+                        break;
+                    }
+                    let b = input[i];
+                    out.push(b);
+                    i += 1;
+                    self.state = if b == b'"' {
+                        State::Normal
+                    } else {
+                        State::Escape
+                    };
+                }
+                State::Escape => {
+                    out.push(input[i]);
+                    i += 1;
+                    self.state = State::InString;
+                }
+                State::Minus => {
+                    if input[i] == b'I' {
+                        i += 1;
+                        self.state = State::Token {
+                            nan: false,
+                            neg: true,
+                            matched: 1,
+                        };
+                    } else {
+                        out.push(b'-');
+                        self.state = State::Normal;
+                    }
+                }
+                State::Token { nan, neg, matched } => {
+                    let text = Self::token_text(nan);
+                    if input[i] == text[matched] {
+                        i += 1;
+                        if matched + 1 == text.len() {
+                            out.extend_from_slice(match (nan, neg) {
+                                (true, false) => NAN_JSON,
+                                (false, false) => INF_JSON,
+                                (false, true) => NEG_INF_JSON,
+                                // `-NaN` is not produced by Python; keep it as written
+                                (true, true) => b"-NaN",
+                            });
+                            replaced = true;
+                            self.state = State::Normal;
+                        } else {
+                            self.state = State::Token {
+                                nan,
+                                neg,
+                                matched: matched + 1,
+                            };
+                        }
+                    } else {
+                        self.flush_partial(out);
+                    }
+                }
+            }
+        }
+        replaced
+    }
+
+    /// Emits the bytes of an unfinished token unchanged (the JSON parser then
+    /// reports the error at its position).
+    fn flush_partial(&mut self, out: &mut Vec<u8>) {
+        match self.state {
+            State::Minus => out.push(b'-'),
+            State::Token { nan, neg, matched } => {
+                if neg {
+                    out.push(b'-');
+                }
+                out.extend_from_slice(&Self::token_text(nan)[..matched]);
+            }
+            _ => {}
+        }
+        if matches!(self.state, State::Minus | State::Token { .. }) {
+            self.state = State::Normal;
+        }
+    }
+}
+
+/// Rewrites the non-finite tokens of in-memory JSON text (see the module docs).
+///
+/// Returns the input unchanged (borrowed) when it holds no such token.
+///
+/// ```
+/// use coco_model::json::replace_non_finite;
+/// let text = r#"{"a": NaN, "b": "NaN", "c": [-Infinity, -1]}"#;
+/// let out = replace_non_finite(text);
+/// let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+/// assert_eq!(v["b"], "NaN"); // strings are untouched
+/// assert_eq!(v["c"][1], -1);
+/// ```
+pub fn replace_non_finite(text: &str) -> std::borrow::Cow<'_, str> {
+    // Quick reject: the tokens need an `N` or `I` byte somewhere.
+    if !text.bytes().any(|b| b == b'N' || b == b'I') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut rw = Rewriter::new();
+    let mut out = Vec::with_capacity(text.len() + 64);
+    let replaced = rw.feed(text.as_bytes(), &mut out);
+    rw.flush_partial(&mut out);
+    if !replaced {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    // The rewrite only replaces ASCII tokens outside strings by ASCII text, so
+    // the output is valid UTF-8 whenever the input was.
+    match String::from_utf8(out) {
+        Ok(s) => std::borrow::Cow::Owned(s),
+        Err(_) => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// A [`Read`] adapter applying the non-finite token rewrite on the fly.
+///
+/// Wrap it in a [`std::io::BufReader`] before handing it to `serde_json`.
+#[derive(Debug)]
+pub struct NonFiniteReader<R> {
+    inner: R,
+    rw: Rewriter,
+    inbuf: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    eof: bool,
+}
+
+impl<R: Read> NonFiniteReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        NonFiniteReader {
+            inner,
+            rw: Rewriter::new(),
+            inbuf: vec![0; 256 * 1024],
+            out: Vec::with_capacity(256 * 1024 + 1024),
+            pos: 0,
+            eof: false,
+        }
+    }
+
+    fn refill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        while self.out.is_empty() && !self.eof {
+            let n = loop {
+                match self.inner.read(&mut self.inbuf) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                self.eof = true;
+                self.rw.flush_partial(&mut self.out);
+            } else {
+                self.rw.feed(&self.inbuf[..n], &mut self.out);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for NonFiniteReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.out.len() {
+            self.refill()?;
+        }
+        let avail = &self.out[self.pos..];
+        let n = avail.len().min(buf.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(text: &str, chunk: usize) -> String {
+        struct Chunky<'a>(&'a [u8], usize);
+        impl Read for Chunky<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(self.1).min(buf.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut r = NonFiniteReader::new(Chunky(text.as_bytes(), chunk));
+        let mut s = String::new();
+        r.read_to_string(&mut s).unwrap();
+        s
+    }
+
+    #[test]
+    fn rewrites_tokens_outside_strings_only() {
+        let text = r#"{"NaN": NaN, "x": "a\"NaN", "y": [Infinity, -Infinity, -2, "-Infinity"]}"#;
+        let out = replace_non_finite(text);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["NaN"], NAN_SENTINEL);
+        assert_eq!(v["x"], "a\"NaN");
+        assert_eq!(v["y"][0], INF_SENTINEL);
+        assert_eq!(v["y"][1], NEG_INF_SENTINEL);
+        assert_eq!(v["y"][2], -2);
+        assert_eq!(v["y"][3], "-Infinity");
+        assert_eq!(restore_tokens(&out), text);
+        for chunk in [1, 2, 3, 5, 7, 1000] {
+            assert_eq!(stream(text, chunk), out, "chunk {chunk}");
+        }
+    }
+
+    #[test]
+    fn partial_tokens_are_kept_for_the_parser_to_reject() {
+        for text in ["[Na]", "[Inf", "[-I, 1]", "[-"] {
+            assert_eq!(replace_non_finite(text), text);
+            assert_eq!(stream(text, 1), text);
+        }
+    }
+
+    #[test]
+    fn sentinels_map_to_floats() {
+        assert_eq!(sentinel_to_f64(INF_SENTINEL), Some(f64::INFINITY));
+        assert_eq!(sentinel_to_f64(NEG_INF_SENTINEL), Some(f64::NEG_INFINITY));
+        assert_eq!(sentinel_token(NEG_INF_SENTINEL), Some("-Infinity"));
+        assert_eq!(sentinel_to_f64("x"), None);
+    }
+}

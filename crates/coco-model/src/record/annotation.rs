@@ -1,0 +1,309 @@
+//! The `annotations` table.
+
+use std::io::{self, Write};
+
+use serde::de::MapAccess;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::{Extra, KeyOrder, Schema, schema_common};
+use crate::ids::{AnnotId, CategoryId, ImageId, TrackId, read_track_id};
+use crate::json::{JsonF64, JsonWriter};
+
+/// One annotation: a box, polygon(s), keypoints, caption… on one image.
+///
+/// `segmentation` and `keypoints` are kept as raw JSON text (parse them with
+/// the `geometry` module); unknown keys are in `extra`.
+#[derive(Debug, Clone, Default)]
+pub struct Annotation {
+    /// `id`.
+    pub id: AnnotId,
+    /// `image_id`: the image this annotation is on.
+    pub image_id: ImageId,
+    /// `category_id`.
+    pub category_id: Option<CategoryId>,
+    /// `bbox`: `[x, y, w, h]` in image pixels.
+    pub bbox: Option<[f64; 4]>,
+    /// `segmentation`: raw JSON (COCO polygon list, RLE, or kwcoco polygon dicts).
+    pub segmentation: Option<Box<RawValue>>,
+    /// `keypoints`: raw JSON (COCO flat `[x, y, v, …]` or kwcoco dicts).
+    pub keypoints: Option<Box<RawValue>>,
+    /// `track_id`: integer or string.
+    pub track_id: Option<TrackId>,
+    /// `score` (predictions).
+    pub score: Option<f64>,
+    /// `weight`.
+    pub weight: Option<f64>,
+    /// `iscrowd` as an integer (a boolean `iscrowd` is kept in `extra`; see [`Annotation::is_crowd`]).
+    pub iscrowd: Option<i64>,
+    /// `caption`.
+    pub caption: Option<String>,
+    /// `area`.
+    pub area: Option<f64>,
+    /// Every other key, in input order.
+    pub extra: Extra,
+    /// Key order of the input record.
+    pub key_order: KeyOrder,
+}
+
+impl Annotation {
+    /// An annotation on `image_id` (id 0 until added to a dataset).
+    pub fn new(image_id: ImageId) -> Self {
+        Annotation {
+            image_id,
+            ..Default::default()
+        }
+    }
+
+    /// The raw `segmentation` JSON text, with non-finite tokens restored.
+    pub fn segmentation_json(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.segmentation
+            .as_deref()
+            .map(|r| crate::json::restore_tokens(r.get()))
+    }
+
+    /// The raw `keypoints` JSON text, with non-finite tokens restored.
+    pub fn keypoints_json(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.keypoints
+            .as_deref()
+            .map(|r| crate::json::restore_tokens(r.get()))
+    }
+
+    /// Sets `segmentation` from JSON text.
+    pub fn set_segmentation_json(&mut self, text: &str) -> Result<(), crate::Error> {
+        self.segmentation = Some(raw_from_str(text, "segmentation")?);
+        Ok(())
+    }
+
+    /// Sets `keypoints` from JSON text.
+    pub fn set_keypoints_json(&mut self, text: &str) -> Result<(), crate::Error> {
+        self.keypoints = Some(raw_from_str(text, "keypoints")?);
+        Ok(())
+    }
+
+    /// Whether `iscrowd` is set (non-zero integer or `true`).
+    pub fn is_crowd(&self) -> bool {
+        match self.iscrowd {
+            Some(v) => v != 0,
+            None => self
+                .extra
+                .get("iscrowd")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// Parses JSON text into a raw value (non-finite tokens allowed).
+pub(crate) fn raw_from_str(text: &str, field: &'static str) -> Result<Box<RawValue>, crate::Error> {
+    let text = crate::json::replace_non_finite(text).into_owned();
+    RawValue::from_string(text).map_err(|e| crate::Error::InvalidValue {
+        what: field.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// `iscrowd` may be written as an integer or a boolean.
+enum IntOrBool {
+    Int(i64),
+    Bool(bool),
+}
+
+impl<'de> serde::Deserialize<'de> for IntOrBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = IntOrBool;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an integer or a boolean")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<IntOrBool, E> {
+                Ok(IntOrBool::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<IntOrBool, E> {
+                i64::try_from(v)
+                    .map(IntOrBool::Int)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<IntOrBool, E> {
+                Ok(IntOrBool::Bool(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Schema for Annotation {
+    const TABLE: &'static str = "annotations";
+    const KEYS: &'static [&'static str] = &[
+        "id",
+        "image_id",
+        "category_id",
+        "bbox",
+        "segmentation",
+        "keypoints",
+        "track_id",
+        "score",
+        "weight",
+        "iscrowd",
+        "caption",
+        "area",
+    ];
+    const REQUIRED: u16 = 0b11;
+
+    schema_common!();
+
+    fn read_field<'de, A: MapAccess<'de>>(
+        &mut self,
+        tag: usize,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match tag {
+            0 => self.id = AnnotId(map.next_value()?),
+            1 => self.image_id = ImageId(map.next_value()?),
+            2 => self.category_id = map.next_value::<Option<i64>>()?.map(CategoryId),
+            3 => {
+                self.bbox = map
+                    .next_value::<Option<[JsonF64; 4]>>()?
+                    .map(|b| b.map(|x| x.0))
+            }
+            4 => self.segmentation = map.next_value()?,
+            5 => self.keypoints = map.next_value()?,
+            6 => {
+                self.track_id = map.next_value_seed(OptTrackId)?;
+            }
+            7 => self.score = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
+            8 => self.weight = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
+            9 => match map.next_value::<Option<IntOrBool>>()? {
+                None => self.iscrowd = None,
+                Some(IntOrBool::Int(v)) => self.iscrowd = Some(v),
+                Some(IntOrBool::Bool(b)) => {
+                    self.extra.insert("iscrowd", Value::Bool(b));
+                    return Ok(false);
+                }
+            },
+            10 => self.caption = map.next_value()?,
+            11 => self.area = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
+            _ => {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn write_field<W: Write>(&self, tag: usize, w: &mut JsonWriter<W>) -> io::Result<()> {
+        match tag {
+            0 => w.i64(self.id.0),
+            1 => w.i64(self.image_id.0),
+            2 => w.opt_i64(self.category_id.map(|c| c.0)),
+            3 => match &self.bbox {
+                Some(b) => {
+                    w.raw(b"[")?;
+                    for (i, x) in b.iter().enumerate() {
+                        if i > 0 {
+                            w.comma()?;
+                        }
+                        w.f64(*x)?;
+                    }
+                    w.raw(b"]")
+                }
+                None => w.null(),
+            },
+            4 => w.opt_raw(self.segmentation.as_deref()),
+            5 => w.opt_raw(self.keypoints.as_deref()),
+            6 => match &self.track_id {
+                Some(TrackId::Int(v)) => w.i64(*v),
+                Some(TrackId::Str(s)) => w.string(s),
+                None => w.null(),
+            },
+            7 => w.opt_f64(self.score),
+            8 => w.opt_f64(self.weight),
+            9 => w.opt_i64(self.iscrowd),
+            10 => w.opt_str(self.caption.as_deref()),
+            11 => w.opt_f64(self.area),
+            _ => w.null(),
+        }
+    }
+
+    fn has_value(&self, tag: usize) -> bool {
+        match tag {
+            0 | 1 => true,
+            2 => self.category_id.is_some(),
+            3 => self.bbox.is_some(),
+            4 => self.segmentation.is_some(),
+            5 => self.keypoints.is_some(),
+            6 => self.track_id.is_some(),
+            7 => self.score.is_some(),
+            8 => self.weight.is_some(),
+            9 => self.iscrowd.is_some(),
+            10 => self.caption.is_some(),
+            11 => self.area.is_some(),
+            _ => false,
+        }
+    }
+
+    fn id_text(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+/// Reads `null` or a track id.
+pub(crate) struct OptTrackId;
+
+impl<'de> serde::de::DeserializeSeed<'de> for OptTrackId {
+    type Value = Option<TrackId>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Option<TrackId>, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Option<TrackId>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("null, an integer or a string")
+            }
+            fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                read_track_id(d).map(Some)
+            }
+        }
+        d.deserialize_option(V)
+    }
+}
+
+impl PartialEq for Annotation {
+    fn eq(&self, o: &Self) -> bool {
+        fn raw_eq(a: &Option<Box<RawValue>>, b: &Option<Box<RawValue>>) -> bool {
+            a.as_deref().map(RawValue::get) == b.as_deref().map(RawValue::get)
+        }
+        fn f_eq(a: Option<f64>, b: Option<f64>) -> bool {
+            match (a, b) {
+                (Some(x), Some(y)) => x == y || (x.is_nan() && y.is_nan()),
+                (None, None) => true,
+                _ => false,
+            }
+        }
+        self.id == o.id
+            && self.image_id == o.image_id
+            && self.category_id == o.category_id
+            && match (&self.bbox, &o.bbox) {
+                (Some(a), Some(b)) => a.iter().zip(b).all(|(x, y)| f_eq(Some(*x), Some(*y))),
+                (None, None) => true,
+                _ => false,
+            }
+            && raw_eq(&self.segmentation, &o.segmentation)
+            && raw_eq(&self.keypoints, &o.keypoints)
+            && self.track_id == o.track_id
+            && f_eq(self.score, o.score)
+            && f_eq(self.weight, o.weight)
+            && self.iscrowd == o.iscrowd
+            && self.caption == o.caption
+            && f_eq(self.area, o.area)
+            && self.extra == o.extra
+    }
+}
