@@ -91,8 +91,7 @@ impl Keypoints {
 
     /// Parse JSON text.
     pub fn from_json_str(s: &str) -> Result<Self> {
-        let v: Value =
-            serde_json::from_str(s).map_err(|source| GeometryError::Json { what: WHAT, source })?;
+        let v = super::parse_text(s, WHAT)?;
         Self::from_json(&v)
     }
 

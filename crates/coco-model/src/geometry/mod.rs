@@ -136,12 +136,17 @@ impl NumberStyle {
         NumberStyle::from_all_ints(self == NumberStyle::Int && other == NumberStyle::Int)
     }
 
-    /// Write one number in this style. Non-finite values become `null`.
+    /// Write one number in this style. Non-finite values become the
+    /// dataset layer's sentinel strings (see [`non_finite`]), which its writer
+    /// turns back into Python's bare `NaN` / `Infinity` tokens.
     pub fn value(self, x: f64) -> Value {
         if self == NumberStyle::Int && x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
             Value::from(x as i64)
         } else {
-            serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+            match serde_json::Number::from_f64(x) {
+                Some(n) => Value::Number(n),
+                None => Value::String(non_finite::sentinel(x).to_string()),
+            }
         }
     }
 
@@ -151,9 +156,13 @@ impl NumberStyle {
     }
 }
 
-/// Read one JSON number: `(value, was_integer)`.
+/// Read one JSON number: `(value, was_integer)`. The non-finite sentinel
+/// strings are read as NaN / ±infinity.
 pub(crate) fn read_num(v: &Value, what: &'static str) -> Result<(f64, bool)> {
     match v {
+        Value::String(s) if non_finite::from_sentinel(s).is_some() => {
+            Ok((non_finite::from_sentinel(s).unwrap_or(f64::NAN), false))
+        }
         Value::Number(n) => {
             let is_int = n.is_i64() || n.is_u64();
             let x = n
@@ -184,6 +193,105 @@ pub(crate) fn read_pair(v: &Value, what: &'static str) -> Result<([f64; 2], bool
             what,
             format!("expected an [x, y] pair, got {}", kind(other)),
         )),
+    }
+}
+
+/// Parse JSON text; Python's bare `NaN` / `Infinity` / `-Infinity` tokens
+/// are accepted (read as the sentinel strings).
+pub(crate) fn parse_text(s: &str, what: &'static str) -> Result<Value> {
+    match serde_json::from_str(s) {
+        Ok(v) => Ok(v),
+        Err(source) => match non_finite::replace_tokens(s) {
+            Some(fixed) => {
+                serde_json::from_str(&fixed).map_err(|source| GeometryError::Json { what, source })
+            }
+            None => Err(GeometryError::Json { what, source }),
+        },
+    }
+}
+
+/// Python's non-finite float tokens in geometry JSON.
+///
+/// kwcoco files may hold bare `NaN` / `Infinity` / `-Infinity` (Python's
+/// `json` writes them). The dataset layer stores them as the sentinel strings
+/// `"\u0000NaN"`, `"\u0000Infinity"`, `"\u0000-Infinity"`; geometry reads
+/// both the bare tokens and the sentinels, and writes the sentinels.
+pub mod non_finite {
+    /// Sentinel string of NaN.
+    pub const NAN: &str = "\u{0}NaN";
+    /// Sentinel string of +infinity.
+    pub const INF: &str = "\u{0}Infinity";
+    /// Sentinel string of -infinity.
+    pub const NEG_INF: &str = "\u{0}-Infinity";
+
+    /// The value of a sentinel string.
+    pub fn from_sentinel(s: &str) -> Option<f64> {
+        match s {
+            NAN => Some(f64::NAN),
+            INF => Some(f64::INFINITY),
+            NEG_INF => Some(f64::NEG_INFINITY),
+            _ => None,
+        }
+    }
+
+    /// The sentinel of a non-finite value (NaN for finite input, unused).
+    pub fn sentinel(x: f64) -> &'static str {
+        if x == f64::INFINITY {
+            INF
+        } else if x == f64::NEG_INFINITY {
+            NEG_INF
+        } else {
+            NAN
+        }
+    }
+
+    /// Rewrite bare tokens outside strings into sentinel strings; `None`
+    /// when there is none.
+    pub(crate) fn replace_tokens(text: &str) -> Option<String> {
+        let b = text.as_bytes();
+        let mut out = String::with_capacity(text.len() + 16);
+        let (mut i, mut last, mut in_str, mut found) = (0, 0, false, false);
+        while i < b.len() {
+            let c = b[i];
+            if in_str {
+                if c == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if c == b'"' {
+                    in_str = false;
+                }
+                i += 1;
+                continue;
+            }
+            if c == b'"' {
+                in_str = true;
+                i += 1;
+                continue;
+            }
+            let rest = &text[i..];
+            let hit = [
+                ("-Infinity", "\"\\u0000-Infinity\""),
+                ("Infinity", "\"\\u0000Infinity\""),
+                ("NaN", "\"\\u0000NaN\""),
+            ]
+            .into_iter()
+            .find(|(tok, _)| rest.starts_with(tok));
+            if let Some((tok, rep)) = hit {
+                out.push_str(&text[last..i]);
+                out.push_str(rep);
+                i += tok.len();
+                last = i;
+                found = true;
+                continue;
+            }
+            i += 1;
+        }
+        if !found {
+            return None;
+        }
+        out.push_str(&text[last..]);
+        Some(out)
     }
 }
 
@@ -236,7 +344,10 @@ mod tests {
         assert_eq!(NumberStyle::Int.value(3.0).to_string(), "3");
         assert_eq!(NumberStyle::Int.value(3.5).to_string(), "3.5");
         assert_eq!(NumberStyle::Float.value(3.0).to_string(), "3.0");
-        assert_eq!(NumberStyle::Int.value(f64::NAN), Value::Null);
+        assert_eq!(
+            NumberStyle::Int.value(f64::NAN),
+            Value::String(non_finite::NAN.into())
+        );
     }
 
     #[test]
@@ -251,6 +362,19 @@ mod tests {
             read_num(&serde_json::json!(2.0), "x").unwrap(),
             (2.0, false)
         );
+    }
+
+    #[test]
+    fn non_finite_tokens_and_sentinels() {
+        let v = parse_text(r#"[1, NaN, -Infinity, "NaN", Infinity]"#, "x").unwrap();
+        assert_eq!(v[1], Value::String(non_finite::NAN.into()));
+        assert_eq!(v[3], Value::String("NaN".into()));
+        assert!(read_num(&v[1], "x").unwrap().0.is_nan());
+        assert_eq!(read_num(&v[2], "x").unwrap().0, f64::NEG_INFINITY);
+        assert_eq!(read_num(&v[4], "x").unwrap().0, f64::INFINITY);
+        assert!(read_num(&v[3], "x").is_err());
+        assert!(parse_text("[1, 2", "x").is_err());
+        assert!(parse_text("[Nope]", "x").is_err());
     }
 
     #[test]

@@ -101,8 +101,7 @@ impl Segmentation {
     /// Parse JSON text (the dataset keeps each annotation's raw text and
     /// parses on demand).
     pub fn from_json_str(s: &str) -> Result<Self> {
-        let v: Value =
-            serde_json::from_str(s).map_err(|source| GeometryError::Json { what: WHAT, source })?;
+        let v = super::parse_text(s, WHAT)?;
         Self::from_json(&v)
     }
 

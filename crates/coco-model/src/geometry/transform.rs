@@ -78,8 +78,7 @@ impl TransformSpec {
 
     /// Parse from JSON text.
     pub fn from_json_str(s: &str) -> Result<Self> {
-        let v: Value =
-            serde_json::from_str(s).map_err(|source| GeometryError::Json { what: WHAT, source })?;
+        let v = super::parse_text(s, WHAT)?;
         Self::from_json(&v)
     }
 
