@@ -4,7 +4,7 @@
 use ndarray::{Array, ArrayBase, Axis, Data, Dimension, RemoveAxis, Zip};
 
 use crate::error::{Error, Result};
-use crate::prob::{check_axis, logsumexp_at, map_lanes};
+use crate::prob::{check_axis, map_lanes};
 use crate::real::Real;
 use crate::tree::CategoryTree;
 
@@ -19,39 +19,6 @@ pub enum Reduction {
 }
 
 impl CategoryTree {
-    fn cond_lane<T: Real>(&self, x: &[T], y: &mut [T]) {
-        for group in self.idx_groups() {
-            let lse = logsumexp_at(x, group);
-            for &i in group {
-                y[i] = x[i] - lse;
-            }
-        }
-    }
-
-    fn source_lane<T: Real>(&self, x: &[T], y: &mut [T]) {
-        self.cond_lane(x, y);
-        for &i in self.preorder() {
-            if let Some(p) = self.parent(i) {
-                let up = y[p];
-                y[i] += up;
-            }
-        }
-    }
-
-    fn sink_lane<T: Real>(&self, x: &[T], y: &mut [T]) {
-        let leaves = self.leaves();
-        let lse = logsumexp_at(x, leaves);
-        for &i in leaves {
-            y[i] = x[i] - lse;
-        }
-        for &i in self.preorder().iter().rev() {
-            let kids = self.children(i);
-            if !kids.is_empty() {
-                y[i] = logsumexp_at(y, kids);
-            }
-        }
-    }
-
     /// Log-probability of each class *given its parent*: a log-softmax over
     /// every sibling group ([`idx_groups`](Self::idx_groups)) along `axis`.
     /// In probability space each group sums to 1.
@@ -66,7 +33,9 @@ impl CategoryTree {
         D: Dimension,
     {
         check_axis(energy, axis, Some(self.len()))?;
-        Ok(map_lanes(energy, axis, |x, y| self.cond_lane(x, y)))
+        Ok(map_lanes(energy, axis, |x, y| {
+            self.plan().conditional(x, y)
+        }))
     }
 
     /// Top-down hierarchical log-softmax: conditional log-softmax per sibling
@@ -95,7 +64,7 @@ impl CategoryTree {
         D: Dimension,
     {
         check_axis(energy, axis, Some(self.len()))?;
-        Ok(map_lanes(energy, axis, |x, y| self.source_lane(x, y)))
+        Ok(map_lanes(energy, axis, |x, y| self.plan().source(x, y)))
     }
 
     /// Bottom-up hierarchical log-softmax: a softmax over the leaves only,
@@ -112,7 +81,7 @@ impl CategoryTree {
         D: Dimension,
     {
         check_axis(energy, axis, Some(self.len()))?;
-        Ok(map_lanes(energy, axis, |x, y| self.sink_lane(x, y)))
+        Ok(map_lanes(energy, axis, |x, y| self.plan().sink(x, y)))
     }
 
     /// The default hierarchical log-softmax ([`source_log_softmax`](Self::source_log_softmax)).

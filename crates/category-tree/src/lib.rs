@@ -80,6 +80,7 @@ mod decision;
 mod error;
 mod hierarchy;
 mod json;
+mod plan;
 mod prob;
 mod real;
 mod tree;

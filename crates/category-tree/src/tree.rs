@@ -8,6 +8,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::plan::SoftmaxPlan;
 
 /// One class: its name, integer id and the attributes it was built with
 /// (for a COCO category, the whole record).
@@ -60,6 +61,7 @@ pub struct CategoryTree {
     leaves: Vec<usize>,
     preorder: Vec<usize>,
     idx_groups: Vec<Vec<usize>>,
+    plan: SoftmaxPlan,
 }
 
 impl PartialEq for CategoryTree {
@@ -107,7 +109,7 @@ impl CategoryTree {
                 None => roots.push(c),
             }
         }
-        let leaves = (0..n).filter(|&i| children[i].is_empty()).collect();
+        let leaves: Vec<usize> = (0..n).filter(|&i| children[i].is_empty()).collect();
 
         // Pre-order over roots and children in index order (parents before children).
         let mut preorder = Vec::with_capacity(n);
@@ -136,7 +138,9 @@ impl CategoryTree {
                 }
             }
         }
+        let plan = SoftmaxPlan::new(&idx_groups, &leaves, &preorder, &parent, &children);
         Self {
+            plan,
             graph,
             node_to_idx,
             id_to_idx,
@@ -147,6 +151,10 @@ impl CategoryTree {
             preorder,
             idx_groups,
         }
+    }
+
+    pub(crate) fn plan(&self) -> &SoftmaxPlan {
+        &self.plan
     }
 
     /// Number of categories.
