@@ -291,3 +291,51 @@ impl TreeBuilder {
         Ok(CategoryTree::from_parts(categories, parents))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implicit_nodes_follow_first_mention() {
+        let mut b = TreeBuilder::new();
+        b.add_edge("p", "c"); // child first, then parent
+        b.add_category("x", None, Map::new()).unwrap();
+        b.add_category("p", Some(10), Map::new()).unwrap(); // keeps its slot
+        b.add_edge("p", "c"); // repeated edge kept once
+        b.ensure_node("c");
+        assert_eq!(b.len(), 3);
+        let t = b.build().unwrap();
+        assert_eq!(t.names(), ["c", "p", "x"]);
+        assert_eq!(t.ids(), [11, 10, 12]);
+        assert_eq!(t.children(1), [0]);
+        assert_eq!(t.graph().edge_count(), 1);
+    }
+
+    #[test]
+    fn assigned_ids_start_above_zero_and_max() {
+        let mut b = TreeBuilder::new();
+        b.add_category("a", Some(-5), Map::new()).unwrap();
+        b.ensure_node("b");
+        assert_eq!(b.build().unwrap().ids(), [-5, 1]);
+        let mut b = TreeBuilder::new();
+        b.add_category("a", Some(i64::MAX), Map::new()).unwrap();
+        b.ensure_node("b");
+        assert!(matches!(
+            b.build(),
+            Err(Error::InvalidArgument { name: "id", .. })
+        ));
+        assert!(TreeBuilder::new().is_empty());
+        assert!(TreeBuilder::new().build().unwrap().is_empty());
+    }
+
+    #[test]
+    fn cycles_are_found_before_parent_counts() {
+        let mut b = TreeBuilder::new();
+        b.add_edge("a", "b")
+            .add_edge("b", "c")
+            .add_edge("c", "a")
+            .add_edge("x", "b");
+        assert!(matches!(b.build(), Err(Error::Cycle { .. })));
+    }
+}

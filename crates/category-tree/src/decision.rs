@@ -49,7 +49,8 @@ pub struct DecisionOptions {
     /// The refinement criterion.
     pub criterion: Criterion,
     /// Classes that may never be predicted: decisions proceed as if they were
-    /// not in the tree. Ignoring every root is an error.
+    /// not in the tree. Ignoring every root is an error. Applies to every
+    /// criterion (the reference skips it, and `always_refine_idxs`, for `Prob`).
     pub ignore_class_idxs: Vec<usize>,
     /// Classes that, once chosen, are always refined into a child (useful for a
     /// dummy root).
@@ -258,5 +259,34 @@ impl CategoryTree {
                 *c = pc;
             });
         Ok(Decision { idxs, conf })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argmax_takes_the_first_maximum_and_skips_nan() {
+        assert_eq!(argmax(&[0.2f64, 0.5, 0.5], &[0, 1, 2]), (1, 0.5));
+        assert_eq!(argmax(&[f64::NAN, 0.1, 0.3], &[0, 1, 2]), (2, 0.3));
+        assert_eq!(argmax(&[0.9f64, 0.1, 0.3], &[1, 2]), (2, 0.3));
+    }
+
+    #[test]
+    fn empty_tree_has_nothing_to_decide() {
+        let t = CategoryTree::default();
+        let probs = ndarray::Array2::<f32>::zeros((2, 0));
+        let err = t
+            .decision(&probs, Axis(1), &DecisionOptions::default())
+            .unwrap_err();
+        assert!(err.to_string().contains("no classes"), "{err}");
+    }
+
+    #[test]
+    fn criterion_parses() {
+        assert_eq!("entropy".parse::<Criterion>().unwrap(), Criterion::Entropy);
+        assert_eq!("prob".parse::<Criterion>().unwrap(), Criterion::Prob);
+        assert!("Gini".parse::<Criterion>().is_err());
     }
 }

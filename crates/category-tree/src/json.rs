@@ -266,3 +266,62 @@ impl<'de> Deserialize<'de> for CategoryTree {
         CategoryTree::from_json(&value).map_err(D::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_from_attributes_without_id_to_node() {
+        let state = json!({"graph": [["b", {"id": 7}, [["a", {}, []]]]]});
+        let t = CategoryTree::from_json(&state).unwrap();
+        assert_eq!(t.names(), ["b", "a"]);
+        assert_eq!(t.ids(), [7, 8]);
+    }
+
+    #[test]
+    fn pairs_without_attributes_load() {
+        let state = json!({"graph": [["r", [["k", []]]]], "idx_to_node": ["k", "r"]});
+        let t = CategoryTree::from_json(&state).unwrap();
+        assert_eq!(t.names(), ["k", "r"]);
+        assert_eq!(t.parent(0), Some(1));
+        assert_eq!(t.ids(), [2, 1]);
+    }
+
+    #[test]
+    fn a_node_under_two_parents_is_rejected() {
+        let state = json!({"graph": [["a", {}, [["c", {}, []]]], ["b", {}, [["c", {}, []]]]]});
+        assert!(matches!(
+            CategoryTree::from_json(&state),
+            Err(Error::MultipleParents { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_state_round_trips() {
+        let t = CategoryTree::default();
+        let s = t.to_json();
+        assert_eq!(s, json!({"graph": [], "id_to_node": {}, "idx_to_node": []}));
+        assert_eq!(CategoryTree::from_json(&s).unwrap(), t);
+        assert_eq!(CategoryTree::from_json(&json!({})).unwrap(), t);
+    }
+
+    #[test]
+    fn id_to_node_must_name_graph_nodes_once() {
+        let s = json!({"graph": [["a", {}, []]], "id_to_node": {"1": "zz"}});
+        assert!(
+            CategoryTree::from_json(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("zz")
+        );
+        let s = json!({"graph": [["a", {}, []]], "id_to_node": {"1": "a", "2": "a"}});
+        assert!(
+            CategoryTree::from_json(&s)
+                .unwrap_err()
+                .to_string()
+                .contains("several ids")
+        );
+    }
+}

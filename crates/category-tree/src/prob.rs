@@ -235,3 +235,36 @@ where
     check_axis(probs, axis, None)?;
     Ok(reduce_lanes(probs, axis, T::ZERO, entropy_slice))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, array};
+
+    #[test]
+    fn strided_lanes_match_contiguous_lanes() {
+        let a = Array2::from_shape_fn((3, 5), |(r, c)| (r * 5 + c) as f64 * 0.3);
+        let by_row = log_softmax(&a, Axis(1)).unwrap();
+        let by_col = log_softmax(&a.t(), Axis(0)).unwrap();
+        assert_eq!(by_row, by_col.t());
+        let g_row = gini(&softmax(&a, Axis(1)).unwrap(), Axis(1)).unwrap();
+        let g_col = gini(&softmax(&a.t(), Axis(0)).unwrap(), Axis(0)).unwrap();
+        assert_eq!(g_row, g_col);
+    }
+
+    #[test]
+    fn entropy_edge_cases() {
+        assert_eq!(entropy_slice(&[0.0f64, 0.0]), 0.0);
+        assert_eq!(entropy_slice(&[-0.5f64, 1.0]), 0.0);
+        assert!(entropy_slice(&[f64::NAN, 1.0]).is_nan());
+        assert_eq!(gini_slice::<f32>(&[]), 1.0);
+    }
+
+    #[test]
+    fn bad_axes_are_reported() {
+        let a = array![[1.0f32, 2.0]];
+        let err = log_softmax(&a, Axis(2)).unwrap_err();
+        assert!(err.to_string().contains("axis 2"), "{err}");
+        assert!(entropy(&a, Axis(3)).is_err());
+    }
+}

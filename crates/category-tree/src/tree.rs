@@ -538,3 +538,49 @@ impl fmt::Display for CategoryTree {
         write!(f, "nodes={:?})>", self.names())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_tree() {
+        let t = CategoryTree::default();
+        assert!(t.is_empty() && t.is_mutex());
+        assert!(t.idx_groups().is_empty());
+        assert_eq!(t.max_depth(), 0);
+        assert_eq!(t.max_breadth(), 0);
+        assert_eq!(t.forest_str(), "");
+        assert_eq!(t.to_string(), "<CategoryTree(nNodes=0, nodes=[])>");
+        assert_eq!(t.idx_pairwise_distance().shape(), [0, 0]);
+    }
+
+    #[test]
+    fn lookups_out_of_range_are_none_or_empty() {
+        let t = CategoryTree::from_mutex(["a"]).unwrap();
+        assert_eq!(t.idx_to_node(1), None);
+        assert_eq!(t.idx_to_id(1), None);
+        assert_eq!(t.id_to_idx(5), None);
+        assert_eq!(t.node_to_idx("b"), None);
+        assert_eq!(t.parent(3), None);
+        assert!(t.children(3).is_empty());
+        assert!(matches!(t.index("b"), Err(Error::UnknownNode { .. })));
+        assert!(t.contains("a") && !t.contains("b"));
+        assert!(matches!(
+            t.descendants(1),
+            Err(Error::IndexOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn equality_covers_attributes_and_structure() {
+        let a = CategoryTree::from_adjacency([("x", vec!["y"])]).unwrap();
+        let b = CategoryTree::from_adjacency([("x", Vec::<&str>::new()), ("y", vec![])]).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.clone(), a);
+        let mut cats: Vec<Category> = a.categories().cloned().collect();
+        cats[0].attrs.insert("color".into(), "red".into());
+        let c = CategoryTree::from_parts(cats, vec![None, Some(0)]);
+        assert_ne!(a, c);
+    }
+}
