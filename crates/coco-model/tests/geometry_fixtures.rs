@@ -1,0 +1,159 @@
+//! Geometry against the reference fixtures written by kwcoco 0.9.1 /
+//! ndsampler 0.8.1 (`/work/shared/fixtures`, see its README).
+//!
+//! - every `segmentation`, `keypoints`, `bbox` and warp of the datasets parses
+//!   and writes back to the same JSON;
+//! - the reference sampler's annotations in sample space equal the dataset's
+//!   annotations warped by the sample's translation (`params.offset`).
+
+use coco_model::geometry::{Affine, BBox, Keypoints, Segmentation, TransformSpec};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    let root =
+        std::env::var("NDSAMPLER_FIXTURES").unwrap_or_else(|_| "/work/shared/fixtures".into());
+    PathBuf::from(root)
+}
+
+fn load(path: &Path) -> Option<Value> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(serde_json::from_str(&text).expect("fixture JSON"))
+}
+
+const DATASETS: [&str; 2] = ["shapes4", "vidshapes2-msi"];
+
+#[test]
+fn dataset_geometry_round_trips() {
+    let mut checked = 0;
+    for name in DATASETS {
+        let Some(ds) = load(&fixtures().join(name).join("data.kwcoco.json")) else {
+            eprintln!("fixture {name} not found; skipping");
+            continue;
+        };
+        for ann in ds["annotations"].as_array().unwrap() {
+            let id = &ann["id"];
+            if let Some(seg) = ann.get("segmentation") {
+                let text = seg.to_string();
+                let s = Segmentation::from_json_str(&text)
+                    .unwrap_or_else(|e| panic!("{name} annot {id}: {e}"));
+                assert_eq!(s.to_json(), *seg, "{name} annot {id} segmentation");
+                // the polygon lies within the annotation's box
+                let (bbox, _) = BBox::from_json(&ann["bbox"]).unwrap();
+                let pb = s.bbox().unwrap();
+                let grown = BBox::new(bbox.x - 1.0, bbox.y - 1.0, bbox.w + 2.0, bbox.h + 2.0);
+                assert_eq!(
+                    pb.clip(&grown),
+                    pb,
+                    "{name} annot {id}: polygon {pb:?} outside box {bbox:?}"
+                );
+                checked += 1;
+            }
+            if let Some(kp) = ann.get("keypoints") {
+                let k = Keypoints::from_json_str(&kp.to_string()).unwrap();
+                assert_eq!(k.to_json(), *kp, "{name} annot {id} keypoints");
+            }
+            let (b, style) = BBox::from_json(&ann["bbox"]).unwrap();
+            assert_eq!(b.to_json(style), ann["bbox"]);
+        }
+        for img in ds["images"].as_array().unwrap() {
+            for key in ["warp_img_to_vid"] {
+                if let Some(w) = img.get(key) {
+                    let t = TransformSpec::from_json(w).unwrap();
+                    assert_eq!(t.to_json(), *w);
+                }
+            }
+            for aux in img
+                .get("auxiliary")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let w = &aux["warp_aux_to_img"];
+                let t = TransformSpec::from_json(w).unwrap();
+                assert_eq!(t.to_json(), *w);
+                // an asset's warp maps its extent onto the image
+                let (aw, ah) = (
+                    aux["width"].as_f64().unwrap(),
+                    aux["height"].as_f64().unwrap(),
+                );
+                let corner = t.affine().apply([aw, ah]);
+                assert_eq!(
+                    corner,
+                    [
+                        img["width"].as_f64().unwrap(),
+                        img["height"].as_f64().unwrap()
+                    ]
+                );
+            }
+        }
+    }
+    if checked == 0 {
+        eprintln!("no fixture found; nothing checked");
+    }
+}
+
+#[test]
+fn reference_sample_annotations_are_translated_geometry() {
+    let mut compared = 0;
+    for name in DATASETS {
+        let dir = fixtures().join(name);
+        let Some(ds) = load(&dir.join("data.kwcoco.json")) else {
+            continue;
+        };
+        let by_id: HashMap<i64, &Value> = ds["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["id"].as_i64().unwrap(), a))
+            .collect();
+        let cases = load(&dir.join("expected/cases.json")).unwrap();
+        for case in cases.as_array().unwrap() {
+            if case["target"].get("scale").is_some() {
+                continue; // a zoom resamples: not a pure translation
+            }
+            let cname = case["name"].as_str().unwrap();
+            let Some(sample) = load(&dir.join("expected").join(cname).join("sample.json")) else {
+                continue;
+            };
+            let off = &sample["params"]["offset"];
+            let shift = Affine::translate(off[0].as_f64().unwrap(), off[1].as_f64().unwrap());
+            for frame in sample["frames"].as_array().unwrap() {
+                for ann in frame["annots"].as_array().unwrap() {
+                    let id = ann["id"].as_i64().unwrap();
+                    let orig = by_id[&id];
+                    if let Some(expect) = ann.get("segmentation") {
+                        let got = Segmentation::from_json(&orig["segmentation"])
+                            .unwrap()
+                            .warp(&shift)
+                            .unwrap()
+                            .to_json();
+                        assert_eq!(&got, expect, "{name}/{cname} annot {id} segmentation");
+                        compared += 1;
+                    }
+                    if let Some(expect) = ann.get("keypoints") {
+                        // the reference returns positions only: [[x, y], ...]
+                        let got = Keypoints::from_json(&orig["keypoints"])
+                            .unwrap()
+                            .warp(&shift)
+                            .to_xy_json();
+                        assert_eq!(&got, expect, "{name}/{cname} annot {id} keypoints");
+                    }
+                    if let Some(expect) = ann.get("bbox") {
+                        let (b, _) = BBox::from_json(&orig["bbox"]).unwrap();
+                        let (e, _) = BBox::from_json(expect).unwrap();
+                        let w = b.warp(&shift);
+                        for (x, y) in w.xywh().iter().zip(e.xywh()) {
+                            assert!(
+                                (x - y).abs() < 1e-6,
+                                "{name}/{cname} annot {id} bbox {w:?} vs {e:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    eprintln!("compared {compared} segmentations with the reference");
+}

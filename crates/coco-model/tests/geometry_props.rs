@@ -1,0 +1,255 @@
+//! Property tests of the geometry and channel-spec invariants.
+
+use coco_model::channels::{ChannelSpec, FusedChannelSpec};
+use coco_model::geometry::{
+    Affine, AffineParams, BBox, Keypoints, Mask, MultiPolygon, Polygon, Rle, Segmentation,
+    TransformSpec,
+};
+use proptest::prelude::*;
+
+fn affine_strategy() -> impl Strategy<Value = Affine> {
+    (
+        0.2f64..5.0,
+        0.2f64..5.0,
+        -100.0f64..100.0,
+        -100.0f64..100.0,
+        -3.2f64..3.2,
+        -1.0f64..1.0,
+        -50.0f64..50.0,
+        -50.0f64..50.0,
+    )
+        .prop_map(|(sx, sy, tx, ty, theta, shearx, ax, ay)| {
+            Affine::from_params(&AffineParams {
+                scale: [sx, sy],
+                offset: [tx, ty],
+                theta,
+                shearx,
+                about: [ax, ay],
+            })
+        })
+}
+
+fn axis_aligned_strategy() -> impl Strategy<Value = Affine> {
+    (0.2f64..5.0, 0.2f64..5.0, -100.0f64..100.0, -100.0f64..100.0)
+        .prop_map(|(sx, sy, tx, ty)| Affine::scale(sx, sy).then(&Affine::translate(tx, ty)))
+}
+
+fn pt() -> impl Strategy<Value = [f64; 2]> {
+    (-500.0f64..500.0, -500.0f64..500.0).prop_map(|(x, y)| [x, y])
+}
+
+fn close(a: [f64; 2], b: [f64; 2]) -> bool {
+    let tol = 1e-7 * (1.0 + a[0].abs().max(a[1].abs()));
+    (a[0] - b[0]).abs() <= tol && (a[1] - b[1]).abs() <= tol
+}
+
+fn rings_close(a: &[[f64; 2]], b: &[[f64; 2]]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| close(*p, *q))
+}
+
+fn mask_strategy() -> impl Strategy<Value = Mask> {
+    (1usize..20, 1usize..20, 0.1f64..0.9).prop_flat_map(|(h, w, density)| {
+        proptest::collection::vec(proptest::bool::weighted(density), h * w).prop_map(move |bits| {
+            Mask::from_vec(h, w, bits.into_iter().map(u8::from).collect()).unwrap()
+        })
+    })
+}
+
+/// A star-shaped polygon around (20, 20) inside a 40×40 image.
+fn star_polygon() -> impl Strategy<Value = Polygon> {
+    proptest::collection::vec((0.0f64..1.0, 2.0f64..17.0), 3..14).prop_map(|mut spokes| {
+        spokes.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let exterior = spokes
+            .iter()
+            .enumerate()
+            .map(|(i, &(jitter, r))| {
+                let t = (i as f64 + jitter * 0.9) / spokes.len() as f64 * std::f64::consts::TAU;
+                [20.0 + r * t.cos(), 20.0 + r * t.sin()]
+            })
+            .collect();
+        Polygon::new(exterior)
+    })
+}
+
+fn perimeter(p: &Polygon) -> f64 {
+    p.rings()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| {
+                    let (a, b) = (r[i], r[(i + 1) % r.len()]);
+                    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+                })
+                .sum::<f64>()
+        })
+        .sum()
+}
+
+fn channel_code() -> impl Strategy<Value = String> {
+    let name = "[a-zA-Z_][a-zA-Z0-9_]{0,5}";
+    prop_oneof![
+        name.prop_map(|n| n),
+        (name, 0u32..6).prop_map(|(n, k)| format!("{n}:{k}")),
+        (name, 0u32..5, 1u32..5).prop_map(|(n, a, len)| format!("{n}.{a}:{}", a + len)),
+        (name, 0u32..9).prop_map(|(n, i)| format!("{n}.{i}")),
+        Just("rgb".to_string()),
+        Just("dxdy".to_string()),
+    ]
+}
+
+fn fused_code() -> impl Strategy<Value = String> {
+    proptest::collection::vec(channel_code(), 1..6).prop_map(|v| v.join("|"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn affine_times_inverse_is_identity(a in affine_strategy(), p in pt()) {
+        let inv = a.inverse().unwrap();
+        prop_assert!((a * inv).is_close_identity(1e-9));
+        prop_assert!(close(inv.apply(a.apply(p)), p));
+        prop_assert!(close(a.then(&inv).apply(p), p));
+    }
+
+    #[test]
+    fn decompose_reconstructs(a in affine_strategy(), p in pt()) {
+        let d = a.decompose();
+        let r = Affine::from_params(&d);
+        prop_assert!(close(r.apply(p), a.apply(p)));
+    }
+
+    #[test]
+    fn transform_spec_concise_round_trip(a in affine_strategy(), p in pt()) {
+        let spec = TransformSpec::from_affine_concise(a);
+        let back = TransformSpec::from_json(&spec.to_json()).unwrap();
+        prop_assert!(close(back.affine().apply(p), a.apply(p)));
+        let m = TransformSpec::from_affine_matrix(a);
+        let parsed = TransformSpec::from_json_str(&m.to_json().to_string()).unwrap();
+        prop_assert_eq!(parsed.affine(), &a);
+    }
+
+    #[test]
+    fn bbox_warp_round_trip(a in axis_aligned_strategy(), x in -100.0f64..100.0, y in -100.0f64..100.0,
+                            w in 0.0f64..50.0, h in 0.0f64..50.0) {
+        let b = BBox::new(x, y, w, h);
+        let back = b.warp(&a).warp(&a.inverse().unwrap());
+        prop_assert!(close([back.x, back.y], [b.x, b.y]) && close([back.w, back.h], [b.w, b.h]));
+    }
+
+    #[test]
+    fn rotated_bbox_holds_warped_corners(a in affine_strategy(), x in -100.0f64..100.0,
+                                         y in -100.0f64..100.0, w in 0.0f64..50.0, h in 0.0f64..50.0) {
+        let b = BBox::new(x, y, w, h);
+        let wb = b.warp(&a);
+        let grown = BBox::new(wb.x - 1e-6, wb.y - 1e-6, wb.w + 2e-6, wb.h + 2e-6);
+        for c in b.corners() {
+            prop_assert!(grown.contains_point(a.apply(c)));
+        }
+    }
+
+    #[test]
+    fn polygon_and_segmentation_warp_round_trip(a in affine_strategy(), poly in star_polygon()) {
+        let inv = a.inverse().unwrap();
+        let back = poly.warp(&a).warp(&inv);
+        prop_assert!(rings_close(&back.exterior, &poly.exterior));
+        let area_ratio = poly.warp(&a).area() / poly.area();
+        prop_assert!((area_ratio - a.det().abs()).abs() < 1e-6 * a.det().abs());
+
+        let seg = Segmentation::from_json(&Segmentation::from_multi_polygon(poly.clone().into()).to_json()).unwrap();
+        let seg_back = seg.warp(&a).unwrap().warp(&inv).unwrap();
+        let mp = seg_back.to_multi_polygon().unwrap();
+        prop_assert!(rings_close(&mp.polygons[0].exterior, &poly.exterior));
+        // the form survives the warps
+        let again = Segmentation::from_json(&seg_back.to_json()).unwrap();
+        prop_assert_eq!(again.to_json(), seg_back.to_json());
+    }
+
+    #[test]
+    fn keypoints_warp_round_trip(a in affine_strategy(), pts in proptest::collection::vec(pt(), 0..6)) {
+        let flat: Vec<serde_json::Value> = pts
+            .iter()
+            .flat_map(|p| [p[0].into(), p[1].into(), 2.into()])
+            .collect();
+        let kp = Keypoints::from_json(&serde_json::Value::Array(flat)).unwrap();
+        let back = kp.warp(&a).warp(&a.inverse().unwrap());
+        for (p, q) in back.points.iter().zip(&kp.points) {
+            prop_assert!(close(p.xy, q.xy));
+        }
+        prop_assert_eq!(back.form, kp.form);
+    }
+
+    #[test]
+    fn rle_round_trips(m in mask_strategy()) {
+        let r = Rle::encode(&m);
+        prop_assert_eq!(r.decode().unwrap(), m.clone());
+        prop_assert_eq!(r.area() as usize, m.count());
+        // compressed string
+        let s = r.to_string_counts();
+        let back = Rle::from_string_counts(m.height(), m.width(), &s).unwrap();
+        prop_assert_eq!(back.counts(), r.counts());
+        // both JSON forms
+        let c = Rle::from_json(&r.to_json()).unwrap();
+        prop_assert!(c.is_compressed());
+        prop_assert_eq!(c.decode().unwrap(), m.clone());
+        let mut u = r.clone();
+        u.set_compressed(false);
+        let u2 = Rle::from_json(&u.to_json()).unwrap();
+        prop_assert!(!u2.is_compressed());
+        prop_assert_eq!(u2.decode().unwrap(), m.clone());
+        // bbox agrees with the mask's pixel extent
+        let expect = m.bbox().unwrap_or_default();
+        prop_assert_eq!(r.bbox(), expect);
+    }
+
+    #[test]
+    fn mask_to_polygons_to_mask_is_exact(m in mask_strategy()) {
+        let polys = m.to_multi_polygon();
+        prop_assert_eq!(polys.area(), m.count() as f64);
+        prop_assert_eq!(polys.to_mask(m.height(), m.width()).unwrap(), m.clone());
+        // every set pixel centre is inside a polygon, every unset one outside
+        for y in 0..m.height() {
+            for x in 0..m.width() {
+                let c = [x as f64 + 0.5, y as f64 + 0.5];
+                prop_assert_eq!(polys.contains_point(c), m.get(x, y));
+            }
+        }
+    }
+
+    #[test]
+    fn polygon_to_mask_to_polygon_area_close(poly in star_polygon()) {
+        let m = poly.to_mask(40, 40).unwrap();
+        let traced: MultiPolygon = m.to_multi_polygon();
+        let err = (traced.area() - poly.area()).abs();
+        prop_assert!(err <= perimeter(&poly) + 4.0, "area {} vs {} (err {})", traced.area(), poly.area(), err);
+        prop_assert_eq!(traced.to_mask(40, 40).unwrap(), m);
+    }
+
+    #[test]
+    fn segmentation_rle_and_polygon_masks_agree(m in mask_strategy()) {
+        let rle = Segmentation::Rle(m.to_rle());
+        let poly = Segmentation::from_multi_polygon(m.to_multi_polygon());
+        prop_assert_eq!(rle.to_mask(m.height(), m.width()).unwrap(), m.clone());
+        prop_assert_eq!(poly.to_mask(m.height(), m.width()).unwrap(), m.clone());
+        prop_assert_eq!(rle.area(), poly.area());
+        if m.count() > 0 {
+            prop_assert_eq!(rle.bbox(), poly.bbox());
+        }
+    }
+
+    #[test]
+    fn channel_code_parse_display_parse(spec in proptest::collection::vec(fused_code(), 1..4)) {
+        let text = spec.join(",");
+        let c = ChannelSpec::parse(&text).unwrap();
+        prop_assert_eq!(c.to_string(), text.clone());
+        prop_assert_eq!(ChannelSpec::parse(&c.to_string()).unwrap(), c.clone());
+        // concise and normalize describe the same channels
+        let n = c.normalize();
+        prop_assert_eq!(c.concise().normalize(), n.clone());
+        prop_assert_eq!(n.numel(), c.numel());
+        for s in c.streams() {
+            let f = FusedChannelSpec::parse(&s.to_string()).unwrap();
+            prop_assert_eq!(f.concise().to_names(), s.to_names());
+            prop_assert_eq!(f.to_names().len(), f.numel());
+        }
+    }
+}
