@@ -81,7 +81,10 @@ impl CategoryTree {
         D: Dimension,
     {
         check_axis(energy, axis, Some(self.len()))?;
-        Ok(map_lanes(energy, axis, |x, y| self.plan().sink(x, y)))
+        let mut scratch = vec![T::ZERO; self.len()];
+        Ok(map_lanes(energy, axis, |x, y| {
+            self.plan().sink(x, y, &mut scratch)
+        }))
     }
 
     /// The default hierarchical log-softmax ([`source_log_softmax`](Self::source_log_softmax)).

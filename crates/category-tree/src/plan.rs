@@ -105,15 +105,75 @@ impl SoftmaxPlan {
         }
     }
 
-    /// Bottom-up (sink) log-softmax of one row.
+    /// Bottom-up (sink) log-softmax of one row; `q` is scratch of the row's
+    /// length. Leaf probabilities are summed upward in linear space (one `ln`
+    /// per inner node); a node whose mass underflows falls back to a
+    /// log-sum-exp of its children.
     #[inline]
-    pub(crate) fn sink<T: Real>(&self, x: &[T], y: &mut [T]) {
+    pub(crate) fn sink<T: Real>(&self, x: &[T], y: &mut [T], q: &mut [T]) {
         if let Some(leaves) = &self.leaves {
-            leaves.log_softmax(x, y);
+            let lse = leaves.exp_shifted(x, q);
+            match leaves {
+                Span::Range(a, b) => {
+                    for i in *a..*b {
+                        y[i] = x[i] - lse.0;
+                        q[i] = q[i] / lse.1;
+                    }
+                }
+                Span::Idxs(v) => {
+                    for &i in v {
+                        y[i] = x[i] - lse.0;
+                        q[i] = q[i] / lse.1;
+                    }
+                }
+            }
         }
         for (i, kids) in &self.sink {
-            y[*i] = kids.logsumexp(y);
+            let mass = kids.sum(q);
+            q[*i] = mass;
+            y[*i] = if mass >= T::MIN_POSITIVE {
+                mass.ln()
+            } else {
+                kids.logsumexp(y)
+            };
         }
+    }
+}
+
+impl Span {
+    /// Writes `exp(x[i] - max)` into `q` over the span and returns
+    /// `(logsumexp, Σ exp(x[i] - max))`.
+    #[inline]
+    fn exp_shifted<T: Real>(&self, x: &[T], q: &mut [T]) -> (T, T) {
+        fn run<T: Real>(x: &[T], q: &mut [T], idxs: impl Iterator<Item = usize> + Clone) -> (T, T) {
+            let mut m = T::NEG_INFINITY;
+            for i in idxs.clone() {
+                if x[i] > m {
+                    m = x[i];
+                }
+            }
+            let mut s = T::ZERO;
+            for i in idxs {
+                let e = (x[i] - m).exp();
+                q[i] = e;
+                s += e;
+            }
+            (m + s.ln(), s)
+        }
+        match self {
+            Span::Range(a, b) => run(x, q, *a..*b),
+            Span::Idxs(v) => run(x, q, v.iter().copied()),
+        }
+    }
+
+    #[inline]
+    fn sum<T: Real>(&self, q: &[T]) -> T {
+        let mut s = T::ZERO;
+        match self {
+            Span::Range(a, b) => q[*a..*b].iter().for_each(|&v| s += v),
+            Span::Idxs(v) => v.iter().for_each(|&i| s += q[i]),
+        }
+        s
     }
 }
 
@@ -135,5 +195,19 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a[0], 0.0);
         assert!((a[1].exp() + a[2].exp() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn sink_survives_underflowing_subtrees() {
+        use crate::CategoryTree;
+        use ndarray::{Axis, array};
+        // classes: a, p, b, c  (b and c under p)
+        let t = CategoryTree::from_adjacency([("a", vec![]), ("p", vec!["b", "c"])]).unwrap();
+        let e = array![[0.0f32, 0.0, -200.0, -200.0]];
+        let y = t.sink_log_softmax(&e, Axis(1)).unwrap();
+        // exp(-200) underflows in f32, but the log-probabilities stay finite
+        assert!((y[[0, 2]] + 200.0).abs() < 1e-3);
+        assert!((y[[0, 1]] - (-200.0 + 2f32.ln())).abs() < 1e-3, "{y}");
+        assert!(y[[0, 0]].abs() < 1e-6);
     }
 }

@@ -35,6 +35,8 @@ pub trait Real:
     const ONE: Self;
     /// Negative infinity.
     const NEG_INFINITY: Self;
+    /// Smallest positive normal value.
+    const MIN_POSITIVE: Self;
     /// Natural exponential.
     fn exp(self) -> Self;
     /// Natural logarithm.
@@ -59,6 +61,7 @@ macro_rules! impl_real {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             const NEG_INFINITY: Self = <$t>::NEG_INFINITY;
+            const MIN_POSITIVE: Self = <$t>::MIN_POSITIVE;
             #[inline]
             fn exp(self) -> Self {
                 <$t>::exp(self)
