@@ -37,16 +37,22 @@ impl Span {
     /// `y[i] = x[i] - logsumexp(x[span])` for `i` in the span.
     #[inline]
     fn log_softmax<T: Real>(&self, x: &[T], y: &mut [T]) {
-        let lse = self.logsumexp(x);
+        self.log_softmax_plus(x, y, T::ZERO);
+    }
+
+    /// `y[i] = x[i] - logsumexp(x[span]) + offset` for `i` in the span.
+    #[inline]
+    fn log_softmax_plus<T: Real>(&self, x: &[T], y: &mut [T], offset: T) {
+        let off = offset - self.logsumexp(x);
         match self {
             Span::Range(a, b) => {
                 for (o, &v) in y[*a..*b].iter_mut().zip(&x[*a..*b]) {
-                    *o = v - lse;
+                    *o = v + off;
                 }
             }
             Span::Idxs(v) => {
                 for &i in v {
-                    y[i] = x[i] - lse;
+                    y[i] = x[i] + off;
                 }
             }
         }
@@ -56,9 +62,10 @@ impl Span {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SoftmaxPlan {
     groups: Vec<Span>,
+    /// Parent of every group (`None` for the roots); a group comes after its
+    /// parent's group.
+    group_parent: Vec<Option<usize>>,
     leaves: Option<Span>,
-    /// `(child, parent)` for every non-root, parents before children.
-    chain: Vec<(usize, usize)>,
     /// `(node, children)` for inner nodes, children before parents.
     sink: Vec<(usize, Span)>,
 }
@@ -73,11 +80,11 @@ impl SoftmaxPlan {
     ) -> Self {
         Self {
             groups: groups.iter().map(|g| Span::new(g)).collect(),
-            leaves: (!leaves.is_empty()).then(|| Span::new(leaves)),
-            chain: preorder
+            group_parent: groups
                 .iter()
-                .filter_map(|&i| parent[i].map(|p| (i, p)))
+                .map(|g| g.first().and_then(|&i| parent[i]))
                 .collect(),
+            leaves: (!leaves.is_empty()).then(|| Span::new(leaves)),
             sink: preorder
                 .iter()
                 .rev()
@@ -95,13 +102,14 @@ impl SoftmaxPlan {
         }
     }
 
-    /// Top-down (source) log-softmax of one row.
+    /// Top-down (source) log-softmax of one row: each group's conditional
+    /// log-softmax plus its parent's absolute log-probability (the parent's
+    /// group is always done first).
     #[inline]
     pub(crate) fn source<T: Real>(&self, x: &[T], y: &mut [T]) {
-        self.conditional(x, y);
-        for &(c, p) in &self.chain {
-            let up = y[p];
-            y[c] += up;
+        for (g, p) in self.groups.iter().zip(&self.group_parent) {
+            let up = p.map_or(T::ZERO, |p| y[p]);
+            g.log_softmax_plus(x, y, up);
         }
     }
 
