@@ -1,5 +1,6 @@
 //! Binary masks and mask → polygon tracing.
 
+use super::polygon::ring_contains;
 use super::{
     BBox, GeometryError, MultiPolygon, Polygon, Result, Rle, checked_pixels, ring_signed_area2,
 };
@@ -196,15 +197,15 @@ impl Mask {
     /// Algorithm: every pixel edge between a set and an unset pixel becomes a
     /// directed unit edge with the set pixel on its right; edges are chained
     /// at shared corners, and at a corner where two diagonal set pixels meet
-    /// the chain turns towards the other set pixel, joining them.
+    /// the chain turns towards the other set pixel, joining them. Rings with
+    /// positive area are exteriors; each hole goes to the smallest exterior
+    /// holding the set pixel next to it.
     pub fn to_multi_polygon(&self) -> MultiPolygon {
         trace(self)
     }
 }
 
 // Directions: 0 = +x, 1 = +y, 2 = -x, 3 = -y (screen coordinates, y down).
-const DX: [isize; 4] = [1, 0, -1, 0];
-const DY: [isize; 4] = [0, 1, 0, -1];
 
 fn trace(m: &Mask) -> MultiPolygon {
     let (h, w) = (m.h, m.w);
@@ -215,46 +216,39 @@ fn trace(m: &Mask) -> MultiPolygon {
     let nv = vw * (h + 1);
     // low nibble: boundary edges leaving the vertex; high nibble: used ones
     let mut edges = vec![0u8; nv];
-    let px = |x: isize, y: isize| -> bool {
-        x >= 0
-            && y >= 0
-            && (x as usize) < w
-            && (y as usize) < h
-            && m.data[y as usize * w + x as usize] != 0
-    };
+    let data = &m.data;
     let mut any = false;
     for y in 0..h {
+        let row = &data[y * w..(y + 1) * w];
+        let above = (y > 0).then(|| &data[(y - 1) * w..y * w]);
+        let below = (y + 1 < h).then(|| &data[(y + 1) * w..(y + 2) * w]);
+        let (top_v, bot_v) = (y * vw, (y + 1) * vw);
         for x in 0..w {
-            if m.data[y * w + x] == 0 {
+            if row[x] == 0 {
                 continue;
             }
             any = true;
-            let (xi, yi) = (x as isize, y as isize);
-            if !px(xi, yi - 1) {
-                edges[y * vw + x] |= 1 << 0; // top side, going +x
+            if above.is_none_or(|a| a[x] == 0) {
+                edges[top_v + x] |= 1 << 0; // top side, going +x
             }
-            if !px(xi + 1, yi) {
-                edges[y * vw + x + 1] |= 1 << 1; // right side, going +y
+            if x + 1 == w || row[x + 1] == 0 {
+                edges[top_v + x + 1] |= 1 << 1; // right side, going +y
             }
-            if !px(xi, yi + 1) {
-                edges[(y + 1) * vw + x + 1] |= 1 << 2; // bottom side, going -x
+            if below.is_none_or(|b| b[x] == 0) {
+                edges[bot_v + x + 1] |= 1 << 2; // bottom side, going -x
             }
-            if !px(xi - 1, yi) {
-                edges[(y + 1) * vw + x] |= 1 << 3; // left side, going -y
+            if x == 0 || row[x - 1] == 0 {
+                edges[bot_v + x] |= 1 << 3; // left side, going -y
             }
         }
     }
     if !any {
         return MultiPolygon::default();
     }
-    let labels = label_components(m);
 
-    struct Ring {
-        pts: Vec<[f64; 2]>,
-        label: u32,
-        exterior: bool,
-    }
-    let mut rings: Vec<Ring> = Vec::new();
+    let mut exteriors: Vec<(Polygon, BBox, f64)> = Vec::new();
+    // (ring, centre of a set pixel next to it)
+    let mut holes: Vec<(Vec<[f64; 2]>, [f64; 2])> = Vec::new();
     for start in 0..nv {
         loop {
             let free = edges[start] & !(edges[start] >> 4) & 0x0f;
@@ -271,9 +265,16 @@ fn trace(m: &Mask) -> MultiPolygon {
                 2 => (sx - 1, sy - 1),
                 _ => (sx, sy - 1),
             };
-            let label = labels[seed.1 * w + seed.0];
             let mut pts: Vec<[f64; 2]> = Vec::new();
-            let mut cur = (start as isize + DX[d0] + DY[d0] * vw as isize) as usize;
+            let step = |v: usize, d: usize| -> usize {
+                match d {
+                    0 => v + 1,
+                    1 => v + vw,
+                    2 => v - 1,
+                    _ => v - vw,
+                }
+            };
+            let mut cur = step(start, d0);
             let mut dir = d0;
             loop {
                 let out = edges[cur] & 0x0f;
@@ -292,62 +293,33 @@ fn trace(m: &Mask) -> MultiPolygon {
                 }
                 debug_assert!(edges[cur] & (1 << (o + 4)) == 0, "edge used twice");
                 edges[cur] |= 1 << (o + 4);
-                cur = (cur as isize + DX[o] + DY[o] * vw as isize) as usize;
+                cur = step(cur, o);
                 dir = o;
             }
-            let exterior = ring_signed_area2(&pts) > 0.0;
-            rings.push(Ring {
-                pts,
-                label,
-                exterior,
-            });
-        }
-    }
-    let mut index_of_label = std::collections::HashMap::new();
-    let mut polys: Vec<Polygon> = Vec::new();
-    for r in rings.iter().filter(|r| r.exterior) {
-        index_of_label.insert(r.label, polys.len());
-        polys.push(Polygon::new(r.pts.clone()));
-    }
-    for r in rings.into_iter().filter(|r| !r.exterior) {
-        if let Some(&i) = index_of_label.get(&r.label) {
-            polys[i].interiors.push(r.pts);
-        }
-    }
-    MultiPolygon::new(polys)
-}
-
-/// 8-connected component labels (0 = unset, 1.. = component).
-fn label_components(m: &Mask) -> Vec<u32> {
-    let (h, w) = (m.h, m.w);
-    let mut labels = vec![0u32; h * w];
-    let mut next = 0u32;
-    let mut stack: Vec<usize> = Vec::new();
-    for i in 0..h * w {
-        if m.data[i] == 0 || labels[i] != 0 {
-            continue;
-        }
-        next += 1;
-        labels[i] = next;
-        stack.push(i);
-        while let Some(j) = stack.pop() {
-            let (x, y) = ((j % w) as isize, (j / w) as isize);
-            for dy in -1..=1isize {
-                for dx in -1..=1isize {
-                    let (nx, ny) = (x + dx, y + dy);
-                    if nx < 0 || ny < 0 || nx as usize >= w || ny as usize >= h {
-                        continue;
-                    }
-                    let k = ny as usize * w + nx as usize;
-                    if m.data[k] != 0 && labels[k] == 0 {
-                        labels[k] = next;
-                        stack.push(k);
-                    }
-                }
+            let area2 = ring_signed_area2(&pts);
+            if area2 > 0.0 {
+                let bbox = BBox::from_points(&pts).unwrap_or_default();
+                exteriors.push((Polygon::new(pts), bbox, area2));
+            } else {
+                holes.push((pts, [seed.0 as f64 + 0.5, seed.1 as f64 + 0.5]));
             }
         }
     }
-    labels
+    // A hole belongs to the smallest exterior holding the set pixel next to
+    // it: that pixel's own component (any other exterior around it also
+    // encloses the whole component, so it is larger).
+    for (ring, p) in holes {
+        let owner = exteriors
+            .iter()
+            .enumerate()
+            .filter(|(_, (poly, b, _))| b.contains_point(p) && ring_contains(&poly.exterior, p))
+            .min_by(|a, b| a.1.2.total_cmp(&b.1.2))
+            .map(|(i, _)| i);
+        if let Some(i) = owner {
+            exteriors[i].0.interiors.push(ring);
+        }
+    }
+    MultiPolygon::new(exteriors.into_iter().map(|(p, _, _)| p).collect())
 }
 
 #[cfg(test)]
@@ -383,6 +355,29 @@ mod tests {
         assert_eq!(p.polygons[0].area(), 16.0);
         assert_eq!(p.area(), m.count() as f64);
         assert_eq!(p.to_mask(5, 5).unwrap(), m);
+    }
+
+    #[test]
+    fn nested_components_own_their_holes() {
+        let m = mask(&[
+            "#########",
+            "#.......#",
+            "#.#####.#",
+            "#.#...#.#",
+            "#.#.#.#.#",
+            "#.#...#.#",
+            "#.#####.#",
+            "#.......#",
+            "#########",
+        ]);
+        let p = m.to_multi_polygon();
+        assert_eq!(p.polygons.len(), 3);
+        let areas: Vec<f64> = p.polygons.iter().map(Polygon::area).collect();
+        assert_eq!(areas, vec![32.0, 16.0, 1.0]);
+        assert_eq!(p.polygons[0].interiors.len(), 1);
+        assert_eq!(p.polygons[1].interiors.len(), 1);
+        assert_eq!(p.polygons[2].interiors.len(), 0);
+        assert_eq!(p.to_mask(9, 9).unwrap(), m);
     }
 
     #[test]

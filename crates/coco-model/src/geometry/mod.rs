@@ -22,6 +22,7 @@
 
 pub mod affine;
 pub mod bbox;
+mod fastparse;
 pub mod keypoints;
 pub mod mask;
 pub mod polygon;

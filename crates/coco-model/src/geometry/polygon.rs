@@ -150,7 +150,8 @@ impl Polygon {
 
     /// Set (OR) this polygon's pixels in `mask` (even-odd at pixel centres).
     pub fn fill_into(&self, mask: &mut Mask) {
-        fill_rings(self.rings().map(Vec::as_slice), mask);
+        let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
+        fill_rings(&rings, mask);
     }
 }
 
@@ -234,7 +235,7 @@ impl From<Polygon> for MultiPolygon {
 }
 
 /// Crossing-number test for one ring.
-fn ring_contains(r: &[[f64; 2]], p: [f64; 2]) -> bool {
+pub(crate) fn ring_contains(r: &[[f64; 2]], p: [f64; 2]) -> bool {
     let n = r.len();
     if n < 3 {
         return false;
@@ -297,14 +298,36 @@ fn clip_ring(ring: &[[f64; 2]], b: &BBox) -> Vec<[f64; 2]> {
 
 /// Scanline fill of a set of rings with the even-odd rule at pixel centres,
 /// OR-ed into `mask`.
-pub(crate) fn fill_rings<'a>(rings: impl Iterator<Item = &'a [[f64; 2]]>, mask: &mut Mask) {
+pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask) {
     let (h, w) = (mask.height(), mask.width());
     if h == 0 || w == 0 {
         return;
     }
-    // crossings[row] = x positions where an edge crosses the row's centre line
-    let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); h];
+    // rows whose centre yc = row + 0.5 satisfies lo.y <= yc < hi.y
+    let row_range = |lo: f64, hi: f64| -> (usize, usize) {
+        let r0 = (lo - 0.5).ceil().max(0.0);
+        let r1 = (hi - 0.5).ceil().min(h as f64);
+        if r0 < r1 {
+            (r0 as usize, r1 as usize)
+        } else {
+            (0, 0)
+        }
+    };
+    // first pass: the rows the rings touch
+    let (mut y_lo, mut y_hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for ring in rings {
+        for p in *ring {
+            y_lo = y_lo.min(p[1]);
+            y_hi = y_hi.max(p[1]);
+        }
+    }
+    let (row0, row1) = row_range(y_lo, y_hi);
+    if row0 >= row1 {
+        return;
+    }
+    // crossings[row - row0] = x positions where an edge crosses the row's centre line
+    let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); row1 - row0];
+    for &ring in rings {
         let n = ring.len();
         if n < 3 {
             continue;
@@ -317,27 +340,21 @@ pub(crate) fn fill_rings<'a>(rings: impl Iterator<Item = &'a [[f64; 2]]>, mask: 
                 continue;
             }
             let (lo, hi) = if a[1] < b[1] { (a, b) } else { (b, a) };
-            // rows whose centre yc = row + 0.5 satisfies lo.y <= yc < hi.y
-            let r0 = (lo[1] - 0.5).ceil().max(0.0);
-            let r1 = ((hi[1] - 0.5).ceil()).min(h as f64);
-            if r0 >= r1 || r0.is_nan() || r1.is_nan() {
-                continue;
-            }
+            let (r0, r1) = row_range(lo[1], hi[1]);
             let slope = (hi[0] - lo[0]) / (hi[1] - lo[1]);
-            let (r0, r1) = (r0 as usize, r1 as usize);
-            for (row, cx) in crossings.iter_mut().enumerate().take(r1).skip(r0) {
+            for row in r0..r1 {
                 let yc = row as f64 + 0.5;
-                cx.push(lo[0] + (yc - lo[1]) * slope);
+                crossings[row - row0].push(lo[0] + (yc - lo[1]) * slope);
             }
         }
     }
     let wf = w as f64;
-    for (row, xs) in crossings.iter_mut().enumerate() {
+    for (i, xs) in crossings.iter_mut().enumerate() {
         if xs.len() < 2 {
             continue;
         }
         xs.sort_unstable_by(f64::total_cmp);
-        let line = mask.row_mut(row);
+        let line = mask.row_mut(row0 + i);
         for pair in xs.chunks_exact(2) {
             // pixel centres x + 0.5 in [pair0, pair1)
             let c0 = (pair[0] - 0.5).ceil().clamp(0.0, wf) as usize;

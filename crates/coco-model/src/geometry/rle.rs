@@ -57,24 +57,19 @@ impl Rle {
     /// Run-length encode a mask (compressed JSON form).
     pub fn encode(m: &Mask) -> Rle {
         let (h, w) = (m.height(), m.width());
-        let data = m.data();
+        let col = transpose(m.data(), h, w);
+        let n = col.len();
         let mut counts = Vec::new();
-        let mut prev = 0u8;
-        let mut run = 0u32;
-        for x in 0..w {
-            let mut i = x;
-            for _ in 0..h {
-                let v = data[i];
-                if v != prev {
-                    counts.push(run);
-                    run = 0;
-                    prev = v;
-                }
-                run += 1;
-                i += w;
-            }
+        let (mut i, mut cur) = (0usize, 0u8);
+        while i < n {
+            let run = col[i..].iter().position(|&v| v != cur).unwrap_or(n - i);
+            counts.push(run as u32);
+            i += run;
+            cur ^= 1;
         }
-        counts.push(run);
+        if counts.is_empty() {
+            counts.push(0); // pycocotools writes one empty run for an empty mask
+        }
         Rle {
             h,
             w,
@@ -86,22 +81,19 @@ impl Rle {
     /// Decode into a mask (refuses masks over [`super::MAX_MASK_PIXELS`]).
     pub fn decode(&self) -> Result<Mask> {
         let n = checked_pixels(self.h, self.w)?;
-        let mut data = vec![0u8; n];
-        let (h, w) = (self.h, self.w);
+        let mut col = vec![0u8; n];
         let mut t = 0usize; // column-major position
         let mut v = false;
         for &c in &self.counts {
             let c = c as usize;
             if v {
-                for k in t..t + c {
-                    let (x, y) = (k / h, k % h);
-                    data[y * w + x] = 1;
-                }
+                col[t..t + c].fill(1);
             }
             t += c;
             v = !v;
         }
-        Mask::from_vec(h, w, data)
+        // column-major (w rows of h) back to row-major (h rows of w)
+        Mask::from_vec(self.h, self.w, transpose(&col, self.w, self.h))
     }
 
     /// Rows.
@@ -373,6 +365,25 @@ impl Rle {
     }
 }
 
+/// Transpose a row-major `rows × cols` byte matrix (blocked for the cache).
+fn transpose(src: &[u8], rows: usize, cols: usize) -> Vec<u8> {
+    const B: usize = 32;
+    let mut dst = vec![0u8; src.len()];
+    for r0 in (0..rows).step_by(B) {
+        let r1 = (r0 + B).min(rows);
+        for c0 in (0..cols).step_by(B) {
+            let c1 = (c0 + B).min(cols);
+            for r in r0..r1 {
+                let row = &src[r * cols..(r + 1) * cols];
+                for c in c0..c1 {
+                    dst[c * rows + r] = row[c];
+                }
+            }
+        }
+    }
+    dst
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,6 +408,16 @@ mod tests {
         let s = r.to_string_counts();
         let back = Rle::from_string_counts(1, total as usize, &s).unwrap();
         assert_eq!(back.counts(), &counts[..]);
+    }
+
+    #[test]
+    fn transpose_and_empty() {
+        assert_eq!(transpose(&[1, 2, 3, 4, 5, 6], 2, 3), vec![1, 4, 2, 5, 3, 6]);
+        let e = Rle::encode(&Mask::new(0, 5).unwrap());
+        assert_eq!(e.counts(), &[0]);
+        assert_eq!(e.decode().unwrap().shape(), [0, 5]);
+        let big = Mask::from_fn(70, 45, |x, y| (x * 7 + y * 3) % 11 < 4).unwrap();
+        assert_eq!(Rle::encode(&big).decode().unwrap(), big);
     }
 
     #[test]

@@ -100,7 +100,13 @@ impl Segmentation {
 
     /// Parse JSON text (the dataset keeps each annotation's raw text and
     /// parses on demand).
+    ///
+    /// Reads the text directly into coordinates (no intermediate
+    /// `serde_json::Value`); the result is the same as [`Self::from_json`].
     pub fn from_json_str(s: &str) -> Result<Self> {
+        if let Some(seg) = super::fastparse::segmentation(s) {
+            return Ok(seg);
+        }
         let v = super::parse_text(s, WHAT)?;
         Self::from_json(&v)
     }
