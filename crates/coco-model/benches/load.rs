@@ -1,2 +1,261 @@
-//! Placeholder (filled in below).
-fn main() {}
+//! Loading + indexing a large synthetic kwcoco file, against Python kwcoco.
+//!
+//! The dataset (default 100k images, 1M annotations, each a box and a small
+//! polygon) is generated into the system temp directory on first run (never
+//! committed); `COCO_BENCH_ANNOTS` changes the size (images = annotations / 10).
+//!
+//! Measured in the same run:
+//! * criterion: `CocoDataset::load` (parse + index) in this process;
+//! * baseline: `kwcoco.CocoDataset(path)` in the reference venv
+//!   (`/tmp/ndsampler-reference`, see `shared/tools/python-reference/setup.sh`),
+//!   timed and with peak RSS from `/usr/bin/time -v`; the speed ratio is printed;
+//! * peak memory: this bench re-runs itself as a child that only loads the file,
+//!   under `/usr/bin/time -v`; the ratio peak RSS / file size is printed.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use coco_model::CocoDataset;
+use criterion::{Criterion, criterion_group};
+
+/// A tiny deterministic generator (no extra dependency).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Writes the synthetic dataset in kwcoco's pretty layout.
+pub fn write_synthetic(path: &Path, n_annots: usize) -> std::io::Result<()> {
+    let n_images = (n_annots / 10).max(1);
+    let tmp = path.with_extension("partial");
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
+    let mut rng = Lcg(42);
+    writeln!(w, "{{\n\"info\": [],\n\"licenses\": [],\n\"categories\": [")?;
+    let cats = [
+        "background",
+        "cat",
+        "dog",
+        "car",
+        "tree",
+        "person",
+        "bike",
+        "boat",
+    ];
+    for (i, c) in cats.iter().enumerate() {
+        let sep = if i + 1 < cats.len() { "," } else { "" };
+        writeln!(
+            w,
+            "{{\"id\": {}, \"name\": \"{c}\", \"supercategory\": \"thing\"}}{sep}",
+            i + 1
+        )?;
+    }
+    writeln!(w, "],\n\"videos\": [],\n\"images\": [")?;
+    for g in 1..=n_images {
+        let sep = if g < n_images { "," } else { "" };
+        writeln!(
+            w,
+            "{{\"id\": {g}, \"file_name\": \"images/img_{g:07}.png\", \"width\": 640, \"height\": 480, \"channels\": \"r|g|b\"}}{sep}"
+        )?;
+    }
+    writeln!(w, "],\n\"annotations\": [")?;
+    for a in 1..=n_annots {
+        let gid = (a - 1) / 10 + 1;
+        let cid = 1 + (rng.next() * cats.len() as f64) as usize % cats.len();
+        let x = round1(rng.next() * 600.0);
+        let y = round1(rng.next() * 440.0);
+        let bw = round1(4.0 + rng.next() * 60.0);
+        let bh = round1(4.0 + rng.next() * 60.0);
+        let sep = if a < n_annots { "," } else { "" };
+        write!(
+            w,
+            "{{\"id\": {a}, \"image_id\": {gid}, \"category_id\": {cid}, \"bbox\": [{x}, {y}, {bw}, {bh}], \"area\": {}, \"segmentation\": [[",
+            round1(bw * bh * 0.7)
+        )?;
+        let (cx, cy) = (x + bw / 2.0, y + bh / 2.0);
+        for k in 0..6 {
+            let t = k as f64 / 6.0 * std::f64::consts::TAU;
+            let px = round1(cx + bw / 2.0 * t.cos());
+            let py = round1(cy + bh / 2.0 * t.sin());
+            if k > 0 {
+                write!(w, ", ")?;
+            }
+            write!(w, "{px}, {py}")?;
+        }
+        writeln!(w, "]], \"iscrowd\": 0}}{sep}")?;
+    }
+    writeln!(w, "]\n}}")?;
+    w.flush()?;
+    drop(w);
+    std::fs::rename(tmp, path)
+}
+
+fn n_annots() -> usize {
+    std::env::var("COCO_BENCH_ANNOTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn dataset_path() -> PathBuf {
+    let n = n_annots();
+    let dir = std::env::temp_dir().join("coco-model-bench");
+    let _ = std::fs::create_dir_all(&dir);
+    let p = dir.join(format!("synthetic_{n}.kwcoco.json"));
+    if !p.is_file() {
+        eprintln!("generating {} ({} annotations)…", p.display(), n);
+        if let Err(e) = write_synthetic(&p, n) {
+            panic!("cannot write the synthetic dataset {}: {e}", p.display());
+        }
+    }
+    p
+}
+
+/// Wall time (s) and peak RSS (KiB) of a command, from `/usr/bin/time -v`.
+fn time_v(cmd: &str, args: &[&str]) -> Option<(f64, u64)> {
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(cmd)
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("{cmd} failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let mut wall = None;
+    let mut rss = None;
+    for line in err.lines() {
+        let line = line.trim();
+        if let Some(v) = line.strip_prefix("Maximum resident set size (kbytes): ") {
+            rss = v.trim().parse().ok();
+        }
+        if let Some(v) = line.strip_prefix("Elapsed (wall clock) time (h:mm:ss or m:ss): ") {
+            let mut secs = 0.0;
+            for part in v.trim().split(':') {
+                secs = secs * 60.0 + part.parse::<f64>().unwrap_or(0.0);
+            }
+            wall = Some(secs);
+        }
+    }
+    Some((wall?, rss?))
+}
+
+/// The Python reference's own timing of `kwcoco.CocoDataset(path)` (seconds), and its peak RSS.
+fn python_reference(path: &Path) -> Option<(f64, u64)> {
+    let py = Path::new("/tmp/ndsampler-reference/bin/python");
+    if !py.is_file() {
+        eprintln!(
+            "(no Python reference venv at {}: run shared/tools/python-reference/setup.sh)",
+            py.display()
+        );
+        return None;
+    }
+    let script = "import sys, time, kwcoco\nt=time.perf_counter()\nds=kwcoco.CocoDataset(sys.argv[1])\nprint(time.perf_counter()-t, len(ds.anns))";
+    let p = path.to_string_lossy();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(py)
+        .args(["-c", script, &p])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!("python failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let secs: f64 = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    let rss = err.lines().find_map(|l| {
+        l.trim()
+            .strip_prefix("Maximum resident set size (kbytes): ")
+            .and_then(|v| v.trim().parse().ok())
+    })?;
+    Some((secs, rss))
+}
+
+fn bench_load(c: &mut Criterion) {
+    let path = dataset_path();
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let mut g = c.benchmark_group("load");
+    g.sample_size(10);
+    g.bench_function(format!("coco_model_load_{}_annots", n_annots()), |b| {
+        b.iter(|| {
+            let ds = CocoDataset::load(&path).expect("load");
+            assert_eq!(ds.annotations().len(), n_annots());
+            ds
+        })
+    });
+    g.finish();
+
+    // same-run comparison: our best-of-3 against the reference
+    let mut ours = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let ds = CocoDataset::load(&path).expect("load");
+        ours = ours.min(t.elapsed());
+        drop(ds);
+    }
+    let ours = ours.as_secs_f64();
+    println!("file: {} ({:.1} MB)", path.display(), size as f64 / 1e6);
+    println!("coco-model load+index: {ours:.3} s (best of 3)");
+    let exe = std::env::current_exe().ok();
+    let p = path.to_string_lossy().into_owned();
+    if let Some((wall, rss)) = exe
+        .as_ref()
+        .and_then(|e| time_v(&e.to_string_lossy(), &["--child-load", &p]))
+    {
+        println!(
+            "coco-model child process: {wall:.2} s wall, peak RSS {:.1} MB = {:.2}x the file size (budget 2x)",
+            rss as f64 / 1024.0,
+            rss as f64 * 1024.0 / size as f64
+        );
+    }
+    match python_reference(&path) {
+        Some((secs, rss)) => println!(
+            "python kwcoco.CocoDataset: {secs:.3} s, peak RSS {:.1} MB\nspeed ratio kwcoco / coco-model = {:.1}x (budget >= 5x)",
+            rss as f64 / 1024.0,
+            secs / ours
+        ),
+        None => println!("python kwcoco baseline unavailable"),
+    }
+}
+
+criterion_group!(benches, bench_load);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child-load") {
+        // child mode: load once (for peak-RSS measurement) and exit
+        let ds = CocoDataset::load(&args[i + 1]).expect("load");
+        println!("{}", ds.annotations().len());
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--generate") {
+        // `cargo bench -p coco-model --bench load -- --generate OUT N`
+        let n = args
+            .get(i + 2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
+        write_synthetic(Path::new(&args[i + 1]), n).expect("write");
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -241,30 +241,30 @@ impl CocoDataset {
 
     /// The image with this id.
     pub fn image(&self, id: ImageId) -> Option<&Image> {
-        self.index.img_pos.get(&id).map(|&p| &self.images[p])
+        self.index.img_pos.get(id).map(|p| &self.images[p])
     }
 
     /// The annotation with this id.
     pub fn annotation(&self, id: AnnotId) -> Option<&Annotation> {
-        self.index.ann_pos.get(&id).map(|&p| &self.annotations[p])
+        self.index.ann_pos.get(id).map(|p| &self.annotations[p])
     }
 
     /// The category with this id.
     pub fn category(&self, id: CategoryId) -> Option<&Category> {
-        self.index.cat_pos.get(&id).map(|&p| &self.categories[p])
+        self.index.cat_pos.get(id).map(|p| &self.categories[p])
     }
 
     /// The keypoint category with this id.
     pub fn keypoint_category(&self, id: KeypointCategoryId) -> Option<&KeypointCategory> {
         self.index
             .kpcat_pos
-            .get(&id)
-            .map(|&p| &self.keypoint_categories[p])
+            .get(id)
+            .map(|p| &self.keypoint_categories[p])
     }
 
     /// The video with this id.
     pub fn video(&self, id: VideoId) -> Option<&Video> {
-        self.index.vid_pos.get(&id).map(|&p| &self.videos[p])
+        self.index.vid_pos.get(id).map(|p| &self.videos[p])
     }
 
     /// The track with this id.

@@ -9,31 +9,38 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use crate::fasthash::FastMap;
+use crate::idpos::IdPos;
+
 use crate::ids::{AnnotId, CategoryId, ImageId, KeypointCategoryId, TrackId, VideoId};
 use crate::record::{Annotation, Category, Image, KeypointCategory, Track, Video};
 
 /// The index; see the [module docs](self).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
-    pub img_pos: HashMap<ImageId, usize>,
-    pub ann_pos: HashMap<AnnotId, usize>,
-    pub cat_pos: HashMap<CategoryId, usize>,
-    pub kpcat_pos: HashMap<KeypointCategoryId, usize>,
-    pub vid_pos: HashMap<VideoId, usize>,
-    pub track_pos: HashMap<TrackId, usize>,
-    pub annots_of_image: HashMap<ImageId, Vec<AnnotId>>,
-    pub annots_of_category: HashMap<CategoryId, Vec<AnnotId>>,
-    pub annots_of_track: HashMap<TrackId, Vec<AnnotId>>,
-    pub images_of_video: HashMap<VideoId, Vec<ImageId>>,
-    pub cat_by_name: HashMap<String, CategoryId>,
-    pub kpcat_by_name: HashMap<String, KeypointCategoryId>,
-    pub vid_by_name: HashMap<String, VideoId>,
-    pub img_by_name: HashMap<String, ImageId>,
-    pub img_by_file_name: HashMap<String, ImageId>,
-    pub track_by_name: HashMap<String, TrackId>,
+    pub img_pos: IdPos<ImageId>,
+    pub ann_pos: IdPos<AnnotId>,
+    pub cat_pos: IdPos<CategoryId>,
+    pub kpcat_pos: IdPos<KeypointCategoryId>,
+    pub vid_pos: IdPos<VideoId>,
+    pub track_pos: FastMap<TrackId, usize>,
+    pub annots_of_image: FastMap<ImageId, Vec<AnnotId>>,
+    pub annots_of_category: FastMap<CategoryId, Vec<AnnotId>>,
+    pub annots_of_track: FastMap<TrackId, Vec<AnnotId>>,
+    pub images_of_video: FastMap<VideoId, Vec<ImageId>>,
+    pub cat_by_name: FastMap<String, CategoryId>,
+    pub kpcat_by_name: FastMap<String, KeypointCategoryId>,
+    pub vid_by_name: FastMap<String, VideoId>,
+    pub img_by_name: FastMap<String, ImageId>,
+    pub img_by_file_name: FastMap<String, ImageId>,
+    pub track_by_name: FastMap<String, TrackId>,
 }
 
-fn first<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, k: K, v: V) {
+fn first<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher>(
+    map: &mut HashMap<K, V, S>,
+    k: K,
+    v: V,
+) {
     if let Entry::Vacant(e) = map.entry(k) {
         e.insert(v);
     }
@@ -68,28 +75,28 @@ impl Index {
     }
 
     pub(crate) fn rebuild_categories(&mut self, cats: &[Category]) {
-        self.cat_pos.clear();
+        self.cat_pos.reset(cats.iter().map(|c| c.id));
         self.cat_by_name.clear();
         for (i, c) in cats.iter().enumerate() {
-            first(&mut self.cat_pos, c.id, i);
+            self.cat_pos.insert_first(c.id, i);
             first(&mut self.cat_by_name, c.name.clone(), c.id);
         }
     }
 
     pub(crate) fn rebuild_keypoint_categories(&mut self, cats: &[KeypointCategory]) {
-        self.kpcat_pos.clear();
+        self.kpcat_pos.reset(cats.iter().map(|c| c.id));
         self.kpcat_by_name.clear();
         for (i, c) in cats.iter().enumerate() {
-            first(&mut self.kpcat_pos, c.id, i);
+            self.kpcat_pos.insert_first(c.id, i);
             first(&mut self.kpcat_by_name, c.name.clone(), c.id);
         }
     }
 
     pub(crate) fn rebuild_videos(&mut self, videos: &[Video]) {
-        self.vid_pos.clear();
+        self.vid_pos.reset(videos.iter().map(|v| v.id));
         self.vid_by_name.clear();
         for (i, v) in videos.iter().enumerate() {
-            first(&mut self.vid_pos, v.id, i);
+            self.vid_pos.insert_first(v.id, i);
             if let Some(n) = &v.name {
                 first(&mut self.vid_by_name, n.clone(), v.id);
             }
@@ -108,17 +115,15 @@ impl Index {
     }
 
     pub(crate) fn rebuild_images(&mut self, images: &[Image]) {
-        self.img_pos.clear();
-        self.img_pos.reserve(images.len());
+        self.img_pos.reset(images.iter().map(|g| g.id));
         self.img_by_name.clear();
         self.img_by_file_name.clear();
         self.images_of_video.clear();
         for (i, img) in images.iter().enumerate() {
-            if let Entry::Vacant(e) = self.img_pos.entry(img.id) {
-                e.insert(i);
-                if let Some(v) = img.video_id {
-                    self.images_of_video.entry(v).or_default().push(img.id);
-                }
+            if self.img_pos.insert_first(img.id, i)
+                && let Some(v) = img.video_id
+            {
+                self.images_of_video.entry(v).or_default().push(img.id);
             }
             if let Some(n) = &img.name {
                 first(&mut self.img_by_name, n.clone(), img.id);
@@ -129,19 +134,17 @@ impl Index {
         }
         let pos = &self.img_pos;
         for frames in self.images_of_video.values_mut() {
-            frames.sort_by_key(|gid| pos.get(gid).map(|&p| frame_key(&images[p])));
+            frames.sort_by_key(|gid| pos.get(*gid).map(|p| frame_key(&images[p])));
         }
     }
 
     pub(crate) fn rebuild_annotations(&mut self, anns: &[Annotation]) {
-        self.ann_pos.clear();
-        self.ann_pos.reserve(anns.len());
+        self.ann_pos.reset(anns.iter().map(|a| a.id));
         self.annots_of_image.clear();
         self.annots_of_category.clear();
         self.annots_of_track.clear();
         for (i, a) in anns.iter().enumerate() {
-            if let Entry::Vacant(e) = self.ann_pos.entry(a.id) {
-                e.insert(i);
+            if self.ann_pos.insert_first(a.id, i) {
                 self.link_annotation(a);
             }
         }
@@ -169,7 +172,7 @@ impl Index {
     /// Adds a new image (already pushed at `pos` of `images`).
     pub(crate) fn link_image(&mut self, images: &[Image], pos: usize) {
         let img = &images[pos];
-        first(&mut self.img_pos, img.id, pos);
+        self.img_pos.insert_first(img.id, pos);
         if let Some(n) = &img.name {
             first(&mut self.img_by_name, n.clone(), img.id);
         }
@@ -181,8 +184,8 @@ impl Index {
             let frames = self.images_of_video.entry(v).or_default();
             let at = frames.partition_point(|g| {
                 self.img_pos
-                    .get(g)
-                    .is_some_and(|&p| frame_key(&images[p]) < key)
+                    .get(*g)
+                    .is_some_and(|p| frame_key(&images[p]) < key)
             });
             frames.insert(at, img.id);
         }

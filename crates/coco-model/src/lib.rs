@@ -63,7 +63,9 @@
 pub mod channels;
 pub mod dataset;
 pub mod error;
+mod fasthash;
 pub mod geometry;
+mod idpos;
 pub mod ids;
 mod index;
 pub mod io;

@@ -109,13 +109,13 @@ impl CocoDataset {
 
     /// Adds a category keeping its id.
     pub fn insert_category(&mut self, cat: Category) -> Result<CategoryId> {
-        if self.index.cat_pos.contains_key(&cat.id) {
+        if self.index.cat_pos.contains(cat.id) {
             return Err(dup("categories", format!("id {}", cat.id)));
         }
         self.check_category_name(&cat.name)?;
         let id = cat.id;
         self.bump(Tbl::Categories, id.0);
-        self.index.cat_pos.insert(id, self.categories.len());
+        self.index.cat_pos.insert_first(id, self.categories.len());
         self.index.cat_by_name.insert(cat.name.clone(), id);
         self.categories.push(cat);
         Ok(id)
@@ -145,7 +145,7 @@ impl CocoDataset {
 
     /// Adds a keypoint category keeping its id.
     pub fn insert_keypoint_category(&mut self, kc: KeypointCategory) -> Result<KeypointCategoryId> {
-        if self.index.kpcat_pos.contains_key(&kc.id) {
+        if self.index.kpcat_pos.contains(kc.id) {
             return Err(dup("keypoint_categories", format!("id {}", kc.id)));
         }
         if self.index.kpcat_by_name.contains_key(&kc.name) {
@@ -155,7 +155,7 @@ impl CocoDataset {
         self.bump(Tbl::KeypointCategories, id.0);
         self.index
             .kpcat_pos
-            .insert(id, self.keypoint_categories.len());
+            .insert_first(id, self.keypoint_categories.len());
         self.index.kpcat_by_name.insert(kc.name.clone(), id);
         self.keypoint_categories.push(kc);
         Ok(id)
@@ -189,13 +189,13 @@ impl CocoDataset {
 
     /// Adds a video keeping its id.
     pub fn insert_video(&mut self, video: Video) -> Result<VideoId> {
-        if self.index.vid_pos.contains_key(&video.id) {
+        if self.index.vid_pos.contains(video.id) {
             return Err(dup("videos", format!("id {}", video.id)));
         }
         self.check_video_name(video.name.as_deref())?;
         let id = video.id;
         self.bump(Tbl::Videos, id.0);
-        self.index.vid_pos.insert(id, self.videos.len());
+        self.index.vid_pos.insert_first(id, self.videos.len());
         if let Some(n) = &video.name {
             self.index.vid_by_name.insert(n.clone(), id);
         }
@@ -225,7 +225,7 @@ impl CocoDataset {
             return Err(dup("images", format!("file_name {f:?}")));
         }
         if let Some(v) = img.video_id
-            && !self.index.vid_pos.contains_key(&v)
+            && !self.index.vid_pos.contains(v)
         {
             return Err(missing("videos", format!("id {v} (video_id of the image)")));
         }
@@ -241,7 +241,7 @@ impl CocoDataset {
 
     /// Adds an image keeping its id.
     pub fn insert_image(&mut self, img: Image) -> Result<ImageId> {
-        if self.index.img_pos.contains_key(&img.id) {
+        if self.index.img_pos.contains(img.id) {
             return Err(dup("images", format!("id {}", img.id)));
         }
         self.check_image(&img)?;
@@ -307,14 +307,14 @@ impl CocoDataset {
     // ---- annotations ---------------------------------------------------
 
     fn check_annotation(&self, ann: &Annotation) -> Result<()> {
-        if !self.index.img_pos.contains_key(&ann.image_id) {
+        if !self.index.img_pos.contains(ann.image_id) {
             return Err(missing(
                 "images",
                 format!("id {} (image_id of the annotation)", ann.image_id),
             ));
         }
         if let Some(c) = ann.category_id
-            && !self.index.cat_pos.contains_key(&c)
+            && !self.index.cat_pos.contains(c)
         {
             return Err(missing(
                 "categories",
@@ -334,13 +334,13 @@ impl CocoDataset {
 
     /// Adds an annotation keeping its id.
     pub fn insert_annotation(&mut self, ann: Annotation) -> Result<AnnotId> {
-        if self.index.ann_pos.contains_key(&ann.id) {
+        if self.index.ann_pos.contains(ann.id) {
             return Err(dup("annotations", format!("id {}", ann.id)));
         }
         self.check_annotation(&ann)?;
         let id = ann.id;
         self.bump(Tbl::Annotations, id.0);
-        self.index.ann_pos.insert(id, self.annotations.len());
+        self.index.ann_pos.insert_first(id, self.annotations.len());
         self.index.link_annotation(&ann);
         self.annotations.push(ann);
         Ok(id)
@@ -350,7 +350,7 @@ impl CocoDataset {
 
     /// Mutable access to an image; the index follows changes when the guard drops.
     pub fn image_mut(&mut self, id: ImageId) -> Option<RecordMut<'_, Image>> {
-        let pos = *self.index.img_pos.get(&id)?;
+        let pos = self.index.img_pos.get(id)?;
         let before = image_keys(&self.images[pos]);
         Some(RecordMut {
             ds: self,
@@ -363,7 +363,7 @@ impl CocoDataset {
 
     /// Mutable access to an annotation; the index follows changes when the guard drops.
     pub fn annotation_mut(&mut self, id: AnnotId) -> Option<RecordMut<'_, Annotation>> {
-        let pos = *self.index.ann_pos.get(&id)?;
+        let pos = self.index.ann_pos.get(id)?;
         let a = &self.annotations[pos];
         let before = Keys::Annot(a.id, a.image_id, a.category_id, a.track_id.clone());
         Some(RecordMut {
@@ -377,7 +377,7 @@ impl CocoDataset {
 
     /// Mutable access to a category; the index follows changes when the guard drops.
     pub fn category_mut(&mut self, id: CategoryId) -> Option<RecordMut<'_, Category>> {
-        let pos = *self.index.cat_pos.get(&id)?;
+        let pos = self.index.cat_pos.get(id)?;
         let c = &self.categories[pos];
         let before = Keys::Named(c.id.0.to_string(), Some(c.name.clone()));
         Some(RecordMut {
@@ -394,7 +394,7 @@ impl CocoDataset {
         &mut self,
         id: KeypointCategoryId,
     ) -> Option<RecordMut<'_, KeypointCategory>> {
-        let pos = *self.index.kpcat_pos.get(&id)?;
+        let pos = self.index.kpcat_pos.get(id)?;
         let c = &self.keypoint_categories[pos];
         let before = Keys::Named(c.id.0.to_string(), Some(c.name.clone()));
         Some(RecordMut {
@@ -408,7 +408,7 @@ impl CocoDataset {
 
     /// Mutable access to a video.
     pub fn video_mut(&mut self, id: VideoId) -> Option<RecordMut<'_, Video>> {
-        let pos = *self.index.vid_pos.get(&id)?;
+        let pos = self.index.vid_pos.get(id)?;
         let v = &self.videos[pos];
         let before = Keys::Named(v.id.0.to_string(), v.name.clone());
         Some(RecordMut {

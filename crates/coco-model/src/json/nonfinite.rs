@@ -104,6 +104,35 @@ impl Rewriter {
 
     /// Rewrites `input` into `out`. Returns `true` when some token was replaced.
     fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
+        // Fast path for the usual chunk: no `N`, `I` or backslash at all, so no
+        // token and no escaped quote: copy it and track the string state by the
+        // parity of its quotes (a trailing `-` goes through the slow path, as it
+        // may start a `-Infinity` in the next chunk).
+        if matches!(self.state, State::Normal | State::InString) {
+            let cut = if input.last() == Some(&b'-') {
+                input.len() - 1
+            } else {
+                input.len()
+            };
+            let body = &input[..cut];
+            if !body.contains(&b'N') && !body.contains(&b'I') && !body.contains(&b'\\') {
+                out.extend_from_slice(body);
+                let quotes = body.iter().filter(|&&b| b == b'"').count();
+                if quotes % 2 == 1 {
+                    self.state = if self.state == State::Normal {
+                        State::InString
+                    } else {
+                        State::Normal
+                    };
+                }
+                return self.feed_slow(&input[cut..], out);
+            }
+        }
+        self.feed_slow(input, out)
+    }
+
+    /// The byte-by-byte rewrite.
+    fn feed_slow(&mut self, input: &[u8], out: &mut Vec<u8>) -> bool {
         let mut replaced = false;
         let mut i = 0;
         let n = input.len();
@@ -362,6 +391,16 @@ mod tests {
         assert_eq!(v["y"][3], "-Infinity");
         assert_eq!(restore_tokens(&out), text);
         for chunk in [1, 2, 3, 5, 7, 1000] {
+            assert_eq!(stream(text, chunk), out, "chunk {chunk}");
+        }
+        // chunks taking the fast path (no N/I/backslash) must keep the string state
+        let text = r#"["a-", "b", -1, "c\"", -Infinity, "x", NaN]"#;
+        let out = replace_non_finite(text);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v[1], "b");
+        assert_eq!(v[4], NEG_INF_SENTINEL);
+        assert_eq!(v[6], NAN_SENTINEL);
+        for chunk in 1..text.len() {
             assert_eq!(stream(text, chunk), out, "chunk {chunk}");
         }
     }
