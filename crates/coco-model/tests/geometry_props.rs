@@ -84,6 +84,58 @@ fn perimeter(p: &Polygon) -> f64 {
         .sum()
 }
 
+/// Number of 8-connected components of set pixels, and of 4-connected
+/// regions of unset pixels that do not touch the border (holes).
+fn components(m: &Mask) -> (usize, usize) {
+    let (h, w) = (m.height() as isize, m.width() as isize);
+    let mut seen = vec![false; (h * w) as usize];
+    let (mut fg, mut holes) = (0, 0);
+    for start in 0..(h * w) {
+        if seen[start as usize] {
+            continue;
+        }
+        let value = m.get((start % w) as usize, (start / w) as usize);
+        let nbrs: &[(isize, isize)] = if value {
+            &[
+                (-1, -1),
+                (0, -1),
+                (1, -1),
+                (-1, 0),
+                (1, 0),
+                (-1, 1),
+                (0, 1),
+                (1, 1),
+            ]
+        } else {
+            &[(0, -1), (-1, 0), (1, 0), (0, 1)]
+        };
+        let mut border = false;
+        let mut stack = vec![start];
+        seen[start as usize] = true;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            border |= x == 0 || y == 0 || x == w - 1 || y == h - 1;
+            for (dx, dy) in nbrs {
+                let (nx, ny) = (x + dx, y + dy);
+                if nx < 0 || ny < 0 || nx >= w || ny >= h {
+                    continue;
+                }
+                let j = ny * w + nx;
+                if !seen[j as usize] && m.get(nx as usize, ny as usize) == value {
+                    seen[j as usize] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        if value {
+            fg += 1;
+        } else if !border {
+            holes += 1;
+        }
+    }
+    (fg, holes)
+}
+
 fn channel_code() -> impl Strategy<Value = String> {
     let name = "[a-zA-Z_][a-zA-Z0-9_]{0,5}";
     prop_oneof![
@@ -205,6 +257,11 @@ proptest! {
     fn mask_to_polygons_to_mask_is_exact(m in mask_strategy()) {
         let polys = m.to_multi_polygon();
         prop_assert_eq!(polys.area(), m.count() as f64);
+        // one polygon per 8-connected component, one interior per enclosed
+        // 4-connected background region (cv2's connectivity pair)
+        let (fg, holes) = components(&m);
+        prop_assert_eq!(polys.polygons.len(), fg);
+        prop_assert_eq!(polys.polygons.iter().map(|p| p.interiors.len()).sum::<usize>(), holes);
         prop_assert_eq!(polys.to_mask(m.height(), m.width()).unwrap(), m.clone());
         // every set pixel centre is inside a polygon, every unset one outside
         for y in 0..m.height() {
