@@ -1,1 +1,86 @@
-//! `frame-backends`: Window reads from raw images, a memory-mapped npy cache and a COG cache.
+//! # frame-backends
+//!
+//! Window reads for `ndsampler`: give it an image (one or more files, each
+//! holding some named bands at some resolution, see [`ImageSource`]) and a
+//! window of image space, get back an `(H, W, C)` [`Window`] of the source dtype.
+//!
+//! - **Raw reads** decode the dataset's files: PNG, JPEG (the `image` crate) and
+//!   TIFF / GeoTIFF / COG (the `tiff` crate: 8/16-bit, float, multi-band, tiled or
+//!   striped, chunky or planar, none/LZW/DEFLATE/ZSTD/JPEG). Tiled TIFFs decode
+//!   only the tiles a window touches; other formats decode once and stay in the
+//!   byte-budgeted [`ChunkCache`] shared by all threads.
+//! - **`npy` cache** ([`Backend::Npy`]): each file converted once to a `.npy` and
+//!   memory-mapped; a window copies only its rows.
+//! - **`cog` cache** ([`Backend::Cog`], feature `gdal`): each file converted once
+//!   to a lossless (ZSTD + predictor by default) tiled Cloud Optimized GeoTIFF with
+//!   overviews; reads decode tiles through the shared chunk cache and downscaled
+//!   reads use the nearest finer overview.
+//! - **Channels** are chosen by kwcoco code across an image's assets
+//!   ([`Channels`]); an asset at another resolution is warped into image space by
+//!   its `warp_aux_to_img`; a band the image lacks comes back as NaN.
+//! - **Warped reads** ([`FrameReader::read_warped`]) fill any output grid through
+//!   an affine transform (nearest, linear, cubic, area; antialiased downscaling).
+//!
+//! Cache files are keyed by the source's canonical path, size and mtime plus the
+//! backend options, and built exactly once across threads and processes (see
+//! [`cache`]).
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use frame_backends::{Affine, Backend, Channels, FrameReader, ImageSource, Interpolation, PixelBox, ReadOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("gray.png");
+//! image::GrayImage::from_fn(100, 80, |x, _| image::Luma([x as u8])).save(&path)?;
+//! let src = ImageSource::single(&path, 100, 80);
+//! let reader = FrameReader::new(Backend::Raw)?;
+//!
+//! // A crop that leaves the image on the left: the outside is 0.
+//! let w = reader.read_window(&src, PixelBox::new(10, 20, -5, 5)?, &Channels::All, &ReadOptions::default())?;
+//! let a = w.as_array::<u8>().unwrap();
+//! assert_eq!(a.dim(), (10, 10, 1));
+//! assert_eq!((a[[0, 0, 0]], a[[0, 5, 0]], a[[0, 9, 0]]), (0, 0, 4));
+//!
+//! // The whole image at half size, area-averaged: column pairs (2j, 2j+1) → 2j + 0.5.
+//! let opts = ReadOptions { interpolation: Interpolation::Area, dtype: Some(frame_backends::DType::F32), ..Default::default() };
+//! let half = reader.read_warped(&src, 40, 50, &Affine::scale(0.5, 0.5), &Channels::All, &opts)?;
+//! assert_eq!(half.as_array::<f32>().unwrap()[[3, 7, 0]], 14.5);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Feature flags
+//! - `gdal`: the COG cache backend, and GDAL as a fallback reader for any input
+//!   the pure-Rust decoders refuse (needs `libgdal-dev`).
+
+mod affine;
+pub mod cache;
+#[cfg(feature = "gdal")]
+mod cog;
+mod dtype;
+mod error;
+mod mmap;
+pub mod raster;
+mod reader;
+pub mod resample;
+mod source;
+mod window;
+
+pub use affine::Affine;
+pub use cache::CacheOutcome;
+pub use dtype::{DType, Pixel};
+pub use error::{Error, Result};
+pub use raster::{ChunkCache, ChunkCacheStats, Raster, RasterInfo};
+pub use reader::{
+    Backend, CogCompression, CogOptions, FrameReader, ReadOptions, ReaderOptions, ReaderStats,
+    open_raw,
+};
+pub use resample::Interpolation;
+pub use source::{AssetSource, Channels, ImageSource, default_band_names};
+pub use window::{PixelBox, Window};
+
+/// A fresh id for an opened raster (keys of the chunk cache).
+pub(crate) fn next_raster_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}

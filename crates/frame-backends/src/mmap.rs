@@ -1,0 +1,24 @@
+//! The one place this crate uses `unsafe`: memory-mapping a file read-only.
+#![allow(unsafe_code)]
+
+use std::fs::File;
+use std::path::Path;
+
+use memmap2::Mmap;
+
+use crate::error::{Error, Result};
+
+/// Map `path` read-only.
+///
+/// Soundness: `Mmap::map` is unsafe because the mapped bytes could change under
+/// us if another process writes to the same file. This crate only maps files it
+/// owns under its cache directory: cache files are written to a temporary file and
+/// published with an atomic `rename`, never modified in place afterwards; a
+/// rebuild renames a *new* inode over the path, which leaves existing mappings of
+/// the old inode intact. The mapping is only ever read through `&[u8]` slices that
+/// live no longer than the `Mmap` (held in an `Arc` by the raster that uses it).
+pub(crate) fn map_file(path: &Path) -> Result<Mmap> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    // SAFETY: see the function's documentation: the file is an immutable cache file.
+    unsafe { Mmap::map(&file) }.map_err(|e| Error::io(path, e))
+}

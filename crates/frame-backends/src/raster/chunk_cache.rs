@@ -1,0 +1,160 @@
+//! A byte-budgeted LRU of decoded chunks (tiles, strips, whole small images),
+//! shared by every thread and every raster of a reader.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lru::LruCache;
+use parking_lot::Mutex;
+
+use crate::error::Result;
+use crate::window::Window;
+
+/// Identifies a decoded chunk: the raster's unique id, its level, the chunk index.
+pub(crate) type ChunkKey = (u64, u32, u64);
+
+const SHARDS: usize = 16;
+
+struct Shard {
+    lru: LruCache<ChunkKey, Arc<Window>>,
+    bytes: usize,
+}
+
+/// Counters of a [`ChunkCache`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkCacheStats {
+    /// Lookups served from the cache.
+    pub hits: u64,
+    /// Lookups that had to decode.
+    pub misses: u64,
+}
+
+/// Decoded chunks kept in memory up to a byte budget, least recently used evicted
+/// first. Sharded by key so threads rarely contend; each shard holds
+/// `budget / 16` bytes. A chunk larger than a shard's budget is decoded and
+/// returned but not kept.
+pub struct ChunkCache {
+    shards: Vec<Mutex<Shard>>,
+    shard_budget: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for ChunkCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChunkCache")
+            .field("budget", &(self.shard_budget * SHARDS))
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl ChunkCache {
+    /// A cache holding at most about `budget_bytes` of decoded pixels.
+    pub fn new(budget_bytes: usize) -> ChunkCache {
+        ChunkCache {
+            shards: (0..SHARDS)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        lru: LruCache::unbounded(),
+                        bytes: 0,
+                    })
+                })
+                .collect(),
+            shard_budget: budget_bytes / SHARDS,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// Hit and miss counts so far.
+    pub fn stats(&self) -> ChunkCacheStats {
+        ChunkCacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Bytes currently held.
+    pub fn bytes(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().bytes).sum()
+    }
+
+    fn shard(&self, key: &ChunkKey) -> &Mutex<Shard> {
+        let h = xxhash_rust::xxh3::xxh3_64(
+            &[
+                key.0.to_le_bytes(),
+                (key.1 as u64).to_le_bytes(),
+                key.2.to_le_bytes(),
+            ]
+            .concat(),
+        );
+        &self.shards[(h as usize) % SHARDS]
+    }
+
+    /// The chunk under `key`, decoding it with `decode` on a miss. The decode runs
+    /// without holding any lock (two threads missing the same chunk at the same
+    /// instant may both decode it; the cache then keeps one).
+    pub(crate) fn get_or_decode(
+        &self,
+        key: ChunkKey,
+        decode: impl FnOnce() -> Result<Window>,
+    ) -> Result<Arc<Window>> {
+        let shard = self.shard(&key);
+        if let Some(w) = shard.lock().lru.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(w.clone());
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let w = Arc::new(decode()?);
+        let size = w.nbytes();
+        if size <= self.shard_budget {
+            let mut s = shard.lock();
+            if let Some(old) = s.lru.put(key, w.clone()) {
+                s.bytes -= old.nbytes();
+            }
+            s.bytes += size;
+            while s.bytes > self.shard_budget {
+                match s.lru.pop_lru() {
+                    Some((_, old)) => s.bytes -= old.nbytes(),
+                    None => break,
+                }
+            }
+        }
+        Ok(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtype::DType;
+
+    #[test]
+    fn budget_is_respected_and_hits_counted() {
+        let c = ChunkCache::new(16 * 1000);
+        let mk = || Ok(Window::filled(DType::U8, (10, 10, 1)));
+        for i in 0..200u64 {
+            c.get_or_decode((1, 0, i), mk).unwrap();
+        }
+        assert!(c.bytes() <= 16 * 1000, "{}", c.bytes());
+        assert_eq!(c.stats().misses, 200);
+        // The most recent key is still there.
+        let mut decoded = false;
+        c.get_or_decode((1, 0, 199), || {
+            decoded = true;
+            mk()
+        })
+        .unwrap();
+        assert!(!decoded);
+        assert_eq!(c.stats().hits, 1);
+    }
+
+    #[test]
+    fn too_large_is_not_kept() {
+        let c = ChunkCache::new(1600);
+        c.get_or_decode((1, 0, 0), || Ok(Window::filled(DType::U8, (100, 100, 1))))
+            .unwrap();
+        assert_eq!(c.bytes(), 0);
+    }
+}

@@ -1,0 +1,374 @@
+//! TIFF / GeoTIFF / COG reader (pure Rust, `tiff` crate): tiled or striped,
+//! chunky or planar, 8/16-bit integers and 16/32/64-bit floats, any compression
+//! the `tiff` crate decodes (none, LZW, DEFLATE, ZSTD, PackBits, JPEG) with
+//! predictors. A window decodes only the tiles (or strips) it touches, through the
+//! shared [`ChunkCache`]; reduced-resolution IFDs (COG overviews) become levels.
+
+use std::io::{BufReader, Cursor, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::Array3;
+use parking_lot::Mutex;
+use tiff::ColorType;
+use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::tags::Tag;
+
+use super::chunk_cache::ChunkCache;
+use super::{ChunkGrid, Raster, RasterInfo, check_request, read_chunked};
+use crate::dtype::{DType, Pixel};
+use crate::error::{Error, Result};
+use crate::window::{PixelBox, Window};
+
+trait ReadSeek: Read + Seek + Send {}
+impl<T: Read + Seek + Send> ReadSeek for T {}
+
+type Dec = Decoder<Box<dyn ReadSeek>>;
+
+/// Where the TIFF bytes come from.
+#[cfg_attr(not(feature = "gdal"), allow(dead_code))]
+enum Bytes {
+    /// A user's input file, read through buffered file reads.
+    File(PathBuf),
+    /// A cache file this crate wrote, memory-mapped.
+    Map(Arc<memmap2::Mmap>),
+}
+
+struct MapBytes(Arc<memmap2::Mmap>);
+impl AsRef<[u8]> for MapBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0[..]
+    }
+}
+
+#[cfg_attr(not(feature = "gdal"), allow(dead_code))]
+struct Level {
+    ifd: usize,
+    grid: ChunkGrid,
+    planar: bool,
+    tiled: bool,
+}
+
+/// An opened TIFF file.
+pub(crate) struct TiffRaster {
+    id: u64,
+    info: RasterInfo,
+    levels: Vec<Level>,
+    bytes: Bytes,
+    /// Idle decoders, one pool per level (a decoder is positioned on its IFD).
+    pools: Vec<Mutex<Vec<Dec>>>,
+    cache: Arc<ChunkCache>,
+}
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.ifd_value_size = 256 << 20;
+    l.decoding_buffer_size = 1 << 34;
+    l.intermediate_buffer_size = 1 << 30;
+    l
+}
+
+fn terr(path: &Path, e: tiff::TiffError) -> Error {
+    match e {
+        tiff::TiffError::UnsupportedError(u) => Error::unsupported(path, u),
+        tiff::TiffError::IoError(io) => Error::io(path, io),
+        other => Error::decode(path, other),
+    }
+}
+
+struct IfdDesc {
+    ifd: usize,
+    height: usize,
+    width: usize,
+    bands: usize,
+    dtype: Option<DType>,
+    reduced: bool,
+    mask: bool,
+    planar: bool,
+    tiled: bool,
+    chunk: (usize, usize),
+}
+
+#[cfg_attr(not(feature = "gdal"), allow(dead_code))]
+impl TiffRaster {
+    /// Open a user's TIFF through buffered reads.
+    pub fn open_file(path: &Path, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
+        Self::open(path, Bytes::File(path.to_path_buf()), cache)
+    }
+
+    /// Open a cache TIFF (COG) this crate wrote, memory-mapped.
+    pub fn open_mapped(path: &Path, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
+        let map = Arc::new(crate::mmap::map_file(path)?);
+        Self::open(path, Bytes::Map(map), cache)
+    }
+
+    fn reader(&self) -> Result<Box<dyn ReadSeek>> {
+        reader_for(&self.bytes, &self.info.path)
+    }
+
+    fn open(path: &Path, bytes: Bytes, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
+        let mut dec = Decoder::new(reader_for(&bytes, path)?)
+            .map_err(|e| terr(path, e))?
+            .with_limits(limits());
+        let mut descs = Vec::new();
+        for ifd in 0..64usize {
+            descs.push(describe(&mut dec, ifd, path)?);
+            if !dec.more_images() {
+                break;
+            }
+            dec.next_image().map_err(|e| terr(path, e))?;
+        }
+        let main = descs
+            .iter()
+            .position(|d| !d.reduced && !d.mask)
+            .ok_or_else(|| Error::decode(path, "no full-resolution image in the TIFF"))?;
+        let m = &descs[main];
+        let dtype = m.dtype.ok_or_else(|| {
+            Error::unsupported(
+                path,
+                "sample type (supported: uint8, uint16, int16, float16/32/64)",
+            )
+        })?;
+        let mut lv: Vec<&IfdDesc> = vec![m];
+        let mut overviews: Vec<&IfdDesc> = descs
+            .iter()
+            .filter(|d| {
+                d.reduced
+                    && !d.mask
+                    && d.bands == m.bands
+                    && d.dtype == m.dtype
+                    && d.width < m.width
+            })
+            .collect();
+        overviews.sort_by_key(|d| std::cmp::Reverse(d.width));
+        lv.extend(overviews);
+        let levels: Vec<Level> = lv
+            .iter()
+            .map(|d| Level {
+                ifd: d.ifd,
+                grid: ChunkGrid {
+                    height: d.height,
+                    width: d.width,
+                    chunk_h: d.chunk.0,
+                    chunk_w: d.chunk.1,
+                },
+                planar: d.planar,
+                tiled: d.tiled,
+            })
+            .collect();
+        let info = RasterInfo {
+            path: path.to_path_buf(),
+            height: m.height,
+            width: m.width,
+            bands: m.bands,
+            dtype,
+            levels: lv.iter().map(|d| (d.height, d.width)).collect(),
+        };
+        let pools = levels.iter().map(|_| Mutex::new(Vec::new())).collect();
+        Ok(TiffRaster {
+            id: crate::next_raster_id(),
+            info,
+            levels,
+            bytes,
+            pools,
+            cache,
+        })
+    }
+
+    /// Whether the main image is tiled (a cache can use it in place).
+    pub fn is_tiled(&self) -> bool {
+        self.levels[0].tiled
+    }
+
+    fn with_decoder<R>(&self, level: usize, f: impl FnOnce(&mut Dec) -> Result<R>) -> Result<R> {
+        let path = &self.info.path;
+        let popped = self.pools[level].lock().pop();
+        let mut dec = match popped {
+            Some(d) => d,
+            None => {
+                let mut d = Decoder::new(self.reader()?)
+                    .map_err(|e| terr(path, e))?
+                    .with_limits(limits());
+                d.seek_to_image(self.levels[level].ifd)
+                    .map_err(|e| terr(path, e))?;
+                d
+            }
+        };
+        let r = f(&mut dec);
+        if r.is_ok() {
+            self.pools[level].lock().push(dec);
+        }
+        r
+    }
+
+    fn decode_chunk(&self, level: usize, cy: usize, cx: usize) -> Result<Window> {
+        let lv = &self.levels[level];
+        let path = &self.info.path;
+        let per_plane = lv.grid.across() * lv.grid.height.div_ceil(lv.grid.chunk_h);
+        let idx = cy * lv.grid.across() + cx;
+        let bands = self.info.bands;
+        let dtype = self.info.dtype;
+        self.with_decoder(level, |dec| {
+            let (dw, dh) = dec.chunk_data_dimensions(idx as u32);
+            let (dh, dw) = (dh as usize, dw as usize);
+            if !lv.planar {
+                let r = dec.read_chunk(idx as u32).map_err(|e| terr(path, e))?;
+                to_window(r, (dh, dw, bands), dtype, path)
+            } else {
+                let mut out = Window::filled(dtype, (dh, dw, bands));
+                for b in 0..bands {
+                    let r = dec
+                        .read_chunk((b * per_plane + idx) as u32)
+                        .map_err(|e| terr(path, e))?;
+                    let plane = to_window(r, (dh, dw, 1), dtype, path)?;
+                    interleave(&plane, &mut out, b)?;
+                }
+                Ok(out)
+            }
+        })
+    }
+}
+
+fn reader_for(bytes: &Bytes, path: &Path) -> Result<Box<dyn ReadSeek>> {
+    Ok(match bytes {
+        Bytes::File(p) => {
+            let f = std::fs::File::open(p).map_err(|e| Error::io(path, e))?;
+            Box::new(BufReader::with_capacity(64 << 10, f))
+        }
+        Bytes::Map(m) => Box::new(Cursor::new(MapBytes(m.clone()))),
+    })
+}
+
+fn describe(dec: &mut Dec, ifd: usize, path: &Path) -> Result<IfdDesc> {
+    let e = |e| terr(path, e);
+    let (w, h) = dec.dimensions().map_err(e)?;
+    let subfile: u32 = dec
+        .find_tag_unsigned(Tag::NewSubfileType)
+        .map_err(e)?
+        .unwrap_or(0);
+    let planar: u16 = dec
+        .find_tag_unsigned(Tag::PlanarConfiguration)
+        .map_err(e)?
+        .unwrap_or(1);
+    let fmt: Vec<u16> = dec
+        .find_tag_unsigned_vec(Tag::SampleFormat)
+        .map_err(e)?
+        .unwrap_or_default();
+    let fmt = fmt.first().copied().unwrap_or(1);
+    let (bits, bands) = match dec.colortype().map_err(e)? {
+        ColorType::Gray(b) => (b, 1),
+        ColorType::GrayA(b) => (b, 2),
+        ColorType::RGB(b) | ColorType::YCbCr(b) | ColorType::Lab(b) => (b, 3),
+        ColorType::RGBA(b) | ColorType::CMYK(b) => (b, 4),
+        ColorType::CMYKA(b) => (b, 5),
+        ColorType::Multiband {
+            bit_depth,
+            num_samples,
+        } => (bit_depth, num_samples as usize),
+        ColorType::Palette(_) => return Err(Error::unsupported(path, "palette TIFF")),
+        other => {
+            return Err(Error::unsupported(
+                path,
+                format!("TIFF color type {other:?}"),
+            ));
+        }
+    };
+    let dtype = match (fmt, bits) {
+        (1, 8) => Some(DType::U8),
+        (1, 16) => Some(DType::U16),
+        (2, 16) => Some(DType::I16),
+        (3, 16) | (3, 32) => Some(DType::F32),
+        (3, 64) => Some(DType::F64),
+        _ => None,
+    };
+    let tiled = matches!(dec.get_chunk_type(), tiff::decoder::ChunkType::Tile);
+    let (cw, ch) = dec.chunk_dimensions();
+    if cw == 0 || ch == 0 || w == 0 || h == 0 {
+        return Err(Error::decode(
+            path,
+            format!("IFD {ifd}: zero image or chunk size"),
+        ));
+    }
+    Ok(IfdDesc {
+        ifd,
+        height: h as usize,
+        width: w as usize,
+        bands,
+        dtype,
+        reduced: subfile & 1 != 0,
+        mask: subfile & 4 != 0,
+        planar: planar == 2 && bands > 1,
+        tiled,
+        chunk: (ch as usize, cw as usize),
+    })
+}
+
+fn shaped<T: Pixel>(v: Vec<T>, shape: (usize, usize, usize), path: &Path) -> Result<Window> {
+    let n = shape.0 * shape.1 * shape.2;
+    if v.len() < n {
+        return Err(Error::decode(
+            path,
+            format!("chunk holds {} samples, expected {n}", v.len()),
+        ));
+    }
+    let mut v = v;
+    v.truncate(n);
+    Array3::from_shape_vec(shape, v)
+        .map(T::wrap)
+        .map_err(|e| Error::decode(path, e))
+}
+
+fn to_window(
+    r: DecodingResult,
+    shape: (usize, usize, usize),
+    dtype: DType,
+    path: &Path,
+) -> Result<Window> {
+    let w = match r {
+        DecodingResult::U8(v) => shaped(v, shape, path)?,
+        DecodingResult::U16(v) => shaped(v, shape, path)?,
+        DecodingResult::I16(v) => shaped(v, shape, path)?,
+        DecodingResult::F32(v) => shaped(v, shape, path)?,
+        DecodingResult::F64(v) => shaped(v, shape, path)?,
+        DecodingResult::F16(v) => shaped(
+            v.into_iter().map(f32::from).collect::<Vec<f32>>(),
+            shape,
+            path,
+        )?,
+        _ => return Err(Error::unsupported(path, "sample type")),
+    };
+    if w.dtype() != dtype {
+        return Err(Error::decode(
+            path,
+            format!("chunk decoded as {} but the header says {dtype}", w.dtype()),
+        ));
+    }
+    Ok(w)
+}
+
+fn interleave(plane: &Window, out: &mut Window, band: usize) -> Result<()> {
+    fn go<T: Pixel>(p: &Array3<T>, out: &mut Window, band: usize) -> Result<()> {
+        let o = T::unwrap_mut(out).ok_or_else(|| Error::invalid("plane dtype mismatch"))?;
+        o.index_axis_mut(ndarray::Axis(2), band)
+            .assign(&p.index_axis(ndarray::Axis(2), 0));
+        Ok(())
+    }
+    crate::with_window!(plane, a => go(a, out, band))
+}
+
+impl Raster for TiffRaster {
+    fn info(&self) -> &RasterInfo {
+        &self.info
+    }
+
+    fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window> {
+        check_request(&self.info, level, bands)?;
+        let lv = &self.levels[level];
+        read_chunked(lv.grid, self.info.dtype, region, bands, |cy, cx| {
+            let idx = (cy * lv.grid.across() + cx) as u64;
+            self.cache.get_or_decode((self.id, level as u32, idx), || {
+                self.decode_chunk(level, cy, cx)
+            })
+        })
+    }
+}

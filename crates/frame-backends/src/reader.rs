@@ -1,0 +1,677 @@
+//! [`FrameReader`]: the object the sampler holds. It owns the backend choice, an
+//! LRU of open file handles, and the shared decoded-chunk cache, and answers
+//! crop reads ([`FrameReader::read_window`]) and warped reads
+//! ([`FrameReader::read_warped`]) of an [`ImageSource`].
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use lru::LruCache;
+use parking_lot::Mutex;
+
+use crate::affine::Affine;
+use crate::cache::{self, CacheOutcome};
+use crate::dtype::{DType, Pixel};
+use crate::error::{Error, Result};
+use crate::raster::decoded::DecodedRaster;
+use crate::raster::npy::{NpyRaster, write_npy_cache};
+use crate::raster::tiff::TiffRaster;
+use crate::raster::{ChunkCache, Raster};
+use crate::resample::{self, Interpolation, axis_taps, taps_span};
+use crate::source::{Channels, ImageSource, default_band_names};
+use crate::window::{PixelBox, Window};
+use crate::with_window;
+
+/// Compression of the COG cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CogCompression {
+    /// ZSTD with a predictor (lossless, fastest to decode). `level` 1–22.
+    Zstd {
+        /// Compression level.
+        level: u8,
+    },
+    /// DEFLATE with a predictor (lossless).
+    Deflate,
+    /// JPEG (lossy; only for 8-bit data with 1 or 3 bands, and only when asked).
+    Jpeg {
+        /// Quality 1–100.
+        quality: u8,
+    },
+}
+
+/// Options of the COG cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CogOptions {
+    /// Compression (default lossless ZSTD level 9 with a predictor).
+    pub compression: CogCompression,
+    /// Tile edge in pixels (default 256; GDAL wants a multiple of 16).
+    pub tile_size: usize,
+    /// Whether to build overviews (default true).
+    pub overviews: bool,
+}
+
+impl Default for CogOptions {
+    fn default() -> Self {
+        CogOptions {
+            compression: CogCompression::Zstd { level: 9 },
+            tile_size: 256,
+            overviews: true,
+        }
+    }
+}
+
+impl CogOptions {
+    /// A stable text form of the options, part of the cache key.
+    pub fn key(&self) -> String {
+        format!(
+            "{:?}-t{}-o{}",
+            self.compression, self.tile_size, self.overviews
+        )
+    }
+}
+
+/// Where pixels come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// Decode the dataset's files directly (tiles of tiled TIFFs, otherwise the
+    /// whole image once, kept in the chunk cache).
+    Raw,
+    /// Convert each file once to a memory-mapped `.npy` under `workdir`.
+    Npy {
+        /// Cache root.
+        workdir: PathBuf,
+    },
+    /// Convert each file once to a Cloud Optimized GeoTIFF under `workdir`
+    /// (feature `gdal`); inputs that already are tiled TIFFs are used in place.
+    Cog {
+        /// Cache root.
+        workdir: PathBuf,
+        /// COG settings.
+        options: CogOptions,
+    },
+}
+
+impl Backend {
+    /// The backend's name (`raw`, `npy`, `cog`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Raw => "raw",
+            Backend::Npy { .. } => "npy",
+            Backend::Cog { .. } => "cog",
+        }
+    }
+}
+
+/// Tuning of a [`FrameReader`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReaderOptions {
+    /// Byte budget of the decoded-chunk cache shared by all threads (default 512 MiB).
+    pub chunk_cache_bytes: usize,
+    /// Open file handles kept (default 256).
+    pub max_open: usize,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions {
+            chunk_cache_bytes: 512 << 20,
+            max_open: 256,
+        }
+    }
+}
+
+/// Options of one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Resampling method where resampling happens (default linear).
+    pub interpolation: Interpolation,
+    /// Antialias when downscaling (default true; ignored for nearest).
+    pub antialias: bool,
+    /// Output dtype (default: the source's, see [`FrameReader::read_warped`]).
+    pub dtype: Option<DType>,
+    /// `nodata: "float"`: integer data comes back as f32 with NaN padding.
+    pub nodata_float: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            interpolation: Interpolation::Linear,
+            antialias: true,
+            dtype: None,
+            nodata_float: false,
+        }
+    }
+}
+
+/// Cache-building counters of a reader.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReaderStats {
+    /// Cache files built by this reader.
+    pub built: u64,
+    /// Invalid cache files found and rebuilt.
+    pub rebuilt: u64,
+    /// Decoded-chunk cache hits.
+    pub chunk_hits: u64,
+    /// Decoded-chunk cache misses (decodes).
+    pub chunk_misses: u64,
+}
+
+struct Group {
+    raster: Arc<dyn Raster>,
+    to_image: Affine,
+    bands: Vec<usize>,
+    out_idx: Vec<usize>,
+}
+
+/// Reads windows of images through one backend. `Send + Sync`: share it with an
+/// `Arc` between threads.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use frame_backends::{Backend, Channels, FrameReader, ImageSource, PixelBox, ReadOptions};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("img.png");
+/// image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8, y as u8, 7])).save(&path)?;
+///
+/// let reader = FrameReader::new(Backend::Npy { workdir: dir.path().join("work") })?;
+/// let src = ImageSource::single(&path, 64, 48);
+/// let win = reader.read_window(&src, PixelBox::new(40, 56, -4, 12)?, &Channels::parse("g|r"), &ReadOptions::default())?;
+/// let a = win.as_array::<u8>().unwrap();
+/// assert_eq!(a.dim(), (16, 16, 2));
+/// assert_eq!((a[[0, 4, 0]], a[[0, 4, 1]]), (40, 0)); // g = y, r = x at (y=40, x=0)
+/// assert_eq!(a[[15, 15, 0]], 0); // row 55 is past the image: padding
+/// # Ok(()) }
+/// ```
+pub struct FrameReader {
+    backend: Backend,
+    chunks: Arc<ChunkCache>,
+    open: Mutex<LruCache<PathBuf, Arc<dyn Raster>>>,
+    built: AtomicU64,
+    rebuilt: AtomicU64,
+}
+
+impl std::fmt::Debug for FrameReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameReader")
+            .field("backend", &self.backend)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// Open a dataset file directly: TIFFs with the pure-Rust tiled reader, other
+/// formats with the `image` crate; with the `gdal` feature, anything those refuse
+/// goes to GDAL.
+pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let first: Result<Arc<dyn Raster>> = if ext == "tif" || ext == "tiff" {
+        TiffRaster::open_file(path, chunks.clone()).map(|r| Arc::new(r) as Arc<dyn Raster>)
+    } else {
+        DecodedRaster::open(path, chunks.clone()).map(|r| Arc::new(r) as Arc<dyn Raster>)
+    };
+    match first {
+        Ok(r) => Ok(r),
+        #[cfg(feature = "gdal")]
+        Err(e @ (Error::Unsupported { .. } | Error::Decode { .. })) => {
+            crate::raster::gdal_raster::GdalRaster::open(path, chunks)
+                .map(|r| Arc::new(r) as Arc<dyn Raster>)
+                .map_err(|_| e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+impl FrameReader {
+    /// A reader with default [`ReaderOptions`].
+    pub fn new(backend: Backend) -> Result<FrameReader> {
+        FrameReader::with_options(backend, ReaderOptions::default())
+    }
+
+    /// A reader with explicit tuning. Fails for [`Backend::Cog`] without the
+    /// `gdal` feature.
+    pub fn with_options(backend: Backend, options: ReaderOptions) -> Result<FrameReader> {
+        if matches!(backend, Backend::Cog { .. }) && !cfg!(feature = "gdal") {
+            return Err(Error::FeatureDisabled {
+                backend: "cog",
+                feature: "gdal",
+            });
+        }
+        let cap = NonZeroUsize::new(options.max_open.max(1)).unwrap_or(NonZeroUsize::MIN);
+        Ok(FrameReader {
+            backend,
+            chunks: Arc::new(ChunkCache::new(options.chunk_cache_bytes)),
+            open: Mutex::new(LruCache::new(cap)),
+            built: AtomicU64::new(0),
+            rebuilt: AtomicU64::new(0),
+        })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> ReaderStats {
+        let c = self.chunks.stats();
+        ReaderStats {
+            built: self.built.load(Ordering::Relaxed),
+            rebuilt: self.rebuilt.load(Ordering::Relaxed),
+            chunk_hits: c.hits,
+            chunk_misses: c.misses,
+        }
+    }
+
+    fn count(&self, o: CacheOutcome) {
+        match o {
+            CacheOutcome::Built => {
+                self.built.fetch_add(1, Ordering::Relaxed);
+            }
+            CacheOutcome::Rebuilt => {
+                self.rebuilt.fetch_add(1, Ordering::Relaxed);
+            }
+            CacheOutcome::Existing | CacheOutcome::InPlace => {}
+        }
+    }
+
+    /// The handle of a file through this reader's backend (building its cache if
+    /// needed), from the LRU of open handles.
+    pub fn open_asset(&self, path: &Path) -> Result<Arc<dyn Raster>> {
+        if let Some(r) = self.open.lock().get(path) {
+            return Ok(r.clone());
+        }
+        let (r, outcome) = self.open_uncached(path)?;
+        self.count(outcome);
+        self.open.lock().put(path.to_path_buf(), r.clone());
+        Ok(r)
+    }
+
+    /// Build (or validate) the cache of one file without keeping it open, for
+    /// warm-up. [`CacheOutcome::InPlace`] for the raw backend.
+    pub fn prepare(&self, path: &Path) -> Result<CacheOutcome> {
+        if matches!(self.backend, Backend::Raw) {
+            open_raw(path, Arc::new(ChunkCache::new(0)))?;
+            return Ok(CacheOutcome::InPlace);
+        }
+        let (_, outcome) = self.open_uncached(path)?;
+        self.count(outcome);
+        Ok(outcome)
+    }
+
+    /// The cache file this reader uses for `source` (`None` for the raw backend).
+    pub fn cache_path_of(&self, source: &Path) -> Result<Option<PathBuf>> {
+        match &self.backend {
+            Backend::Raw => Ok(None),
+            Backend::Npy { workdir } => {
+                cache::cache_path(workdir, "npy", "", source, "npy").map(Some)
+            }
+            Backend::Cog { workdir, options } => {
+                cache::cache_path(workdir, "cog", &options.key(), source, "tif").map(Some)
+            }
+        }
+    }
+
+    fn open_uncached(&self, path: &Path) -> Result<(Arc<dyn Raster>, CacheOutcome)> {
+        match &self.backend {
+            Backend::Raw => Ok((open_raw(path, self.chunks.clone())?, CacheOutcome::InPlace)),
+            Backend::Npy { workdir } => {
+                let cpath = cache::cache_path(workdir, "npy", "", path, "npy")?;
+                let src = open_raw(path, Arc::new(ChunkCache::new(0)))?;
+                let want = src.info().clone();
+                let validate = |p: &Path| {
+                    let r = NpyRaster::open(p)?;
+                    let i = r.info();
+                    if (i.height, i.width, i.bands, i.dtype)
+                        != (want.height, want.width, want.bands, want.dtype)
+                    {
+                        return Err(Error::decode(
+                            p,
+                            format!(
+                                "shape {}×{}×{} {} does not match the source's {}×{}×{} {}",
+                                i.height,
+                                i.width,
+                                i.bands,
+                                i.dtype,
+                                want.height,
+                                want.width,
+                                want.bands,
+                                want.dtype
+                            ),
+                        ));
+                    }
+                    Ok(r)
+                };
+                let (r, outcome) =
+                    cache::ensure(&cpath, validate, |f| write_npy_cache(&*src, f, &cpath))?;
+                Ok((Arc::new(r), outcome))
+            }
+            #[cfg(feature = "gdal")]
+            Backend::Cog { workdir, options } => {
+                crate::cog::open_cog(workdir, options, path, self.chunks.clone())
+            }
+            #[cfg(not(feature = "gdal"))]
+            Backend::Cog { .. } => Err(Error::FeatureDisabled {
+                backend: "cog",
+                feature: "gdal",
+            }),
+        }
+    }
+
+    /// Resolve `channels` against the image's assets: the output band names and,
+    /// per asset used, which file bands go to which output channels.
+    fn plan(
+        &self,
+        src: &ImageSource,
+        channels: &Channels,
+    ) -> Result<(Vec<String>, Vec<Group>, bool)> {
+        let mut names_of: Vec<Option<Vec<String>>> = vec![None; src.assets.len()];
+        let mut rasters: Vec<Option<Arc<dyn Raster>>> = vec![None; src.assets.len()];
+        for (i, a) in src.assets.iter().enumerate() {
+            if a.channels.is_empty() {
+                let r = self.open_asset(&a.path)?;
+                names_of[i] = Some(default_band_names(r.info().bands));
+                rasters[i] = Some(r);
+            } else {
+                names_of[i] = Some(a.channels.clone());
+            }
+        }
+        let names_of: Vec<Vec<String>> = names_of
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect();
+        let wanted: Vec<String> = match channels {
+            Channels::Names(n) => n.clone(),
+            Channels::All => {
+                let mut all: Vec<String> = names_of.iter().flatten().cloned().collect();
+                all.sort();
+                all.dedup();
+                all
+            }
+        };
+        if wanted.is_empty() {
+            return Err(Error::invalid(
+                "no channels requested (and the image has none)",
+            ));
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_of_asset: Vec<Option<usize>> = vec![None; src.assets.len()];
+        let mut missing = false;
+        for (k, name) in wanted.iter().enumerate() {
+            let found = names_of
+                .iter()
+                .enumerate()
+                .find_map(|(i, ns)| ns.iter().position(|n| n == name).map(|b| (i, b)));
+            let Some((ai, band)) = found else {
+                missing = true;
+                continue;
+            };
+            let gi = match group_of_asset[ai] {
+                Some(g) => g,
+                None => {
+                    let raster = match rasters[ai].take() {
+                        Some(r) => r,
+                        None => self.open_asset(&src.assets[ai].path)?,
+                    };
+                    if names_of[ai].len() > raster.info().bands {
+                        return Err(Error::invalid(format!(
+                            "{}: the dataset names {} bands but the file has {}",
+                            src.assets[ai].path.display(),
+                            names_of[ai].len(),
+                            raster.info().bands
+                        )));
+                    }
+                    groups.push(Group {
+                        raster,
+                        to_image: src.assets[ai].to_image,
+                        bands: vec![],
+                        out_idx: vec![],
+                    });
+                    group_of_asset[ai] = Some(groups.len() - 1);
+                    groups.len() - 1
+                }
+            };
+            groups[gi].bands.push(band);
+            groups[gi].out_idx.push(k);
+        }
+        Ok((wanted, groups, missing))
+    }
+
+    /// Read the window `[y0, y1) × [x0, x1)` of image space. Same as
+    /// [`FrameReader::read_warped`] with an integer translation, which takes the
+    /// pure-copy path for assets at image resolution.
+    pub fn read_window(
+        &self,
+        src: &ImageSource,
+        window: PixelBox,
+        channels: &Channels,
+        opts: &ReadOptions,
+    ) -> Result<Window> {
+        let t = Affine::translate(-window.x0 as f64, -window.y0 as f64);
+        self.read_warped(src, window.height(), window.width(), &t, channels, opts)
+    }
+
+    /// Fill an `out_h × out_w` grid whose pixels map to image space through
+    /// `out_from_image` (image edge coordinates → output edge coordinates).
+    ///
+    /// Each asset is read through `out_from_image · warp_aux_to_img`: a pure
+    /// integer translation copies pixels (no resampling); anything else resamples
+    /// (see [`crate::resample`] for the conventions and antialiasing) from only the
+    /// source region the output needs, from the nearest finer overview level when
+    /// the file has overviews and the output is downscaled.
+    ///
+    /// Output dtype: `opts.dtype` if given; otherwise the assets' common dtype
+    /// (mixed dtypes promote to f32, or f64 if one is f64), turned to float (f32 /
+    /// f64) when a requested band is missing or `opts.nodata_float` is set.
+    /// Padding is 0 in integer outputs and NaN in float outputs; missing bands are
+    /// NaN (0 if an integer dtype was forced). Resampled integer data is rounded
+    /// and saturated.
+    pub fn read_warped(
+        &self,
+        src: &ImageSource,
+        out_h: usize,
+        out_w: usize,
+        out_from_image: &Affine,
+        channels: &Channels,
+        opts: &ReadOptions,
+    ) -> Result<Window> {
+        let (names, groups, missing) = self.plan(src, channels)?;
+        let base = groups
+            .iter()
+            .map(|g| g.raster.info().dtype)
+            .reduce(DType::promote)
+            .unwrap_or(DType::F32);
+        let out_dtype = opts.dtype.unwrap_or(if missing || opts.nodata_float {
+            base.to_float()
+        } else {
+            base
+        });
+        let n = names.len();
+        PixelBox::full(out_h, out_w).checked_bytes(n, out_dtype.size())?;
+        if groups.len() == 1
+            && !missing
+            && groups[0].out_idx.iter().enumerate().all(|(i, &k)| i == k)
+        {
+            let g = &groups[0];
+            let m = out_from_image.compose(&g.to_image);
+            return self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype);
+        }
+        let mut out = Window::filled(out_dtype, (out_h, out_w, n));
+        for g in &groups {
+            let m = out_from_image.compose(&g.to_image);
+            let w = self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype)?;
+            scatter(&w, &mut out, &g.out_idx)?;
+        }
+        Ok(out)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn read_group(
+        &self,
+        raster: &dyn Raster,
+        out_from_asset: &Affine,
+        out_h: usize,
+        out_w: usize,
+        bands: &[usize],
+        opts: &ReadOptions,
+        out_dtype: DType,
+    ) -> Result<Window> {
+        let info = raster.info();
+        if let Some((tx, ty)) = out_from_asset.integer_translation() {
+            let region = PixelBox {
+                y0: -ty,
+                y1: -ty + out_h as i64,
+                x0: -tx,
+                x1: -tx + out_w as i64,
+            };
+            let w = raster.read_region(0, region, bands)?;
+            if w.dtype() == out_dtype {
+                return Ok(w);
+            }
+            let src_int = !w.dtype().is_float();
+            let mut w = w.convert(out_dtype);
+            if src_int && out_dtype.is_float() {
+                nan_outside(&mut w, region, PixelBox::full(info.height, info.width));
+            }
+            return Ok(w);
+        }
+        // Pick the coarsest level that is still at least as fine as the output.
+        let (sx, sy) = out_from_asset.axis_scales();
+        let max_factor = 1.0 / sx.max(sy);
+        let mut level = 0;
+        for (l, &(lh, lw)) in info.levels.iter().enumerate().skip(1) {
+            let f = (info.width as f64 / lw as f64).max(info.height as f64 / lh as f64);
+            if f <= max_factor * (1.0 + 1e-6) {
+                level = l;
+            }
+        }
+        let (lh, lw) = info.levels[level];
+        let asset_from_level = Affine::scale(
+            info.width as f64 / lw as f64,
+            info.height as f64 / lh as f64,
+        );
+        let out_from_level = out_from_asset.compose(&asset_from_level);
+        let fill_nan = out_dtype.is_float();
+        let fill = if fill_nan { f32::NAN } else { 0.0 };
+        let interp = opts.interpolation;
+        let res = if let Some((ax, tx, ay, ty)) = out_from_level.axis_aligned() {
+            let txs = axis_taps(out_w, ax, tx, interp, opts.antialias);
+            let tys = axis_taps(out_h, ay, ty, interp, opts.antialias);
+            let (x0, x1) = taps_span(&txs);
+            let (y0, y1) = taps_span(&tys);
+            let region = PixelBox { y0, y1, x0, x1 };
+            let s = raster.read_region(level, region, bands)?;
+            let s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
+            resample::separable(&s, y0, x0, &tys, &txs)?
+        } else {
+            let inv = out_from_level.inverse()?;
+            let corners = [
+                (0.0, 0.0),
+                (out_w as f64, 0.0),
+                (0.0, out_h as f64),
+                (out_w as f64, out_h as f64),
+            ];
+            let pts: Vec<(f64, f64)> = corners.iter().map(|&(x, y)| inv.apply(x, y)).collect();
+            let (lsx, lsy) = out_from_level.axis_scales();
+            let aa = opts.antialias && interp != Interpolation::Nearest;
+            let sig_x = if aa && lsx < 1.0 { 0.5 / lsx } else { 0.0 };
+            let sig_y = if aa && lsy < 1.0 { 0.5 / lsy } else { 0.0 };
+            let margin = interp.radius().ceil() + 1.0 + 3.0 * sig_x.max(sig_y);
+            let fl = |v: f64| v.floor() as i64;
+            let bx = (
+                fl(pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - margin),
+                fl(pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max) + margin) + 1,
+            );
+            let by = (
+                fl(pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min) - margin),
+                fl(pts.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max) + margin) + 1,
+            );
+            let m = margin as i64 + 1;
+            let bound = PixelBox {
+                y0: -m,
+                y1: lh as i64 + m,
+                x0: -m,
+                x1: lw as i64 + m,
+            };
+            let region = PixelBox {
+                y0: by.0,
+                y1: by.1,
+                x0: bx.0,
+                x1: bx.1,
+            }
+            .intersect(&bound);
+            if region.is_empty() {
+                return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
+            }
+            let s = raster.read_region(level, region, bands)?;
+            let mut s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
+            if sig_x > 0.0 || sig_y > 0.0 {
+                s = resample::gaussian_blur(&s, sig_y, sig_x);
+            }
+            let out_from_region =
+                out_from_level.compose(&Affine::translate(region.x0 as f64, region.y0 as f64));
+            resample::general(&s, out_h, out_w, &out_from_region, interp, fill)?
+        };
+        Ok(Window::from(res).convert(out_dtype))
+    }
+}
+
+/// The window as f32; with `nan_pad`, pixels outside `inside` (both in the same
+/// absolute grid, `region` being the window's) become NaN.
+fn to_f32_fill(
+    w: &Window,
+    region: PixelBox,
+    inside: PixelBox,
+    nan_pad: bool,
+) -> ndarray::Array3<f32> {
+    let mut a = w.to_f32();
+    if nan_pad && !w.dtype().is_float() {
+        let mut tmp = Window::F32(a);
+        nan_outside(&mut tmp, region, inside);
+        a = tmp.into_array::<f32>().unwrap_or_default();
+    }
+    a
+}
+
+/// Set the pixels of a float window (covering `region`) that fall outside
+/// `inside` to NaN.
+fn nan_outside(w: &mut Window, region: PixelBox, inside: PixelBox) {
+    fn go<T: Pixel>(a: &mut ndarray::Array3<T>, region: PixelBox, inside: PixelBox) {
+        let ov = region.intersect(&inside);
+        let (h, wd, _) = a.dim();
+        for y in 0..h {
+            let yy = region.y0 + y as i64;
+            let row_in = yy >= ov.y0 && yy < ov.y1;
+            for x in 0..wd {
+                let xx = region.x0 + x as i64;
+                if !(row_in && xx >= ov.x0 && xx < ov.x1) {
+                    a.slice_mut(ndarray::s![y, x, ..]).fill(T::FILL);
+                }
+            }
+        }
+    }
+    match w {
+        Window::F32(a) => go(a, region, inside),
+        Window::F64(a) => go(a, region, inside),
+        _ => {}
+    }
+}
+
+/// Copy the channels of `src` into `dst` at channel indices `out_idx`.
+fn scatter(src: &Window, dst: &mut Window, out_idx: &[usize]) -> Result<()> {
+    fn go<T: Pixel>(s: &ndarray::Array3<T>, dst: &mut Window, out_idx: &[usize]) -> Result<()> {
+        let d = T::unwrap_mut(dst).ok_or_else(|| Error::invalid("scatter dtype mismatch"))?;
+        for (k, &o) in out_idx.iter().enumerate() {
+            d.index_axis_mut(ndarray::Axis(2), o)
+                .assign(&s.index_axis(ndarray::Axis(2), k));
+        }
+        Ok(())
+    }
+    with_window!(src, a => go(a, dst, out_idx))
+}

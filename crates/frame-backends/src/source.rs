@@ -1,0 +1,133 @@
+//! Plain descriptions of what to read: an image made of assets (files), each
+//! holding some named bands at some resolution, and a channel selection.
+
+use std::path::PathBuf;
+
+use crate::affine::Affine;
+
+/// One file of an image: its bands (named, in file band order) and where it sits
+/// in image space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetSource {
+    /// The file (absolute, or relative to the working directory).
+    pub path: PathBuf,
+    /// Atomic band names in file band order (`["r", "g", "b"]`, `["B8"]`). Empty
+    /// means "name them from the band count": `gray` (1), `r|g|b` (3),
+    /// `r|g|b|a` (4), else `0|1|…`, as kwcoco does for files without a channel spec.
+    pub channels: Vec<String>,
+    /// Columns of the file as recorded in the dataset (0 when unknown; the file's
+    /// own header is what the reader uses).
+    pub width: usize,
+    /// Rows of the file as recorded in the dataset (0 when unknown).
+    pub height: usize,
+    /// The asset → image transform (kwcoco `warp_aux_to_img`), pixel-edge coordinates.
+    pub to_image: Affine,
+}
+
+impl AssetSource {
+    /// An asset at image resolution (identity warp).
+    pub fn new(path: impl Into<PathBuf>, channels: &[&str]) -> AssetSource {
+        AssetSource {
+            path: path.into(),
+            channels: channels.iter().map(|s| s.to_string()).collect(),
+            width: 0,
+            height: 0,
+            to_image: Affine::IDENTITY,
+        }
+    }
+
+    /// The same asset with another asset → image transform.
+    pub fn with_to_image(mut self, to_image: Affine) -> AssetSource {
+        self.to_image = to_image;
+        self
+    }
+}
+
+/// An image: its size in image space and the assets that hold its bands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSource {
+    /// Columns of image space.
+    pub width: usize,
+    /// Rows of image space.
+    pub height: usize,
+    /// The files; when two assets name the same band, the first one wins.
+    pub assets: Vec<AssetSource>,
+}
+
+impl ImageSource {
+    /// An image held by one file at image resolution whose bands are named from
+    /// its band count (`gray`, `r|g|b`, …).
+    pub fn single(path: impl Into<PathBuf>, width: usize, height: usize) -> ImageSource {
+        ImageSource {
+            width,
+            height,
+            assets: vec![AssetSource::new(path, &[])],
+        }
+    }
+}
+
+/// Which bands to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Channels {
+    /// Every band of every asset, sorted by name (kwcoco's `<all>`).
+    #[default]
+    All,
+    /// These bands, in this order; a band the image lacks reads as NaN.
+    Names(Vec<String>),
+}
+
+impl Channels {
+    /// Parse a kwcoco channel code: `"<all>"`, or atomic names separated by `|`
+    /// (early-fused) or `,` (late-fused streams are flattened in order).
+    ///
+    /// ```
+    /// use frame_backends::Channels;
+    /// assert_eq!(Channels::parse("<all>"), Channels::All);
+    /// assert_eq!(Channels::parse("B1|B8"), Channels::Names(vec!["B1".into(), "B8".into()]));
+    /// ```
+    pub fn parse(code: &str) -> Channels {
+        let code = code.trim();
+        if code.is_empty() || code == "<all>" {
+            return Channels::All;
+        }
+        Channels::Names(
+            code.split(['|', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
+    }
+}
+
+impl From<&str> for Channels {
+    fn from(s: &str) -> Self {
+        Channels::parse(s)
+    }
+}
+
+/// kwcoco's default band names for a file with `n` bands and no channel spec.
+pub fn default_band_names(n: usize) -> Vec<String> {
+    match n {
+        1 => vec!["gray".into()],
+        3 => vec!["r".into(), "g".into(), "b".into()],
+        4 => vec!["r".into(), "g".into(), "b".into(), "a".into()],
+        _ => (0..n).map(|i| i.to_string()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_codes() {
+        assert_eq!(Channels::parse(""), Channels::All);
+        assert_eq!(
+            Channels::parse("r|g, b"),
+            Channels::Names(vec!["r".into(), "g".into(), "b".into()])
+        );
+        assert_eq!(default_band_names(3), ["r", "g", "b"]);
+        assert_eq!(default_band_names(2), ["0", "1"]);
+    }
+}

@@ -1,0 +1,373 @@
+//! [`Window`], the dtype-dynamic `(H, W, C)` pixel array every read returns, and
+//! [`PixelBox`], a half-open rectangle of pixels.
+
+use ndarray::{Array3, ArrayView3, s};
+
+use crate::dtype::{DType, Pixel};
+use crate::error::{Error, Result};
+
+/// Run `$body` with `$a` bound to the typed array inside a [`Window`].
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_window {
+    ($w:expr, $a:ident => $body:expr) => {
+        match $w {
+            $crate::Window::U8($a) => $body,
+            $crate::Window::U16($a) => $body,
+            $crate::Window::I16($a) => $body,
+            $crate::Window::F32($a) => $body,
+            $crate::Window::F64($a) => $body,
+        }
+    };
+}
+
+/// A block of pixels, `(H, W, C)` in row-major order, of one of the supported
+/// sample types.
+///
+/// ```
+/// use frame_backends::{DType, Window};
+/// let w = Window::filled(DType::U16, (2, 3, 1));
+/// assert_eq!(w.shape(), (2, 3, 1));
+/// let f = w.convert(DType::F32);
+/// assert_eq!(f.dtype(), DType::F32);
+/// assert_eq!(f.to_f32()[[1, 2, 0]], 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    /// Unsigned 8-bit samples.
+    U8(Array3<u8>),
+    /// Unsigned 16-bit samples.
+    U16(Array3<u16>),
+    /// Signed 16-bit samples.
+    I16(Array3<i16>),
+    /// 32-bit float samples.
+    F32(Array3<f32>),
+    /// 64-bit float samples.
+    F64(Array3<f64>),
+}
+
+impl<T: Pixel> From<Array3<T>> for Window {
+    fn from(a: Array3<T>) -> Self {
+        T::wrap(a)
+    }
+}
+
+impl Window {
+    /// A window of `shape = (H, W, C)` filled with the padding value of `dtype`
+    /// (0 for integers, NaN for floats).
+    pub fn filled(dtype: DType, shape: (usize, usize, usize)) -> Window {
+        fn f<T: Pixel>(shape: (usize, usize, usize)) -> Window {
+            T::wrap(Array3::from_elem(shape, T::FILL))
+        }
+        match dtype {
+            DType::U8 => f::<u8>(shape),
+            DType::U16 => f::<u16>(shape),
+            DType::I16 => f::<i16>(shape),
+            DType::F32 => f::<f32>(shape),
+            DType::F64 => f::<f64>(shape),
+        }
+    }
+
+    /// `(H, W, C)`.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        with_window!(self, a => a.dim())
+    }
+
+    /// The sample type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Window::U8(_) => DType::U8,
+            Window::U16(_) => DType::U16,
+            Window::I16(_) => DType::I16,
+            Window::F32(_) => DType::F32,
+            Window::F64(_) => DType::F64,
+        }
+    }
+
+    /// Bytes of pixel data.
+    pub fn nbytes(&self) -> usize {
+        let (h, w, c) = self.shape();
+        h * w * c * self.dtype().size()
+    }
+
+    /// A copy as f32 (values converted, NaN kept).
+    pub fn to_f32(&self) -> Array3<f32> {
+        with_window!(self, a => a.mapv(|v| v.to_f32()))
+    }
+
+    /// A copy as f64.
+    pub fn to_f64(&self) -> Array3<f64> {
+        with_window!(self, a => a.mapv(|v| v.to_f64()))
+    }
+
+    /// Borrow the typed array when the window holds `T`.
+    pub fn as_array<T: Pixel>(&self) -> Option<&Array3<T>> {
+        T::unwrap_ref(self)
+    }
+
+    /// Take the typed array out, or get the window back when it holds another type.
+    pub fn into_array<T: Pixel>(self) -> Result<Array3<T>, Window> {
+        T::unwrap(self)
+    }
+
+    /// Convert to `dtype`: floats are cast, integers rounded and saturated (NaN → 0).
+    /// Returns `self` unchanged when it already has that type.
+    pub fn convert(self, dtype: DType) -> Window {
+        if self.dtype() == dtype {
+            return self;
+        }
+        fn conv<S: Pixel>(a: &Array3<S>, dtype: DType) -> Window {
+            match dtype {
+                DType::U8 => Window::U8(a.mapv(|v| u8::from_f64(v.to_f64()))),
+                DType::U16 => Window::U16(a.mapv(|v| u16::from_f64(v.to_f64()))),
+                DType::I16 => Window::I16(a.mapv(|v| i16::from_f64(v.to_f64()))),
+                DType::F32 => Window::F32(a.mapv(|v| v.to_f32())),
+                DType::F64 => Window::F64(a.mapv(|v| v.to_f64())),
+            }
+        }
+        with_window!(&self, a => conv(a, dtype))
+    }
+
+    /// Select channels by index (in the given order), copying.
+    pub fn select_channels(&self, idx: &[usize]) -> Result<Window> {
+        let c = self.shape().2;
+        if let Some(&bad) = idx.iter().find(|&&i| i >= c) {
+            return Err(Error::invalid(format!(
+                "channel index {bad} out of range for {c} channels"
+            )));
+        }
+        Ok(with_window!(self, a => Window::from(a.select(ndarray::Axis(2), idx))))
+    }
+
+    /// The sub-window `rows × cols` (clamped to the window), copying.
+    pub fn crop(&self, b: PixelBox) -> Window {
+        let (h, w, _) = self.shape();
+        let y0 = b.y0.clamp(0, h as i64) as usize;
+        let y1 = b.y1.clamp(y0 as i64, h as i64) as usize;
+        let x0 = b.x0.clamp(0, w as i64) as usize;
+        let x1 = b.x1.clamp(x0 as i64, w as i64) as usize;
+        with_window!(self, a => Window::from(a.slice(s![y0..y1, x0..x1, ..]).to_owned()))
+    }
+
+    /// Write the window as a `.npy` file of its own dtype.
+    pub fn write_npy(&self, path: &std::path::Path) -> Result<()> {
+        with_window!(self, a => ndarray_npy::write_npy(path, a))
+            .map_err(|e| Error::decode(path, format!("writing npy: {e}")))
+    }
+
+    /// Read an `(H, W, C)` `.npy` file of one of the supported dtypes.
+    pub fn read_npy(path: &std::path::Path) -> Result<Window> {
+        use ndarray_npy::{ReadNpyError, ReadNpyExt};
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let err = |e: ReadNpyError| Error::decode(path, format!("npy: {e}"));
+        let wrong = |e: &ReadNpyError| matches!(e, ReadNpyError::WrongDescriptor(_));
+        macro_rules! attempt {
+            ($t:ty) => {
+                match Array3::<$t>::read_npy(&bytes[..]) {
+                    Ok(a) => return Ok(Window::from(a)),
+                    Err(e) if wrong(&e) => {}
+                    Err(e) => return Err(err(e)),
+                }
+            };
+        }
+        attempt!(u8);
+        attempt!(u16);
+        attempt!(i16);
+        attempt!(f32);
+        attempt!(f64);
+        Err(Error::unsupported(
+            path,
+            "npy dtype (supported: u8, u16, i16, f32, f64)",
+        ))
+    }
+}
+
+/// A borrowed `(H, W, C)` view of a supported dtype.
+pub(crate) enum WindowView<'a> {
+    U8(ArrayView3<'a, u8>),
+    U16(ArrayView3<'a, u16>),
+    I16(ArrayView3<'a, i16>),
+    F32(ArrayView3<'a, f32>),
+    F64(ArrayView3<'a, f64>),
+}
+
+/// Parse an in-memory `.npy` file of a supported dtype as a view (checking shape,
+/// dtype, length and alignment).
+pub(crate) fn view_npy_any<'a>(bytes: &'a [u8], path: &std::path::Path) -> Result<WindowView<'a>> {
+    use ndarray_npy::{ViewNpyError, ViewNpyExt};
+    // Try each dtype; the header names exactly one. Report the first error that is
+    // not a dtype mismatch (truncation, bad header, misalignment).
+    let mut first: Option<ViewNpyError> = None;
+    let mut note = |e: ViewNpyError| {
+        if first.is_none() && !matches!(e, ViewNpyError::WrongDescriptor(_)) {
+            first = Some(e);
+        }
+    };
+    match ArrayView3::<u8>::view_npy(bytes) {
+        Ok(a) => return Ok(WindowView::U8(a)),
+        Err(e) => note(e),
+    }
+    match ArrayView3::<u16>::view_npy(bytes) {
+        Ok(a) => return Ok(WindowView::U16(a)),
+        Err(e) => note(e),
+    }
+    match ArrayView3::<i16>::view_npy(bytes) {
+        Ok(a) => return Ok(WindowView::I16(a)),
+        Err(e) => note(e),
+    }
+    match ArrayView3::<f32>::view_npy(bytes) {
+        Ok(a) => return Ok(WindowView::F32(a)),
+        Err(e) => note(e),
+    }
+    match ArrayView3::<f64>::view_npy(bytes) {
+        Ok(a) => return Ok(WindowView::F64(a)),
+        Err(e) => note(e),
+    }
+    Err(match first {
+        Some(e) => Error::decode(path, format!("npy: {e}")),
+        None => Error::unsupported(path, "npy dtype (supported: u8, u16, i16, f32, f64)"),
+    })
+}
+
+/// A half-open pixel rectangle `[y0, y1) × [x0, x1)`. Bounds may be negative or
+/// past the image (that part reads as padding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PixelBox {
+    /// First row.
+    pub y0: i64,
+    /// One past the last row.
+    pub y1: i64,
+    /// First column.
+    pub x0: i64,
+    /// One past the last column.
+    pub x1: i64,
+}
+
+impl PixelBox {
+    /// The box `[y0, y1) × [x0, x1)`; errors when `y0 > y1` or `x0 > x1`.
+    ///
+    /// ```
+    /// use frame_backends::PixelBox;
+    /// let b = PixelBox::new(-2, 3, 10, 14).unwrap();
+    /// assert_eq!((b.height(), b.width()), (5, 4));
+    /// assert!(PixelBox::new(3, 2, 0, 1).is_err());
+    /// ```
+    pub fn new(y0: i64, y1: i64, x0: i64, x1: i64) -> Result<PixelBox> {
+        if y0 > y1 || x0 > x1 {
+            return Err(Error::invalid(format!(
+                "window [{y0},{y1})×[{x0},{x1}) has a start past its stop"
+            )));
+        }
+        Ok(PixelBox { y0, y1, x0, x1 })
+    }
+
+    /// From a `space_slice = [[y0, y1], [x0, x1]]`.
+    pub fn from_slices(rows: [i64; 2], cols: [i64; 2]) -> Result<PixelBox> {
+        PixelBox::new(rows[0], rows[1], cols[0], cols[1])
+    }
+
+    /// The whole of an `height × width` image.
+    pub fn full(height: usize, width: usize) -> PixelBox {
+        PixelBox {
+            y0: 0,
+            y1: height as i64,
+            x0: 0,
+            x1: width as i64,
+        }
+    }
+
+    /// Rows.
+    pub fn height(&self) -> usize {
+        (self.y1 - self.y0).max(0) as usize
+    }
+
+    /// Columns.
+    pub fn width(&self) -> usize {
+        (self.x1 - self.x0).max(0) as usize
+    }
+
+    /// Whether the box holds no pixel.
+    pub fn is_empty(&self) -> bool {
+        self.height() == 0 || self.width() == 0
+    }
+
+    /// The overlap of two boxes (possibly empty, then with `y0 == y1` or `x0 == x1`).
+    pub fn intersect(&self, o: &PixelBox) -> PixelBox {
+        let y0 = self.y0.max(o.y0);
+        let x0 = self.x0.max(o.x0);
+        PixelBox {
+            y0,
+            x0,
+            y1: self.y1.min(o.y1).max(y0),
+            x1: self.x1.min(o.x1).max(x0),
+        }
+    }
+
+    /// The box moved by `(dy, dx)`.
+    pub fn shift(&self, dy: i64, dx: i64) -> PixelBox {
+        PixelBox {
+            y0: self.y0 + dy,
+            y1: self.y1 + dy,
+            x0: self.x0 + dx,
+            x1: self.x1 + dx,
+        }
+    }
+
+    /// Checked pixel count times `bytes_per_pixel`, for allocation guards.
+    pub(crate) fn checked_bytes(&self, channels: usize, sample: usize) -> Result<usize> {
+        self.height()
+            .checked_mul(self.width())
+            .and_then(|n| n.checked_mul(channels))
+            .and_then(|n| n.checked_mul(sample))
+            .ok_or_else(|| Error::invalid(format!("window {self:?} is too large")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn convert_and_select() {
+        let a = Array3::from_shape_fn((2, 2, 3), |(y, x, c)| (y * 100 + x * 10 + c) as u16);
+        let w = Window::from(a);
+        let s = w.select_channels(&[2, 0]).unwrap();
+        assert_eq!(s.as_array::<u16>().unwrap()[[1, 1, 0]], 112);
+        assert_eq!(s.as_array::<u16>().unwrap()[[1, 1, 1]], 110);
+        assert!(w.select_channels(&[3]).is_err());
+        let f = w.clone().convert(DType::F64);
+        assert_eq!(f.to_f64()[[1, 0, 2]], 102.0);
+        let back = f.convert(DType::U8);
+        assert_eq!(back.as_array::<u8>().unwrap()[[1, 0, 2]], 102);
+        assert_eq!(w.nbytes(), 24);
+    }
+
+    #[test]
+    fn npy_roundtrip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.npy");
+        let w = Window::from(Array3::from_shape_fn((3, 4, 2), |(y, x, c)| {
+            (y + x + c) as f32 - 0.5
+        }));
+        w.write_npy(&p).unwrap();
+        assert_eq!(Window::read_npy(&p).unwrap(), w);
+    }
+
+    proptest! {
+        #[test]
+        fn intersect_is_inside_both(a in -50i64..50, b in 0i64..40, c in -50i64..50, d in 0i64..40,
+                                    e in -50i64..50, f in 0i64..40, g in -50i64..50, h in 0i64..40) {
+            let p = PixelBox::new(a, a + b, c, c + d).unwrap();
+            let q = PixelBox::new(e, e + f, g, g + h).unwrap();
+            let i = p.intersect(&q);
+            prop_assert!(i.height() <= p.height().min(q.height()));
+            prop_assert!(i.width() <= p.width().min(q.width()));
+            if !i.is_empty() {
+                prop_assert!(i.y0 >= p.y0 && i.y1 <= p.y1 && i.y0 >= q.y0 && i.y1 <= q.y1);
+                prop_assert!(i.x0 >= p.x0 && i.x1 <= p.x1 && i.x0 >= q.x0 && i.x1 <= q.x1);
+            }
+            prop_assert_eq!(i, q.intersect(&p));
+        }
+    }
+}
