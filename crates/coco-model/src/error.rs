@@ -61,6 +61,25 @@ pub enum Error {
         /// Which id / name.
         what: String,
     },
+    /// A field of a record holds an invalid value (found when parsing it
+    /// lazily, e.g. a malformed `segmentation` or `warp_aux_to_img`).
+    #[error("{table} id {id}: field `{field}`: {message}")]
+    Field {
+        /// The table.
+        table: &'static str,
+        /// The record's id (or name for assets).
+        id: String,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A geometry error (from [`crate::geometry`]).
+    #[error("geometry: {0}")]
+    Geometry(#[from] crate::geometry::GeometryError),
+    /// A malformed channel code (from [`crate::channels`]).
+    #[error("channels: {0}")]
+    Channels(#[from] crate::channels::ChannelError),
     /// A value given through the API is invalid.
     #[error("invalid {what}: {message}")]
     InvalidValue {

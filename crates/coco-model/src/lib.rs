@@ -61,6 +61,7 @@
 //! None.
 
 pub mod channels;
+mod combine;
 pub mod dataset;
 pub mod error;
 mod fasthash;
@@ -71,7 +72,11 @@ mod index;
 pub mod io;
 pub mod json;
 pub mod mutate;
+pub mod paths;
 pub mod record;
+pub mod remove;
+pub mod stats;
+pub mod validate;
 
 pub use dataset::CocoDataset;
 pub use error::{Error, Result};
@@ -83,3 +88,6 @@ pub use record::{
     Annotation, Asset, Category, ChannelSource, Extra, Image, KeyOrder, KeypointCategory, Track,
     Video,
 };
+pub use remove::{KeepAnnots, Removed};
+pub use stats::Stats;
+pub use validate::{Diagnostic, Severity, ValidateOptions, ValidationReport};

@@ -70,13 +70,17 @@ impl CocoDataset {
         }
     }
 
-    /// The id the next `add_*` of table `t` will use, advancing the counter.
-    pub(crate) fn next_id(&mut self, t: Tbl) -> i64 {
+    /// Initialises the counter of table `t` past its largest id (kwcoco starts at 1).
+    pub(crate) fn prime_counter(&mut self, t: Tbl) {
         if *self.counter(t) == 0 {
-            // first use: start past the largest id (kwcoco starts at 1)
             let start = self.max_id(t).map_or(1, |m| m.saturating_add(1)).max(1);
             *self.counter(t) = start;
         }
+    }
+
+    /// The id the next `add_*` of table `t` will use, advancing the counter.
+    pub(crate) fn next_id(&mut self, t: Tbl) -> i64 {
+        self.prime_counter(t);
         let c = self.counter(t);
         let id = *c;
         *c = c.saturating_add(1);
@@ -84,7 +88,7 @@ impl CocoDataset {
     }
 
     /// Keeps the counter past an explicitly inserted id.
-    fn bump(&mut self, t: Tbl, id: i64) {
+    pub(crate) fn bump_counter(&mut self, t: Tbl, id: i64) {
         let c = self.counter(t);
         if *c != 0 && *c <= id {
             *c = id.saturating_add(1);
@@ -114,7 +118,7 @@ impl CocoDataset {
         }
         self.check_category_name(&cat.name)?;
         let id = cat.id;
-        self.bump(Tbl::Categories, id.0);
+        self.bump_counter(Tbl::Categories, id.0);
         self.index.cat_pos.insert_first(id, self.categories.len());
         self.index.cat_by_name.insert(cat.name.clone(), id);
         self.categories.push(cat);
@@ -152,7 +156,7 @@ impl CocoDataset {
             return Err(dup("keypoint_categories", format!("name {:?}", kc.name)));
         }
         let id = kc.id;
-        self.bump(Tbl::KeypointCategories, id.0);
+        self.bump_counter(Tbl::KeypointCategories, id.0);
         self.index
             .kpcat_pos
             .insert_first(id, self.keypoint_categories.len());
@@ -194,7 +198,7 @@ impl CocoDataset {
         }
         self.check_video_name(video.name.as_deref())?;
         let id = video.id;
-        self.bump(Tbl::Videos, id.0);
+        self.bump_counter(Tbl::Videos, id.0);
         self.index.vid_pos.insert_first(id, self.videos.len());
         if let Some(n) = &video.name {
             self.index.vid_by_name.insert(n.clone(), id);
@@ -246,7 +250,7 @@ impl CocoDataset {
         }
         self.check_image(&img)?;
         let id = img.id;
-        self.bump(Tbl::Images, id.0);
+        self.bump_counter(Tbl::Images, id.0);
         self.images.push(img);
         self.index.link_image(&self.images, self.images.len() - 1);
         Ok(id)
@@ -286,7 +290,7 @@ impl CocoDataset {
         self.check_track_name(track.name.as_deref())?;
         let id = track.id.clone();
         if let TrackId::Int(v) = id {
-            self.bump(Tbl::Tracks, v);
+            self.bump_counter(Tbl::Tracks, v);
         }
         self.index.track_pos.insert(id.clone(), self.tracks.len());
         if let Some(n) = &track.name {
@@ -339,7 +343,7 @@ impl CocoDataset {
         }
         self.check_annotation(&ann)?;
         let id = ann.id;
-        self.bump(Tbl::Annotations, id.0);
+        self.bump_counter(Tbl::Annotations, id.0);
         self.index.ann_pos.insert_first(id, self.annotations.len());
         self.index.link_annotation(&ann);
         self.annotations.push(ann);

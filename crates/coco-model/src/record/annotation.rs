@@ -81,6 +81,46 @@ impl Annotation {
         Ok(())
     }
 
+    /// Parses `segmentation` (`None` when absent or `null`).
+    ///
+    /// ```
+    /// use coco_model::{record::record_from_json, Annotation};
+    /// let a: Annotation = record_from_json(r#"{"id": 1, "image_id": 1, "segmentation": [[0, 0, 4, 0, 4, 4]]}"#).unwrap();
+    /// let seg = a.parse_segmentation().unwrap().unwrap();
+    /// assert_eq!(seg.area(), 8.0);
+    /// ```
+    pub fn parse_segmentation(
+        &self,
+    ) -> Result<Option<crate::geometry::Segmentation>, crate::Error> {
+        match self.segmentation.as_deref() {
+            None => Ok(None),
+            Some(r) if r.get() == "null" => Ok(None),
+            Some(r) => crate::geometry::Segmentation::from_json_str(r.get())
+                .map(Some)
+                .map_err(|e| self.field_error("segmentation", e)),
+        }
+    }
+
+    /// Parses `keypoints` (`None` when absent or `null`).
+    pub fn parse_keypoints(&self) -> Result<Option<crate::geometry::Keypoints>, crate::Error> {
+        match self.keypoints.as_deref() {
+            None => Ok(None),
+            Some(r) if r.get() == "null" => Ok(None),
+            Some(r) => crate::geometry::Keypoints::from_json_str(r.get())
+                .map(Some)
+                .map_err(|e| self.field_error("keypoints", e)),
+        }
+    }
+
+    fn field_error(&self, field: &str, e: impl std::fmt::Display) -> crate::Error {
+        crate::Error::Field {
+            table: "annotations",
+            id: self.id.to_string(),
+            field: field.to_owned(),
+            message: e.to_string(),
+        }
+    }
+
     /// Whether `iscrowd` is set (non-zero integer or `true`).
     pub fn is_crowd(&self) -> bool {
         match self.iscrowd {

@@ -62,6 +62,22 @@ impl Image {
         self.assets.as_deref().unwrap_or(&[])
     }
 
+    /// The image → video transform (identity when absent or `null`).
+    ///
+    /// ```
+    /// use coco_model::{record::record_from_json, Image};
+    /// let img: Image = record_from_json(r#"{"id": 1, "warp_img_to_vid": {"type": "affine", "scale": 2}}"#).unwrap();
+    /// assert_eq!(img.warp_img_to_vid().unwrap().apply([1.0, 1.0]), [2.0, 2.0]);
+    /// ```
+    pub fn warp_img_to_vid(&self) -> Result<crate::geometry::Affine, crate::Error> {
+        parse_warp(self.warp_img_to_vid.as_deref()).map_err(|e| crate::Error::Field {
+            table: "images",
+            id: self.id.to_string(),
+            field: "warp_img_to_vid".into(),
+            message: e.to_string(),
+        })
+    }
+
     /// Raw JSON text of `warp_img_to_vid`, if present.
     pub fn warp_img_to_vid_json(&self) -> Option<&str> {
         self.warp_img_to_vid.as_deref().map(RawValue::get)
@@ -139,6 +155,16 @@ impl Asset {
         }
     }
 
+    /// The asset → image transform (identity when absent or `null`).
+    pub fn warp_aux_to_img(&self) -> Result<crate::geometry::Affine, crate::Error> {
+        parse_warp(self.warp_aux_to_img.as_deref()).map_err(|e| crate::Error::Field {
+            table: "assets",
+            id: format!("{:?}", self.file_name.as_deref().unwrap_or("")),
+            field: "warp_aux_to_img".into(),
+            message: e.to_string(),
+        })
+    }
+
     /// Raw JSON text of `warp_aux_to_img`, if present.
     pub fn warp_aux_to_img_json(&self) -> Option<&str> {
         self.warp_aux_to_img.as_deref().map(RawValue::get)
@@ -156,12 +182,35 @@ pub struct ChannelSource<'a> {
     pub width: Option<u32>,
     /// Its height, if given.
     pub height: Option<u32>,
-    /// Raw JSON of its warp to image space (`None`: identity).
+    /// Raw JSON of its warp to image space (`None`: identity); parse it with
+    /// [`ChannelSource::warp_to_img`].
     pub warp_to_img: Option<&'a RawValue>,
     /// Whether this is the image's main `file_name`.
     pub is_main: bool,
     /// Index in [`Image::assets`] for an asset.
     pub asset_index: Option<usize>,
+}
+
+impl ChannelSource<'_> {
+    /// The source → image transform (identity for the main file or when absent).
+    pub fn warp_to_img(&self) -> Result<crate::geometry::Affine, crate::Error> {
+        parse_warp(self.warp_to_img).map_err(|e| crate::Error::Field {
+            table: "assets",
+            id: format!("{:?}", self.file_name),
+            field: "warp_aux_to_img".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Parses a raw transform (identity when absent).
+fn parse_warp(
+    raw: Option<&RawValue>,
+) -> Result<crate::geometry::Affine, crate::geometry::GeometryError> {
+    match raw {
+        None => Ok(crate::geometry::Affine::IDENTITY),
+        Some(r) => crate::geometry::TransformSpec::from_json_str(r.get()).map(|t| *t.affine()),
+    }
 }
 
 const TAG_ASSETS: usize = 11;

@@ -1,0 +1,557 @@
+//! [`CocoDataset::validate`]: structured diagnostics naming the record and field.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::Hash;
+
+use serde::Serialize;
+
+use crate::dataset::CocoDataset;
+use crate::ids::{ImageId, VideoId};
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Suspicious but usable (e.g. an annotation without a category).
+    Warning,
+    /// The dataset is invalid (dangling reference, duplicate id, bad geometry, missing file…).
+    Error,
+}
+
+/// What kind of problem a [`Diagnostic`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// Two records of a table share an id.
+    DuplicateId,
+    /// Two records share a name that must be unique.
+    DuplicateName,
+    /// A reference to a record that does not exist.
+    DanglingReference,
+    /// A required value is absent (e.g. `frame_index` of a video frame).
+    MissingField,
+    /// A value does not parse or is out of range (geometry, warp, channels, bbox).
+    BadValue,
+    /// A file named by the dataset does not exist.
+    MissingFile,
+}
+
+/// One finding of [`CocoDataset::validate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The kind of problem.
+    pub problem: Problem,
+    /// The table of the record.
+    pub table: &'static str,
+    /// The record's id (for assets: the image id).
+    pub id: Option<String>,
+    /// The field at fault.
+    pub field: Option<String>,
+    /// A sentence saying what is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}: {}", self.table)?;
+        if let Some(id) = &self.id {
+            write!(f, " id {id}")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, " field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// What [`CocoDataset::validate_with`] checks besides structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidateOptions {
+    /// Check that every referenced file exists.
+    pub check_files: bool,
+    /// Parse every segmentation, keypoints, warp and channel code.
+    pub check_geometry: bool,
+}
+
+impl Default for ValidateOptions {
+    fn default() -> Self {
+        ValidateOptions {
+            check_files: true,
+            check_geometry: true,
+        }
+    }
+}
+
+/// The findings of a validation, in a deterministic order (by check, then table order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ValidationReport {
+    /// Every finding.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ValidationReport {
+    /// Whether no finding is an error.
+    pub fn is_valid(&self) -> bool {
+        self.errors().next().is_none()
+    }
+
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+    }
+}
+
+struct Out(Vec<Diagnostic>);
+
+impl Out {
+    fn push(
+        &mut self,
+        severity: Severity,
+        problem: Problem,
+        table: &'static str,
+        id: Option<String>,
+        field: Option<&str>,
+        message: String,
+    ) {
+        self.0.push(Diagnostic {
+            severity,
+            problem,
+            table,
+            id,
+            field: field.map(str::to_owned),
+            message,
+        });
+    }
+}
+
+fn duplicates<K: Hash + Eq + Clone>(keys: impl Iterator<Item = K>) -> Vec<(K, usize)> {
+    let mut count: HashMap<K, usize> = HashMap::new();
+    let mut order = Vec::new();
+    for k in keys {
+        let c = count.entry(k.clone()).or_insert(0);
+        *c += 1;
+        if *c == 2 {
+            order.push(k);
+        }
+    }
+    order.into_iter().map(|k| (k.clone(), count[&k])).collect()
+}
+
+impl CocoDataset {
+    /// Validates with every check ([`ValidateOptions::default`]).
+    ///
+    /// ```
+    /// use coco_model::CocoDataset;
+    /// use coco_model::validate::{Problem, ValidateOptions};
+    /// let ds = CocoDataset::from_json_str(r#"{"images": [{"id": 1, "file_name": "a.png"}],
+    ///   "annotations": [{"id": 1, "image_id": 2, "bbox": [0, 0, -1, 3]}]}"#, ".").unwrap();
+    /// let report = ds.validate_with(ValidateOptions { check_files: false, check_geometry: true });
+    /// assert!(!report.is_valid());
+    /// let d = report.errors().find(|d| d.problem == Problem::DanglingReference).unwrap();
+    /// assert_eq!(d.to_string(), "error: annotations id 1 field `image_id`: image 2 does not exist");
+    /// ```
+    pub fn validate(&self) -> ValidationReport {
+        self.validate_with(ValidateOptions::default())
+    }
+
+    /// Validates with the given checks.
+    pub fn validate_with(&self, opts: ValidateOptions) -> ValidationReport {
+        use Problem::*;
+        use Severity::*;
+        let mut out = Out(Vec::new());
+
+        // ---- duplicate ids and names
+        macro_rules! dup_ids {
+            ($tbl:expr, $name:literal) => {
+                for (id, n) in duplicates($tbl.iter().map(|r| r.id.clone())) {
+                    out.push(
+                        Error,
+                        DuplicateId,
+                        $name,
+                        Some(id.to_string()),
+                        Some("id"),
+                        format!("id used by {n} records"),
+                    );
+                }
+            };
+        }
+        dup_ids!(self.categories, "categories");
+        dup_ids!(self.keypoint_categories, "keypoint_categories");
+        dup_ids!(self.videos, "videos");
+        dup_ids!(self.images, "images");
+        dup_ids!(self.tracks, "tracks");
+        dup_ids!(self.annotations, "annotations");
+        let mut dup_names =
+            |table: &'static str, field: &str, sev: Severity, names: Vec<(&str, String)>| {
+                let by_name = names.iter().map(|(n, _)| *n);
+                for (name, n) in duplicates(by_name) {
+                    let ids: Vec<&str> = names
+                        .iter()
+                        .filter(|(m, _)| *m == name)
+                        .map(|(_, id)| id.as_str())
+                        .collect();
+                    out.push(
+                        sev,
+                        DuplicateName,
+                        table,
+                        Some(ids[0].to_owned()),
+                        Some(field),
+                        format!(
+                            "{field} {name:?} is used by {n} records (ids {})",
+                            ids.join(", ")
+                        ),
+                    );
+                }
+            };
+        dup_names(
+            "categories",
+            "name",
+            Error,
+            self.categories
+                .iter()
+                .map(|c| (c.name.as_str(), c.id.to_string()))
+                .collect(),
+        );
+        dup_names(
+            "keypoint_categories",
+            "name",
+            Error,
+            self.keypoint_categories
+                .iter()
+                .map(|c| (c.name.as_str(), c.id.to_string()))
+                .collect(),
+        );
+        dup_names(
+            "videos",
+            "name",
+            Error,
+            self.videos
+                .iter()
+                .filter_map(|v| Some((v.name.as_deref()?, v.id.to_string())))
+                .collect(),
+        );
+        dup_names(
+            "images",
+            "name",
+            Error,
+            self.images
+                .iter()
+                .filter_map(|g| Some((g.name.as_deref()?, g.id.to_string())))
+                .collect(),
+        );
+        dup_names(
+            "images",
+            "file_name",
+            Warning,
+            self.images
+                .iter()
+                .filter_map(|g| Some((g.file_name.as_deref()?, g.id.to_string())))
+                .collect(),
+        );
+        dup_names(
+            "tracks",
+            "name",
+            Error,
+            self.tracks
+                .iter()
+                .filter_map(|t| Some((t.name.as_deref()?, t.id.to_string())))
+                .collect(),
+        );
+
+        // ---- categories
+        let cat_names: HashSet<&str> = self.categories.iter().map(|c| c.name.as_str()).collect();
+        for c in &self.categories {
+            if let Some(s) = &c.supercategory
+                && !cat_names.contains(s.as_str())
+            {
+                out.push(
+                    Warning,
+                    DanglingReference,
+                    "categories",
+                    Some(c.id.to_string()),
+                    Some("supercategory"),
+                    format!("supercategory {s:?} is not a category"),
+                );
+            }
+        }
+        for k in &self.keypoint_categories {
+            if let Some(r) = k.reflection_id
+                && self.keypoint_category(r).is_none()
+            {
+                out.push(
+                    Error,
+                    DanglingReference,
+                    "keypoint_categories",
+                    Some(k.id.to_string()),
+                    Some("reflection_id"),
+                    format!("keypoint category {r} does not exist"),
+                );
+            }
+        }
+
+        // ---- images
+        let mut frames: HashMap<(VideoId, i64), Vec<ImageId>> = HashMap::new();
+        for g in &self.images {
+            let id = Some(g.id.to_string());
+            if let Some(v) = g.video_id {
+                if self.video(v).is_none() {
+                    out.push(
+                        Error,
+                        DanglingReference,
+                        "images",
+                        id.clone(),
+                        Some("video_id"),
+                        format!("video {v} does not exist"),
+                    );
+                }
+                match g.frame_index {
+                    None => out.push(
+                        Error,
+                        MissingField,
+                        "images",
+                        id.clone(),
+                        Some("frame_index"),
+                        format!("frame of video {v} has no frame_index"),
+                    ),
+                    Some(fi) => frames.entry((v, fi)).or_default().push(g.id),
+                }
+            }
+            if g.file_name.is_none() && g.assets().is_empty() {
+                out.push(
+                    Error,
+                    MissingField,
+                    "images",
+                    id.clone(),
+                    Some("file_name"),
+                    "image has neither a file_name nor assets".into(),
+                );
+            }
+            if g.width.is_none() || g.height.is_none() {
+                out.push(
+                    Warning,
+                    MissingField,
+                    "images",
+                    id.clone(),
+                    Some("width"),
+                    "image has no width/height".into(),
+                );
+            }
+            for (i, a) in g.assets().iter().enumerate() {
+                if a.file_name.is_none() {
+                    out.push(
+                        Error,
+                        MissingField,
+                        "images",
+                        id.clone(),
+                        Some(&format!("assets[{i}].file_name")),
+                        "asset has no file_name".into(),
+                    );
+                }
+            }
+            if opts.check_geometry {
+                if g.warp_img_to_vid.is_some()
+                    && let Err(e) = g.warp_img_to_vid()
+                {
+                    out.push(
+                        Error,
+                        BadValue,
+                        "images",
+                        id.clone(),
+                        Some("warp_img_to_vid"),
+                        field_message(&e),
+                    );
+                }
+                if let Some(ch) = &g.channels
+                    && let Err(e) = crate::channels::ChannelSpec::parse(ch)
+                {
+                    out.push(
+                        Error,
+                        BadValue,
+                        "images",
+                        id.clone(),
+                        Some("channels"),
+                        e.to_string(),
+                    );
+                }
+                for (i, a) in g.assets().iter().enumerate() {
+                    if a.warp_aux_to_img.is_some()
+                        && let Err(e) = a.warp_aux_to_img()
+                    {
+                        out.push(
+                            Error,
+                            BadValue,
+                            "images",
+                            id.clone(),
+                            Some(&format!("assets[{i}].warp_aux_to_img")),
+                            field_message(&e),
+                        );
+                    }
+                    if let Some(ch) = &a.channels
+                        && let Err(e) = crate::channels::ChannelSpec::parse(ch)
+                    {
+                        out.push(
+                            Error,
+                            BadValue,
+                            "images",
+                            id.clone(),
+                            Some(&format!("assets[{i}].channels")),
+                            e.to_string(),
+                        );
+                    }
+                }
+            }
+        }
+        let mut dups: Vec<_> = frames.into_iter().filter(|(_, g)| g.len() > 1).collect();
+        dups.sort();
+        for ((v, fi), gids) in dups {
+            out.push(
+                Warning,
+                DuplicateId,
+                "images",
+                Some(gids[0].to_string()),
+                Some("frame_index"),
+                format!(
+                    "images {} share frame_index {fi} of video {v}",
+                    gids.iter()
+                        .map(|g| g.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+
+        // ---- annotations
+        let has_tracks = !self.tracks.is_empty();
+        for a in &self.annotations {
+            let id = Some(a.id.to_string());
+            if self.image(a.image_id).is_none() {
+                out.push(
+                    Error,
+                    DanglingReference,
+                    "annotations",
+                    id.clone(),
+                    Some("image_id"),
+                    format!("image {} does not exist", a.image_id),
+                );
+            }
+            match a.category_id {
+                Some(c) if self.category(c).is_none() => {
+                    out.push(
+                        Error,
+                        DanglingReference,
+                        "annotations",
+                        id.clone(),
+                        Some("category_id"),
+                        format!("category {c} does not exist"),
+                    );
+                }
+                None => out.push(
+                    Warning,
+                    MissingField,
+                    "annotations",
+                    id.clone(),
+                    Some("category_id"),
+                    "annotation has no category".into(),
+                ),
+                _ => {}
+            }
+            if has_tracks
+                && let Some(t) = &a.track_id
+                && self.track(t).is_none()
+            {
+                out.push(
+                    Warning,
+                    DanglingReference,
+                    "annotations",
+                    id.clone(),
+                    Some("track_id"),
+                    format!("track {t} is not in the tracks table"),
+                );
+            }
+            if let Some(b) = &a.bbox
+                && (b.iter().any(|x| !x.is_finite()) || b[2] < 0.0 || b[3] < 0.0)
+            {
+                out.push(
+                    Error,
+                    BadValue,
+                    "annotations",
+                    id.clone(),
+                    Some("bbox"),
+                    format!("bbox {b:?} must be finite with non-negative width and height"),
+                );
+            }
+            if opts.check_geometry {
+                if let Err(e) = a.parse_segmentation() {
+                    out.push(
+                        Error,
+                        BadValue,
+                        "annotations",
+                        id.clone(),
+                        Some("segmentation"),
+                        field_message(&e),
+                    );
+                }
+                if let Err(e) = a.parse_keypoints() {
+                    out.push(
+                        Error,
+                        BadValue,
+                        "annotations",
+                        id.clone(),
+                        Some("keypoints"),
+                        field_message(&e),
+                    );
+                }
+            }
+        }
+
+        // ---- files
+        if opts.check_files {
+            let mut seen: HashSet<std::path::PathBuf> = HashSet::new();
+            for g in &self.images {
+                for src in g.channel_sources() {
+                    let p = self.resolve_path(src.file_name);
+                    if seen.insert(p.clone()) && !p.exists() {
+                        let field = match src.asset_index {
+                            Some(i) => format!("assets[{i}].file_name"),
+                            None => "file_name".into(),
+                        };
+                        out.push(
+                            Error,
+                            MissingFile,
+                            "images",
+                            Some(g.id.to_string()),
+                            Some(&field),
+                            format!("file {} does not exist", p.display()),
+                        );
+                    }
+                }
+            }
+        }
+        ValidationReport { diagnostics: out.0 }
+    }
+}
+
+/// The message of a field error without its table/id/field prefix (the
+/// diagnostic carries those).
+fn field_message(e: &crate::Error) -> String {
+    match e {
+        crate::Error::Field { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}
