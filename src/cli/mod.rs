@@ -68,3 +68,55 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Toydata(a) => toydata::run(a),
     }
 }
+
+/// `--backend` / `--workdir`, shared by the sampling subcommands.
+#[derive(Args, Debug, Clone)]
+pub struct BackendArg {
+    /// Pixel backend: `none` (alias `raw`: read the dataset's files), `npy`, `cog` (feature `gdal`).
+    #[arg(long, default_value = "none")]
+    pub backend: String,
+    /// Cache directory for the `npy` and `cog` backends (default: `<bundle>/_cache`).
+    #[arg(long)]
+    pub workdir: Option<PathBuf>,
+}
+
+impl BackendArg {
+    /// The backend for a dataset whose bundle directory is `bundle`.
+    pub fn backend(&self, bundle: &std::path::Path) -> anyhow::Result<frame_backends::Backend> {
+        use frame_backends::{Backend, CogOptions};
+        let workdir = || {
+            self.workdir
+                .clone()
+                .unwrap_or_else(|| bundle.join("_cache"))
+        };
+        Ok(match self.backend.as_str() {
+            "none" | "raw" => Backend::Raw,
+            "npy" => Backend::Npy { workdir: workdir() },
+            "cog" => Backend::Cog {
+                workdir: workdir(),
+                options: CogOptions::default(),
+            },
+            other => anyhow::bail!("--backend: unknown backend {other:?} (none, npy, cog)"),
+        })
+    }
+}
+
+/// Load a dataset given as a JSON/zip file or a bundle directory.
+pub fn load_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
+    use anyhow::Context;
+    coco_model::CocoDataset::load(path)
+        .with_context(|| format!("loading dataset {}", path.display()))
+}
+
+/// A target given on the command line: inline JSON, or `@FILE` / a path to a JSON file.
+pub fn parse_target(arg: &str) -> anyhow::Result<sampler::Target> {
+    use anyhow::Context;
+    let text = if let Some(path) = arg.strip_prefix('@') {
+        std::fs::read_to_string(path).with_context(|| format!("--target: reading {path}"))?
+    } else if !arg.trim_start().starts_with('{') && std::path::Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("--target: reading {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    serde_json::from_str(&text).with_context(|| format!("--target: invalid target {arg}"))
+}

@@ -48,6 +48,31 @@ pub enum Error {
         /// What is wrong.
         msg: String,
     },
+    /// A dataset record is malformed where the sampler needs it.
+    #[error("{what}: {msg}")]
+    Record {
+        /// The record and field (`warp_img_to_vid of image 3`).
+        what: String,
+        /// What is wrong.
+        msg: String,
+    },
+    /// Pixels of a frame could not be read.
+    #[error("reading image {image_id}: {source}")]
+    Read {
+        /// The frame's image id.
+        image_id: i64,
+        /// The backend's error.
+        source: frame_backends::Error,
+    },
+    /// The dataset could not be loaded.
+    #[error(transparent)]
+    Dataset(#[from] coco_model::Error),
+    /// The spatial index refused the annotation boxes.
+    #[error("annotation index: {0}")]
+    Index(#[from] region_index::Error),
+    /// The pixel backend could not be set up.
+    #[error(transparent)]
+    Backend(#[from] frame_backends::Error),
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),

@@ -1,0 +1,1 @@
+//! Sliding-window sample grids over images and videos (filled in by its own change).

@@ -1,0 +1,1 @@
+//! Positive/negative regions of a dataset (filled in by its own change).

@@ -1,0 +1,876 @@
+//! `CocoSampler`: resolve a [`Target`] against a dataset, read its window from
+//! every frame, and gather the annotations that fall in it — one code path for
+//! 2D images and 3D videos (DESIGN §3–§5).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use coco_model::geometry::{Affine, BBox, Keypoints, Segmentation, TransformSpec};
+use coco_model::{AnnotId, CocoDataset, Image, ImageId, VideoId};
+use frame_backends::{
+    AssetSource, Backend, Channels, DType, FrameReader, ImageSource, Interpolation, ReadOptions,
+    ReaderOptions, Window,
+};
+use region_index::{Aabb, RegionIndex};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::pixels::Pixels;
+use crate::target::{Target, WindowDims, centered_span, close_span, window_dims_for};
+
+/// Which annotation geometry a sample carries (`with_annots`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WithAnnots {
+    /// Boxes (always computed; listed for the reference's vocabulary).
+    pub boxes: bool,
+    /// Polygons / RLE in sample space.
+    pub segmentation: bool,
+    /// Keypoints in sample space.
+    pub keypoints: bool,
+}
+
+impl Default for WithAnnots {
+    fn default() -> Self {
+        WithAnnots {
+            boxes: true,
+            segmentation: true,
+            keypoints: true,
+        }
+    }
+}
+
+impl WithAnnots {
+    /// No annotations at all.
+    pub const NONE: WithAnnots = WithAnnots {
+        boxes: false,
+        segmentation: false,
+        keypoints: false,
+    };
+
+    /// Parse `"boxes+segmentation+keypoints"` (any subset, `+`-separated),
+    /// `"all"`/`"true"`, or `"none"`/`"false"`.
+    pub fn parse(s: &str) -> Result<WithAnnots> {
+        let s = s.trim();
+        match s {
+            "all" | "true" | "" => return Ok(WithAnnots::default()),
+            "none" | "false" => return Ok(WithAnnots::NONE),
+            _ => {}
+        }
+        let mut w = WithAnnots::NONE;
+        for part in s.split('+') {
+            match part.trim() {
+                "boxes" => w.boxes = true,
+                "segmentation" => w.segmentation = true,
+                "keypoints" => w.keypoints = true,
+                other => {
+                    return Err(Error::BadTarget {
+                        key: "with_annots",
+                        msg: format!(
+                            "unknown part {other:?} (expected boxes, segmentation, keypoints)"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(w)
+    }
+
+    /// Whether any annotation is wanted.
+    pub fn any(&self) -> bool {
+        self.boxes || self.segmentation || self.keypoints
+    }
+}
+
+/// Per-call options that are not part of the target.
+#[derive(Debug, Clone, Default)]
+pub struct SampleOptions {
+    /// Keep annotations with visibility strictly greater than this (0: all that overlap).
+    pub visible_thresh: Option<f64>,
+    /// Which geometry to return (default: all; [`WithAnnots::NONE`] skips the lookup).
+    pub with_annots: Option<WithAnnots>,
+    /// Only these annotations (no spatial lookup).
+    pub annot_ids: Option<Vec<i64>>,
+    /// Clip boxes and polygons to the padded window.
+    pub clip: bool,
+    /// Skip reading pixels (annotations only).
+    pub skip_pixels: bool,
+}
+
+/// The geometry of one sample, resolved from its target.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleParams {
+    /// `[-x0, -y0]`: top-left of the padded window in the sampled space, negated.
+    pub offset: [i64; 2],
+    /// `[x0, y0, x1, y1]` of the padded window in the sampled space.
+    pub sample_ltrb: [i64; 4],
+    /// `[[y0, y1], [x0, x1]]` of the padded window.
+    pub st_dims: [[i64; 2]; 2],
+    /// `[height, width]` of the sampled space (image or video).
+    pub data_dims: [i64; 2],
+    /// The padded time span `[t0, t1]` in frame positions (3D only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_span: Option<[i64; 2]>,
+    /// Output zoom `[sx, sy]`.
+    pub scale: [f64; 2],
+    /// Atomic band names of the output's last axis.
+    pub channels: Vec<String>,
+    /// Per frame: the 3×3 image → sample transform (`None` for fill frames).
+    pub warps: Vec<Option<[[f64; 3]; 3]>>,
+}
+
+/// One annotation of a sample, in sample space.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleAnnot {
+    /// Annotation id.
+    pub id: i64,
+    /// Category id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category_id: Option<i64>,
+    /// `[x, y, w, h]` in sample space: the axis-aligned box of the warped corners.
+    pub bbox: [f64; 4],
+    /// Intersection of the (image-space) box with the window over the box's area.
+    pub visibility: f64,
+    /// Polygons / RLE in sample space (same JSON form as the dataset's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segmentation: Option<Value>,
+    /// Keypoints in sample space (same JSON form as the dataset's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keypoints: Option<Value>,
+}
+
+/// One frame of a sample.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleFrame {
+    /// The frame's image id (`None` for fill frames past a video's ends).
+    pub image_id: Option<i64>,
+    /// Annotations overlapping the padded window.
+    pub annots: Vec<SampleAnnot>,
+}
+
+/// What [`CocoSampler::load_sample`] returns.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// `(H, W, C)` for 2D, `(T, H, W, C)` for 3D.
+    pub im: Pixels,
+    /// The resolved target (every inferred key filled in).
+    pub target: Target,
+    /// Window geometry.
+    pub params: SampleParams,
+    /// Per-frame annotations.
+    pub frames: Vec<SampleFrame>,
+}
+
+impl Sample {
+    /// `{"target": …, "params": …, "frames": […]}` (DESIGN §6 `sample.json`).
+    pub fn to_json(&self) -> Value {
+        serde_json::json!({
+            "target": self.target,
+            "params": self.params,
+            "frames": self.frames,
+            "shape": self.im.shape(),
+            "dtype": self.im.dtype().name(),
+        })
+    }
+}
+
+/// Per-image facts the sampler precomputes.
+#[derive(Debug, Clone)]
+struct FrameInfo {
+    source: Option<ImageSource>,
+    /// image → video (identity for images without a video).
+    vid_from_img: Affine,
+    img_from_vid: Affine,
+}
+
+/// A target resolved into frames and a padded window.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The target with inferred keys filled in.
+    pub target: Target,
+    /// Whether the output has a time axis.
+    pub is_video: bool,
+    /// Output frames: image ids, `None` for fill frames.
+    pub frames: Vec<Option<ImageId>>,
+    /// `[[y0, y1], [x0, x1]]` of the padded window in the sampled space.
+    pub padded: [[i64; 2]; 2],
+    /// `[height, width]` of the sampled space.
+    pub data_dims: [i64; 2],
+    /// Padded time span in frame positions (3D).
+    pub time_span: Option<[i64; 2]>,
+}
+
+/// Configuration of a [`CocoSampler`].
+#[derive(Debug, Clone)]
+pub struct SamplerConfig {
+    /// Where pixels come from (raw files, npy cache, COG cache).
+    pub backend: Backend,
+    /// Reader tuning (chunk cache budget, open handles).
+    pub reader: ReaderOptions,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            backend: Backend::Raw,
+            reader: ReaderOptions::default(),
+        }
+    }
+}
+
+/// Random access to windows of a kwcoco dataset's images and videos with their
+/// annotations.
+///
+/// ```no_run
+/// use sampler::{CocoSampler, Target};
+/// let sampler = CocoSampler::open("data.kwcoco.json")?;
+/// let target: Target = serde_json::from_str(r#"{"annot_id": 5, "pad": 16}"#)?;
+/// let sample = sampler.load_sample(&target)?;
+/// println!("{:?} with {} annotations", sample.im.shape(), sample.frames[0].annots.len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct CocoSampler {
+    dset: Arc<CocoDataset>,
+    reader: FrameReader,
+    index: RegionIndex<ImageId, AnnotId>,
+    frames: HashMap<ImageId, FrameInfo>,
+}
+
+fn to_fb(a: &Affine) -> frame_backends::Affine {
+    let m = a.matrix();
+    frame_backends::Affine::from_rows6([m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2]])
+}
+
+fn parse_warp(json: Option<&str>, what: &str, id: i64) -> Result<Affine> {
+    match json {
+        None => Ok(Affine::identity()),
+        Some(text) => {
+            let spec = TransformSpec::from_json_str(text).map_err(|e| Error::Record {
+                what: format!("{what} of image {id}"),
+                msg: e.to_string(),
+            })?;
+            Ok(*spec.affine())
+        }
+    }
+}
+
+impl CocoSampler {
+    /// Load a dataset (JSON, `.zip` or bundle directory) and sample raw files.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let dset = CocoDataset::load(path.as_ref())?;
+        Self::new(Arc::new(dset), SamplerConfig::default())
+    }
+
+    /// A sampler over `dset` with `config`.
+    pub fn new(dset: Arc<CocoDataset>, config: SamplerConfig) -> Result<Self> {
+        let reader = FrameReader::with_options(config.backend, config.reader)?;
+        let mut frames = HashMap::with_capacity(dset.images().len());
+        for img in dset.images() {
+            frames.insert(img.id, Self::frame_info(&dset, img)?);
+        }
+        let rows = dset.annotations().iter().filter_map(|ann| {
+            let bbox = ann.bbox.or_else(|| {
+                let text = ann.segmentation_json()?;
+                Segmentation::from_json_str(&text)
+                    .ok()?
+                    .bbox()
+                    .map(|b| b.xywh())
+            })?;
+            let [x, y, w, h] = bbox;
+            if !(x.is_finite() && y.is_finite() && w.is_finite() && h.is_finite()) {
+                return None;
+            }
+            Some((ann.image_id, ann.id, Aabb::from_xywh(x, y, w, h)))
+        });
+        let mut index = RegionIndex::from_rows(rows)?;
+        for img in dset.images() {
+            index.add_frame(img.id);
+        }
+        Ok(CocoSampler {
+            dset,
+            reader,
+            index,
+            frames,
+        })
+    }
+
+    fn frame_info(dset: &CocoDataset, img: &Image) -> Result<FrameInfo> {
+        let id = img.id.0;
+        let vid_from_img = parse_warp(img.warp_img_to_vid_json(), "warp_img_to_vid", id)?;
+        let img_from_vid = vid_from_img.inverse().map_err(|e| Error::Record {
+            what: format!("warp_img_to_vid of image {id}"),
+            msg: e.to_string(),
+        })?;
+        let source = match (img.width, img.height) {
+            (Some(w), Some(h)) => {
+                let mut assets = Vec::new();
+                for src in img.channel_sources() {
+                    let to_img =
+                        parse_warp(src.warp_to_img.map(|r| r.get()), "warp_aux_to_img", id)?;
+                    let channels = match src.channels {
+                        Some(code) => coco_model::channels::FusedChannelSpec::parse(code)
+                            .map_err(|e| Error::Record {
+                                what: format!("channels of image {id}"),
+                                msg: e.to_string(),
+                            })?
+                            .to_names(),
+                        None => Vec::new(),
+                    };
+                    assets.push(AssetSource {
+                        path: dset.resolve_path(src.file_name),
+                        channels,
+                        width: src.width.unwrap_or(0) as usize,
+                        height: src.height.unwrap_or(0) as usize,
+                        to_image: to_fb(&to_img),
+                    });
+                }
+                Some(ImageSource {
+                    width: w as usize,
+                    height: h as usize,
+                    assets,
+                })
+            }
+            _ => None,
+        };
+        Ok(FrameInfo {
+            source,
+            vid_from_img,
+            img_from_vid,
+        })
+    }
+
+    /// The dataset.
+    pub fn dataset(&self) -> &Arc<CocoDataset> {
+        &self.dset
+    }
+
+    /// The pixel reader (for cache warm-up and statistics).
+    pub fn reader(&self) -> &FrameReader {
+        &self.reader
+    }
+
+    /// The spatial index of annotation boxes (image space, per image).
+    pub fn region_index(&self) -> &RegionIndex<ImageId, AnnotId> {
+        &self.index
+    }
+
+    fn image(&self, id: i64, key: &'static str) -> Result<&Image> {
+        self.dset.image(ImageId(id)).ok_or(Error::UnknownId {
+            key,
+            table: "image",
+            id,
+        })
+    }
+
+    fn image_dims(img: &Image, key: &'static str) -> Result<[i64; 2]> {
+        match (img.height, img.width) {
+            (Some(h), Some(w)) => Ok([h as i64, w as i64]),
+            _ => Err(Error::BadTarget {
+                key,
+                msg: format!("image {} has no width/height in the dataset", img.id.0),
+            }),
+        }
+    }
+
+    /// Resolve a target: infer the frames, the window and the padding.
+    pub fn resolve(&self, target: &Target) -> Result<Resolved> {
+        let mut t = target.clone();
+        // Annotation-centred targets.
+        if let Some(aid) = t.annot_id {
+            let ann = self.dset.annotation(AnnotId(aid)).ok_or(Error::UnknownId {
+                key: "annot_id",
+                table: "annotation",
+                id: aid,
+            })?;
+            if let Some(gid) = t.image_id
+                && gid != ann.image_id.0
+            {
+                return Err(Error::BadTarget {
+                    key: "image_id",
+                    msg: format!(
+                        "{gid} disagrees with annotation {aid}, which is on image {}",
+                        ann.image_id.0
+                    ),
+                });
+            }
+            t.image_id = Some(ann.image_id.0);
+            t.category_id = t.category_id.or(ann.category_id.map(|c| c.0));
+            if t.space_slice.is_none() {
+                let [x, y, w, h] = ann.bbox.ok_or_else(|| Error::BadTarget {
+                    key: "annot_id",
+                    msg: format!("annotation {aid} has no bbox to centre on"),
+                })?;
+                t.cx = t.cx.or(Some(x + w / 2.0));
+                t.cy = t.cy.or(Some(y + h / 2.0));
+                t.width = t.width.or(Some(w));
+                t.height = t.height.or(Some(h));
+            }
+        }
+
+        // Frames.
+        let pad = t.pad.as_ref().map(|p| p.normalized()).unwrap_or_default();
+        let (is_video, frame_list, data_dims): (bool, Vec<ImageId>, [i64; 2]) =
+            if let Some(gids) = &t.image_ids {
+                if gids.is_empty() {
+                    return Err(Error::BadTarget {
+                        key: "image_ids",
+                        msg: "is empty".into(),
+                    });
+                }
+                let mut vid = None;
+                for &g in gids {
+                    let img = self.image(g, "image_ids")?;
+                    if let Some(v) = img.video_id {
+                        if vid.is_some_and(|u: VideoId| u != v) {
+                            return Err(Error::BadTarget {
+                                key: "image_ids",
+                                msg: "frames belong to different videos".into(),
+                            });
+                        }
+                        vid = Some(v);
+                    }
+                }
+                if let (Some(v), Some(given)) = (vid, t.video_id)
+                    && v.0 != given
+                {
+                    return Err(Error::BadTarget {
+                        key: "video_id",
+                        msg: format!("{given} disagrees with the frames' video {}", v.0),
+                    });
+                }
+                t.video_id = vid.map(|v| v.0).or(t.video_id);
+                let dims = self.video_dims(t.video_id, gids[0])?;
+                (true, gids.iter().map(|&g| ImageId(g)).collect(), dims)
+            } else if let Some(vid) = t.video_id {
+                let video = self.dset.video(VideoId(vid)).ok_or(Error::UnknownId {
+                    key: "video_id",
+                    table: "video",
+                    id: vid,
+                })?;
+                let gids = self.dset.images_of_video(video.id).to_vec();
+                if gids.is_empty() {
+                    return Err(Error::BadTarget {
+                        key: "video_id",
+                        msg: format!("video {vid} has no frames"),
+                    });
+                }
+                let dims = self.video_dims(Some(vid), gids[0].0)?;
+                (true, gids, dims)
+            } else if let Some(gid) = t.image_id {
+                let img = self.image(gid, "image_id")?;
+                (false, vec![img.id], Self::image_dims(img, "image_id")?)
+            } else {
+                return Err(Error::BadTarget {
+                    key: "image_id",
+                    msg: "a target needs one of image_id, video_id, image_ids or annot_id".into(),
+                });
+            };
+
+        // Time.
+        let (frames, time_span) = if is_video {
+            let n = frame_list.len() as i64;
+            let [t0, t1] = close_span(t.time_slice.unwrap_or([None, None]), n, "time_slice")?;
+            let lo = t0 - pad[0][0];
+            let hi = t1 + pad[0][1];
+            let frames: Vec<Option<ImageId>> = (lo..hi)
+                .map(|p| (0..n).contains(&p).then(|| frame_list[p as usize]))
+                .collect();
+            t.time_slice = Some([Some(t0), Some(t1)]);
+            let core: Vec<i64> = (t0.max(0)..t1.min(n))
+                .map(|p| frame_list[p as usize].0)
+                .collect();
+            t.image_ids = Some(core);
+            (frames, Some([lo, hi]))
+        } else {
+            (frame_list.into_iter().map(Some).collect(), None)
+        };
+
+        // Space.
+        let [y_span, x_span] = if let Some([ys, xs]) = t.space_slice {
+            let y = close_span(ys, data_dims[0], "space_slice")?;
+            let x = close_span(xs, data_dims[1], "space_slice")?;
+            [y, x]
+        } else if t.cx.is_some() || t.cy.is_some() {
+            let (cx, cy) = match (t.cx, t.cy) {
+                (Some(cx), Some(cy)) if cx.is_finite() && cy.is_finite() => (cx, cy),
+                _ => {
+                    return Err(Error::BadTarget {
+                        key: "cx",
+                        msg: "centre mode needs finite cx and cy".into(),
+                    });
+                }
+            };
+            let mode = t.window_dims.unwrap_or(WindowDims::Extent);
+            let [h, w] = window_dims_for(mode, t.width, t.height)?;
+            t.window_dims = Some(WindowDims::Dims([h, w]));
+            [centered_span(cy, h), centered_span(cx, w)]
+        } else {
+            [[0, data_dims[0]], [0, data_dims[1]]]
+        };
+        t.space_slice = Some([
+            [Some(y_span[0]), Some(y_span[1])],
+            [Some(x_span[0]), Some(x_span[1])],
+        ]);
+        let padded = [
+            [y_span[0] - pad[1][0], y_span[1] + pad[1][1]],
+            [x_span[0] - pad[2][0], x_span[1] + pad[2][1]],
+        ];
+        Ok(Resolved {
+            target: t,
+            is_video,
+            frames,
+            padded,
+            data_dims,
+            time_span,
+        })
+    }
+
+    fn video_dims(&self, vid: Option<i64>, first_gid: i64) -> Result<[i64; 2]> {
+        if let Some(v) = vid.and_then(|v| self.dset.video(VideoId(v)))
+            && let (Some(w), Some(h)) = (v.width, v.height)
+        {
+            return Ok([h as i64, w as i64]);
+        }
+        let img = self.image(first_gid, "image_ids")?;
+        Self::image_dims(img, "image_ids")
+    }
+
+    /// Load the sample a target asks for (pixels and annotations), with the
+    /// target's own `visible_thresh` / `with_annots` / `annot_ids` if present.
+    pub fn load_sample(&self, target: &Target) -> Result<Sample> {
+        self.load_sample_with(target, &SampleOptions::default())
+    }
+
+    /// Load a sample with explicit options (they override the target's).
+    pub fn load_sample_with(&self, target: &Target, opts: &SampleOptions) -> Result<Sample> {
+        let r = self.resolve(target)?;
+        let t = &r.target;
+        let [sx, sy] = t.scale.map(|s| s.xy()).unwrap_or([1.0, 1.0]);
+        let [[y0, y1], [x0, x1]] = r.padded;
+        let (h, w) = ((y1 - y0) as f64, (x1 - x0) as f64);
+        let out_h = (h * sy).round().max(0.0) as usize;
+        let out_w = (w * sx).round().max(0.0) as usize;
+        let sample_from_vid =
+            Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy));
+
+        let interpolation = match t.interpolation.as_deref() {
+            None => Interpolation::Linear,
+            Some(s) => Interpolation::parse(s).ok_or_else(|| Error::BadTarget {
+                key: "interpolation",
+                msg: format!("unknown method {s:?} (nearest, linear, cubic, area)"),
+            })?,
+        };
+        let dtype = match t.dtype.as_deref() {
+            None => None,
+            Some(s) => Some(DType::parse(s).ok_or_else(|| Error::BadTarget {
+                key: "dtype",
+                msg: format!("unknown dtype {s:?} (uint8, uint16, int16, float32, float64)"),
+            })?),
+        };
+        let nodata_float = match t.nodata.as_deref() {
+            None => false,
+            Some("float") => true,
+            Some(s) => {
+                return Err(Error::BadTarget {
+                    key: "nodata",
+                    msg: format!("unknown value {s:?} (only \"float\")"),
+                });
+            }
+        };
+        let read_opts = ReadOptions {
+            interpolation,
+            antialias: t
+                .antialias
+                .unwrap_or(interpolation != Interpolation::Nearest),
+            dtype,
+            nodata_float,
+        };
+        let channels = self.resolve_channels(t.channels.as_deref(), &r.frames)?;
+
+        let with_annots = match opts.with_annots {
+            Some(w) => w,
+            None => match t.with_annots.as_deref() {
+                Some(s) => WithAnnots::parse(s)?,
+                None => WithAnnots::default(),
+            },
+        };
+        let visible_thresh = opts.visible_thresh.or(t.visible_thresh).unwrap_or(0.0);
+        let annot_ids = opts.annot_ids.as_ref().or(t.annot_ids.as_ref());
+        let annot_filter: Option<HashSet<i64>> = annot_ids.map(|v| v.iter().copied().collect());
+
+        let window_vid = BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64);
+        let mut windows = Vec::with_capacity(r.frames.len());
+        let mut frames_out = Vec::with_capacity(r.frames.len());
+        let mut warps = Vec::with_capacity(r.frames.len());
+        for gid in &r.frames {
+            let Some(gid) = gid else {
+                warps.push(None);
+                frames_out.push(SampleFrame {
+                    image_id: None,
+                    annots: Vec::new(),
+                });
+                windows.push(None);
+                continue;
+            };
+            let info = self.frames.get(gid).ok_or(Error::UnknownId {
+                key: "image_id",
+                table: "image",
+                id: gid.0,
+            })?;
+            let sample_from_img = info.vid_from_img.then(&sample_from_vid);
+            warps.push(Some(sample_from_img.matrix()));
+            if !opts.skip_pixels {
+                let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
+                    key: "image_id",
+                    msg: format!("image {} has no width/height in the dataset", gid.0),
+                })?;
+                let win = self
+                    .reader
+                    .read_warped(
+                        source,
+                        out_h,
+                        out_w,
+                        &to_fb(&sample_from_img),
+                        &channels,
+                        &read_opts,
+                    )
+                    .map_err(|e| Error::Read {
+                        image_id: gid.0,
+                        source: e,
+                    })?;
+                windows.push(Some(win));
+            } else {
+                windows.push(None);
+            }
+            let annots = if with_annots.any() {
+                let window_img = window_vid.warp(&info.img_from_vid).quantize_outward();
+                self.frame_annots(
+                    *gid,
+                    &window_img,
+                    &sample_from_img,
+                    visible_thresh,
+                    with_annots,
+                    annot_filter.as_ref(),
+                    opts.clip
+                        .then_some(&BBox::from_ltrb(0.0, 0.0, out_w as f64, out_h as f64)),
+                )?
+            } else {
+                Vec::new()
+            };
+            frames_out.push(SampleFrame {
+                image_id: Some(gid.0),
+                annots,
+            });
+        }
+
+        let channel_names: Vec<String> = match &channels {
+            Channels::Names(n) => n.clone(),
+            Channels::All => Vec::new(),
+        };
+        let im = if opts.skip_pixels {
+            Pixels::zeros(DType::U8, &[0])
+        } else {
+            // Fill frames take the dtype and band count of the real ones.
+            let proto = windows
+                .iter()
+                .flatten()
+                .next()
+                .map(|w| (w.dtype(), w.shape().2));
+            let (dt, nb) =
+                proto.unwrap_or((read_opts.dtype.unwrap_or(DType::F32), channel_names.len()));
+            let filled: Vec<Window> = windows
+                .into_iter()
+                .map(|w| w.unwrap_or_else(|| Window::filled(dt, (out_h, out_w, nb))))
+                .collect();
+            Pixels::from_frames(filled, r.is_video)?
+        };
+
+        let mut target_out = r.target.clone();
+        // Per-call annotation options are echoed only if they came with the target.
+        target_out.visible_thresh = target.visible_thresh;
+        let params = SampleParams {
+            offset: [-x0, -y0],
+            sample_ltrb: [x0, y0, x1, y1],
+            st_dims: [[y0, y1], [x0, x1]],
+            data_dims: r.data_dims,
+            time_span: r.time_span,
+            scale: [sx, sy],
+            channels: channel_names,
+            warps,
+        };
+        Ok(Sample {
+            im,
+            target: target_out,
+            params,
+            frames: frames_out,
+        })
+    }
+
+    /// Turn the target's channel code into the bands to read. `None` means the
+    /// first frame's own bands in their native order; `<all>` means every band
+    /// any frame has, sorted by name.
+    fn resolve_channels(&self, code: Option<&str>, frames: &[Option<ImageId>]) -> Result<Channels> {
+        match code {
+            Some(code) if code.trim() == "<all>" => {
+                let mut all = Vec::new();
+                for g in frames.iter().flatten() {
+                    all.extend(self.native_band_names(*g)?);
+                }
+                all.sort();
+                all.dedup();
+                Ok(Channels::Names(all))
+            }
+            Some(code) => {
+                let spec = coco_model::channels::ChannelSpec::parse(code).map_err(|e| {
+                    Error::BadTarget {
+                        key: "channels",
+                        msg: e.to_string(),
+                    }
+                })?;
+                Ok(Channels::Names(spec.fuse().to_names()))
+            }
+            None => match frames.iter().flatten().next() {
+                Some(g) => Ok(Channels::Names(self.native_band_names(*g)?)),
+                None => Ok(Channels::Names(Vec::new())),
+            },
+        }
+    }
+
+    /// The bands of an image in native order (main file, then assets), naming
+    /// unnamed files' bands from their band count as kwcoco does.
+    fn native_band_names(&self, gid: ImageId) -> Result<Vec<String>> {
+        let mut names = Vec::new();
+        let Some(src) = self.frames.get(&gid).and_then(|f| f.source.as_ref()) else {
+            return Ok(names);
+        };
+        for a in &src.assets {
+            let own;
+            let bands = if a.channels.is_empty() {
+                let raster = self.reader.open_asset(&a.path).map_err(|e| Error::Read {
+                    image_id: gid.0,
+                    source: e,
+                })?;
+                own = frame_backends::default_band_names(raster.info().bands);
+                &own
+            } else {
+                &a.channels
+            };
+            for c in bands {
+                if !names.contains(c) {
+                    names.push(c.clone());
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn frame_annots(
+        &self,
+        gid: ImageId,
+        window_img: &BBox,
+        sample_from_img: &Affine,
+        visible_thresh: f64,
+        with: WithAnnots,
+        filter: Option<&HashSet<i64>>,
+        clip: Option<&BBox>,
+    ) -> Result<Vec<SampleAnnot>> {
+        let [l, t, r, b] = window_img.ltrb();
+        let query = Aabb::new(l, t, r, b);
+        let hits: Vec<(AnnotId, f64)> = match filter {
+            Some(ids) => self
+                .dset
+                .annots_of_image(gid)
+                .iter()
+                .filter(|a| ids.contains(&a.0))
+                .map(|&a| {
+                    let vis = self
+                        .index
+                        .get(&gid, &a)
+                        .map(|bx| bx.visibility_in(&query))
+                        .unwrap_or(0.0);
+                    (a, vis)
+                })
+                .collect(),
+            None => self
+                .index
+                .overlapping_visible(&gid, &query, visible_thresh)
+                .into_iter()
+                .map(|h| (h.id, h.visibility))
+                .collect(),
+        };
+        let mut out = Vec::with_capacity(hits.len());
+        for (aid, visibility) in hits {
+            let Some(ann) = self.dset.annotation(aid) else {
+                continue;
+            };
+            let Some(bbox) = self.index.get(&gid, &aid) else {
+                continue;
+            };
+            let mut sbox =
+                BBox::from_ltrb(bbox.x0, bbox.y0, bbox.x1, bbox.y1).warp(sample_from_img);
+            if let Some(c) = clip {
+                sbox = sbox.clip(c);
+            }
+            let segmentation = if with.segmentation {
+                match ann.segmentation_json() {
+                    Some(text) => {
+                        let seg = Segmentation::from_json_str(&text)
+                            .and_then(|s| s.warp(sample_from_img))
+                            .map_err(|e| Error::Record {
+                                what: format!("segmentation of annotation {}", aid.0),
+                                msg: e.to_string(),
+                            })?;
+                        let seg = match clip {
+                            Some(c) => seg.clip_to_box(c).map_err(|e| Error::Record {
+                                what: format!("segmentation of annotation {}", aid.0),
+                                msg: e.to_string(),
+                            })?,
+                            None => seg,
+                        };
+                        Some(seg.to_json())
+                    }
+                    None => None,
+                }
+            } else {
+                None
+            };
+            let keypoints = if with.keypoints {
+                match ann.keypoints_json() {
+                    Some(text) => {
+                        let kp = Keypoints::from_json_str(&text).map_err(|e| Error::Record {
+                            what: format!("keypoints of annotation {}", aid.0),
+                            msg: e.to_string(),
+                        })?;
+                        // An empty keypoint list is no keypoints (as the reference).
+                        (!kp.is_empty()).then(|| kp.warp(sample_from_img).to_json())
+                    }
+                    None => None,
+                }
+            } else {
+                None
+            };
+            out.push(SampleAnnot {
+                id: aid.0,
+                category_id: ann.category_id.map(|c| c.0),
+                bbox: sbox.xywh(),
+                visibility,
+                segmentation,
+                keypoints,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Annotations only (no pixels): the same frames and boxes as
+    /// [`CocoSampler::load_sample`], without the read.
+    pub fn load_target_annots(&self, target: &Target) -> Result<Sample> {
+        self.load_sample_with(
+            target,
+            &SampleOptions {
+                skip_pixels: true,
+                ..SampleOptions::default()
+            },
+        )
+    }
+}
