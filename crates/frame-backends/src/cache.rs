@@ -92,10 +92,11 @@ pub fn cache_path(
 
 /// Make sure `path` holds a valid cache file: return the validated value if it
 /// does, otherwise build it under an inter-process lock (see the module docs).
+/// `build` writes the temporary file, given both as an open file and by path.
 pub fn ensure<T>(
     path: &Path,
     validate: impl Fn(&Path) -> Result<T>,
-    build: impl FnOnce(&mut File) -> Result<()>,
+    build: impl FnOnce(&mut File, &Path) -> Result<()>,
 ) -> Result<(T, CacheOutcome)> {
     let mut had_invalid = false;
     if path.exists() {
@@ -153,10 +154,12 @@ pub fn ensure<T>(
         .prefix(".building-")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
-    build(tmp.as_file_mut())?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(tmp.path(), e))?;
+    let tmp_path = tmp.path().to_path_buf();
+    build(tmp.as_file_mut(), &tmp_path)?;
+    // Sync by path: a builder may have replaced the file (GDAL writes by name).
+    File::open(&tmp_path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(&tmp_path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     let v = validate(path).map_err(|e| Error::CorruptCache {
         path: path.to_path_buf(),
@@ -217,7 +220,7 @@ mod tests {
         std::thread::scope(|s| {
             for _ in 0..6 {
                 s.spawn(|| {
-                    let (v, _) = ensure(&path, validate, |f| {
+                    let (v, _) = ensure(&path, validate, |f, _| {
                         builds.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(30));
                         f.write_all(b"complete").map_err(|e| Error::io("tmp", e))
@@ -229,7 +232,7 @@ mod tests {
         });
         assert_eq!(builds.load(Ordering::SeqCst), 1);
         std::fs::write(&path, b"compl").unwrap();
-        let (_, outcome) = ensure(&path, validate, |f| {
+        let (_, outcome) = ensure(&path, validate, |f, _| {
             f.write_all(b"complete").map_err(|e| Error::io("tmp", e))
         })
         .unwrap();
@@ -237,7 +240,7 @@ mod tests {
         assert_eq!(validate(&path).unwrap(), "complete");
         // A builder that writes garbage is reported, not served.
         std::fs::write(&path, b"bad").unwrap();
-        let r = ensure(&path, validate, |f| {
+        let r = ensure(&path, validate, |f, _| {
             f.write_all(b"still bad").map_err(|e| Error::io("tmp", e))
         });
         assert!(matches!(r, Err(Error::CorruptCache { .. })));

@@ -349,7 +349,7 @@ impl FrameReader {
                     Ok(r)
                 };
                 let (r, outcome) =
-                    cache::ensure(&cpath, validate, |f| write_npy_cache(&*src, f, &cpath))?;
+                    cache::ensure(&cpath, validate, |f, _| write_npy_cache(&*src, f, &cpath))?;
                 Ok((Arc::new(r), outcome))
             }
             #[cfg(feature = "gdal")]

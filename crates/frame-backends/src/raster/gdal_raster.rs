@@ -42,7 +42,7 @@ impl GdalRaster {
         let dtype = match band_type {
             GdalDataType::UInt8 => DType::U8,
             GdalDataType::UInt16 => DType::U16,
-            GdalDataType::Int8 | GdalDataType::Int16 => DType::I16,
+            GdalDataType::Int16 => DType::I16,
             GdalDataType::Float32 => DType::F32,
             _ => DType::F64,
         };

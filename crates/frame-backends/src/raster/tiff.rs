@@ -110,9 +110,13 @@ impl TiffRaster {
         let mut dec = Decoder::new(reader_for(&bytes, path)?)
             .map_err(|e| terr(path, e))?
             .with_limits(limits());
+        let file_len = match &bytes {
+            Bytes::File(p) => std::fs::metadata(p).map_err(|e| Error::io(path, e))?.len(),
+            Bytes::Map(m) => m.len() as u64,
+        };
         let mut descs = Vec::new();
         for ifd in 0..64usize {
-            descs.push(describe(&mut dec, ifd, path)?);
+            descs.push(describe(&mut dec, ifd, path, file_len)?);
             if !dec.more_images() {
                 break;
             }
@@ -239,7 +243,7 @@ fn reader_for(bytes: &Bytes, path: &Path) -> Result<Box<dyn ReadSeek>> {
     })
 }
 
-fn describe(dec: &mut Dec, ifd: usize, path: &Path) -> Result<IfdDesc> {
+fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<IfdDesc> {
     let e = |e| terr(path, e);
     let (w, h) = dec.dimensions().map_err(e)?;
     let subfile: u32 = dec
@@ -282,6 +286,38 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path) -> Result<IfdDesc> {
         _ => None,
     };
     let tiled = matches!(dec.get_chunk_type(), tiff::decoder::ChunkType::Tile);
+    // Every chunk must lie inside the file: catches truncated files (COGs keep
+    // their IFDs at the start, so a cut-off file still parses).
+    let (off_tag, len_tag) = if tiled {
+        (Tag::TileOffsets, Tag::TileByteCounts)
+    } else {
+        (Tag::StripOffsets, Tag::StripByteCounts)
+    };
+    let offs: Vec<u64> = dec
+        .find_tag_unsigned_vec(off_tag)
+        .map_err(e)?
+        .unwrap_or_default();
+    let lens: Vec<u64> = dec
+        .find_tag_unsigned_vec(len_tag)
+        .map_err(e)?
+        .unwrap_or_default();
+    let end = offs
+        .iter()
+        .zip(&lens)
+        .filter_map(|(o, l)| o.checked_add(*l))
+        .max()
+        .unwrap_or(0);
+    if offs
+        .iter()
+        .zip(&lens)
+        .any(|(o, l)| o.checked_add(*l).is_none())
+        || end > file_len
+    {
+        return Err(Error::decode(
+            path,
+            format!("IFD {ifd}: chunk data ends at byte {end}, past the file's {file_len} bytes"),
+        ));
+    }
     let (cw, ch) = dec.chunk_dimensions();
     if cw == 0 || ch == 0 || w == 0 || h == 0 {
         return Err(Error::decode(
