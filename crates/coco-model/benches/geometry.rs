@@ -123,6 +123,8 @@ fn benches(c: &mut Criterion) {
         || Rle::encode(&mask).decode().unwrap(),
     );
     let rle = Rle::encode(&mask);
+    report("rle_encode_256", || mask.clone(), || Rle::encode(&mask));
+    report("rle_decode_256", || mask.clone(), || rle.decode().unwrap());
     report(
         "rle_string_codec_256",
         || rle.counts().to_vec(),
