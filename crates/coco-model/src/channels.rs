@@ -182,7 +182,10 @@ fn expand_code(code: &str, out: &mut Vec<String>) {
             let mut i = s.start;
             while (s.step > 0 && i < s.stop) || (s.step < 0 && i > s.stop) {
                 out.push(format!("{}.{}", s.root, i));
-                i += s.step;
+                match i.checked_add(s.step) {
+                    Some(next) => i = next,
+                    None => break,
+                }
             }
         }
     } else {
@@ -625,6 +628,17 @@ mod tests {
         assert_eq!(f("a.0").numel(), 1);
         assert_eq!(f("B.0:10:3").to_names(), ["B.0", "B.3", "B.6", "B.9"]);
         assert_eq!(f("B.5:0:-2").to_names(), ["B.5", "B.3", "B.1"]);
+        // no overflow at the ends of i64
+        assert_eq!(
+            f("a.9223372036854775806:9223372036854775807:5")
+                .to_names()
+                .len(),
+            1
+        );
+        assert_eq!(
+            f("a.-9223372036854775807:-9223372036854775808:-5").numel(),
+            1
+        );
     }
 
     #[test]

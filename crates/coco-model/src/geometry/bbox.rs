@@ -161,10 +161,12 @@ impl BBox {
     /// Clip to a window; an empty box (`w` or `h` 0) at the nearest window
     /// edge when they do not overlap.
     pub fn clip(&self, window: &BBox) -> BBox {
-        let l = self.x.clamp(window.x, window.right());
-        let t = self.y.clamp(window.y, window.bottom());
-        let r = self.right().clamp(window.x, window.right()).max(l);
-        let b = self.bottom().clamp(window.y, window.bottom()).max(t);
+        // max/min rather than clamp: no panic on an inverted or NaN window
+        let (wl, wt, wr, wb) = (window.x, window.y, window.right(), window.bottom());
+        let l = self.x.max(wl).min(wr);
+        let t = self.y.max(wt).min(wb);
+        let r = self.right().max(wl).min(wr).max(l);
+        let b = self.bottom().max(wt).min(wb).max(t);
         BBox::from_ltrb(l, t, r, b)
     }
 
@@ -243,6 +245,8 @@ mod tests {
             BBox::new(0.0, 8.0, 3.0, 2.0)
         );
         assert!(BBox::new(20.0, 20.0, 1.0, 1.0).clip(&w).is_empty());
+        // hostile windows do not panic
+        let _ = BBox::new(0.0, 0.0, 1.0, 1.0).clip(&BBox::new(5.0, 5.0, -10.0, f64::NAN));
         assert_eq!(
             BBox::new(0.5, 1.2, 2.0, 2.0).quantize_outward(),
             BBox::new(0.0, 1.0, 3.0, 3.0)

@@ -336,11 +336,14 @@ pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask) {
         for &p in ring {
             let (a, b) = (prev, p);
             prev = p;
-            if a[1] == b[1] {
+            if a[1] == b[1]
+                || !(a[0].is_finite() && a[1].is_finite() && b[0].is_finite() && b[1].is_finite())
+            {
                 continue;
             }
             let (lo, hi) = if a[1] < b[1] { (a, b) } else { (b, a) };
             let (r0, r1) = row_range(lo[1], hi[1]);
+            let (r0, r1) = (r0.max(row0), r1.min(row1));
             let slope = (hi[0] - lo[0]) / (hi[1] - lo[1]);
             for row in r0..r1 {
                 let yc = row as f64 + 0.5;
@@ -392,6 +395,16 @@ mod tests {
         // 3x3 window fully covered except the hole pixel (1, 1)
         assert_eq!(m.count(), 8);
         assert!(!m.get(1, 1));
+    }
+
+    #[test]
+    fn non_finite_vertices_do_not_panic() {
+        let p = Polygon::new(vec![[0.0, 5.0], [4.0, f64::NAN], [4.0, 8.0], [0.0, 8.0]]);
+        let m = p.to_mask(10, 10).unwrap();
+        assert!(m.count() <= 100);
+        let q = Polygon::new(vec![[0.0, 0.0], [f64::INFINITY, 1e300], [-1e300, 3.0]]);
+        let _ = q.to_mask(4, 4).unwrap();
+        let _ = q.clip_to_box(&BBox::new(0.0, 0.0, 2.0, 2.0));
     }
 
     #[test]

@@ -241,6 +241,12 @@ fn parse_object(map: &Map<String, Value>) -> Result<(Affine, TransformForm)> {
     } else {
         Affine::from_params(&p)
     };
+    if a.m.iter().flatten().any(|v| !v.is_finite()) {
+        return Err(GeometryError::invalid(
+            WHAT,
+            "parameters give a non-finite matrix",
+        ));
+    }
     Ok((a, TransformForm::Params))
 }
 
@@ -371,6 +377,10 @@ mod tests {
         assert!(TransformSpec::from_json(&json!([[1, 0], [0, 1]])).is_err());
         assert!(TransformSpec::from_json(&json!("affine")).is_err());
         assert!(TransformSpec::from_json(&json!({"scale": [1, 2, 3]})).is_err());
+        assert!(TransformSpec::from_json_str(r#"{"theta": NaN}"#).is_err());
+        assert!(
+            TransformSpec::from_json_str(r#"{"matrix": [[1, 0, Infinity], [0, 1, 0]]}"#).is_err()
+        );
     }
 
     #[test]
