@@ -147,7 +147,7 @@ impl Rle {
                 next_col += 1;
             }
             // a run starting inside a column toggles the value below
-            if t < n && t % h != 0 {
+            if t < n && !t.is_multiple_of(h) {
                 let (x, y) = (t / h, t % h);
                 data[y * w + x] ^= 1;
             }
