@@ -9,7 +9,7 @@
 //!
 //! Run: `cargo bench -p coco-model --bench geometry -- --warm-up-time 1 --measurement-time 3`
 
-use coco_model::geometry::{Affine, Mask, Rle, Segmentation};
+use coco_model::geometry::{Affine, Keypoints, Mask, Rle, Segmentation};
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use std::time::{Duration, Instant};
 
@@ -90,6 +90,13 @@ fn benches(c: &mut Criterion) {
         "segmentation_parse_70pts",
         || serde_json::from_str::<serde_json::Value>(&text).unwrap(),
         || Segmentation::from_json_str(&text).unwrap(),
+    );
+
+    let kp_text = r#"[{"xy": [139.59375, 338.53125], "keypoint_category_id": 1}, {"xy": [145.40625, 338.53125], "keypoint_category_id": 2}, {"xy": [142.5, 345.0], "keypoint_category_id": 3}]"#;
+    report(
+        "keypoints_parse_3pts",
+        || serde_json::from_str::<serde_json::Value>(kp_text).unwrap(),
+        || Keypoints::from_json_str(kp_text).unwrap(),
     );
 
     let seg = Segmentation::from_json_str(&text).unwrap();

@@ -12,6 +12,21 @@
 //! Coordinates follow the project convention (`DESIGN.md` §3): `x` is the
 //! column, `y` the row, and pixel `(x, y)` covers `[x, x+1) × [y, y+1)`.
 //!
+//! Pixel conventions of masks and polygons:
+//! - [`Mask::to_multi_polygon`] traces outlines along **pixel corners**, so a
+//!   traced polygon covers exactly its pixels (area == pixel count);
+//! - rasterizing ([`Polygon::to_mask`], [`Segmentation::to_mask`]) sets the
+//!   pixels whose **centres** are inside (even-odd rule), so tracing then
+//!   rasterizing gives back the same mask;
+//! - polygons written by kwcoco's own tools come from cv2 `findContours`,
+//!   whose vertices are the centres of the boundary pixels: rasterized here
+//!   they give the interior only (about half a pixel less on every side
+//!   than cv2's `fillPoly`, which also sets the boundary pixels).
+//!
+//! Modules: [`affine`] (3×3 transforms), [`transform`] (kwcoco warp specs),
+//! [`bbox`], [`polygon`], [`mask`] (masks, tracing), [`rle`] (COCO RLE),
+//! [`keypoints`], [`segmentation`].
+//!
 //! ```
 //! use coco_model::geometry::{Affine, Segmentation};
 //! let seg = Segmentation::from_json_str(r#"[[0, 0, 4, 0, 4, 2, 0, 2]]"#).unwrap();

@@ -150,8 +150,13 @@ impl Polygon {
 
     /// Set (OR) this polygon's pixels in `mask` (even-odd at pixel centres).
     pub fn fill_into(&self, mask: &mut Mask) {
+        self.fill_with(mask, &mut Vec::new());
+    }
+
+    /// [`Polygon::fill_into`] with a reusable scratch buffer.
+    fn fill_with(&self, mask: &mut Mask, scratch: &mut Vec<Vec<f64>>) {
         let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
-        fill_rings(&rings, mask);
+        fill_rings(&rings, mask, scratch);
     }
 }
 
@@ -221,8 +226,9 @@ impl MultiPolygon {
     pub fn to_mask(&self, h: usize, w: usize) -> Result<Mask> {
         checked_pixels(h, w)?;
         let mut m = Mask::new(h, w)?;
+        let mut scratch = Vec::new();
         for p in &self.polygons {
-            p.fill_into(&mut m);
+            p.fill_with(&mut m, &mut scratch);
         }
         Ok(m)
     }
@@ -298,7 +304,9 @@ fn clip_ring(ring: &[[f64; 2]], b: &BBox) -> Vec<[f64; 2]> {
 
 /// Scanline fill of a set of rings with the even-odd rule at pixel centres,
 /// OR-ed into `mask`.
-pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask) {
+///
+/// `scratch` holds one crossing list per row; it is left empty for reuse.
+pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask, scratch: &mut Vec<Vec<f64>>) {
     let (h, w) = (mask.height(), mask.width());
     if h == 0 || w == 0 {
         return;
@@ -326,7 +334,10 @@ pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask) {
         return;
     }
     // crossings[row - row0] = x positions where an edge crosses the row's centre line
-    let mut crossings: Vec<Vec<f64>> = vec![Vec::new(); row1 - row0];
+    if scratch.len() < row1 - row0 {
+        scratch.resize_with(row1 - row0, Vec::new);
+    }
+    let crossings = &mut scratch[..row1 - row0];
     for &ring in rings {
         let n = ring.len();
         if n < 3 {
@@ -354,6 +365,7 @@ pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask) {
     let wf = w as f64;
     for (i, xs) in crossings.iter_mut().enumerate() {
         if xs.len() < 2 {
+            xs.clear();
             continue;
         }
         xs.sort_unstable_by(f64::total_cmp);
@@ -366,6 +378,7 @@ pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask) {
                 line[c0..c1].fill(1);
             }
         }
+        xs.clear();
     }
 }
 
