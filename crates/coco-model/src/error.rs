@@ -102,12 +102,12 @@ impl Error {
                 source: std::io::Error::other(e.to_string()),
             };
         }
-        let full = e.to_string();
-        let message = crate::json::strip_position(&full).to_owned();
+        let (message, inner) = crate::json::split_positions(&e.to_string());
+        let (line, column) = inner.unwrap_or((e.line(), e.column()));
         Error::Json {
             path: path.map(Path::to_path_buf),
-            line: e.line(),
-            column: e.column(),
+            line,
+            column,
             message,
         }
     }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::dataset::{CocoDataset, TopKey};
 use crate::error::{Error, Result};
-use crate::json::{DumpStyle, JsonWriter, NonFiniteReader, replace_non_finite, strip_position};
+use crate::json::{DumpStyle, JsonWriter, NonFiniteReader, replace_non_finite};
 use crate::record::schema::{Schema, TableSeed, write_record};
 
 /// The file name of a dataset inside a bundle directory.
@@ -54,9 +54,8 @@ impl<'de> Visitor<'de> for TopVisitor {
             }
             let wrap = |e: A::Error| -> A::Error {
                 let msg = e.to_string();
-                let msg = strip_position(&msg);
-                if msg.contains('[') && msg.contains("]") && msg.starts_with(top.name()) {
-                    de::Error::custom(msg)
+                if msg.starts_with(&format!("{}[", top.name())) {
+                    e
                 } else {
                     de::Error::custom(format!("`{key}`: {msg}"))
                 }

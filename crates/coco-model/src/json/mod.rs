@@ -46,20 +46,43 @@ impl<'de> Deserialize<'de> for JsonF64 {
     }
 }
 
-/// Strips serde_json's " at line L column C" suffix from a nested error message
-/// (the outer error carries the position).
-pub(crate) fn strip_position(msg: &str) -> &str {
-    if let Some(i) = msg.rfind(" at line ") {
-        let tail = &msg[i + " at line ".len()..];
-        let mut parts = tail.split(" column ");
-        if let (Some(l), Some(c), None) = (parts.next(), parts.next(), parts.next())
-            && l.bytes().all(|b| b.is_ascii_digit())
-            && c.bytes().all(|b| b.is_ascii_digit())
-        {
-            return &msg[..i];
+/// Splits serde_json's " at line L column C" suffixes off a message.
+///
+/// Nested errors keep the position of the inner error in their text, and the
+/// outer error appends its own (less precise) one; the first position in the
+/// text is the innermost, the one to report. Returns the message without any
+/// position and that first position.
+pub(crate) fn split_positions(msg: &str) -> (String, Option<(usize, usize)>) {
+    const AT: &str = " at line ";
+    let mut out = String::with_capacity(msg.len());
+    let mut first = None;
+    let mut rest = msg;
+    while let Some(i) = rest.find(AT) {
+        let tail = &rest[i + AT.len()..];
+        let line_len = tail.bytes().take_while(u8::is_ascii_digit).count();
+        let after_line = &tail[line_len..];
+        let parsed = after_line.strip_prefix(" column ").and_then(|c| {
+            let col_len = c.bytes().take_while(u8::is_ascii_digit).count();
+            let line: usize = tail[..line_len].parse().ok()?;
+            let col: usize = c[..col_len].parse().ok()?;
+            Some((line, col, AT.len() + line_len + " column ".len() + col_len))
+        });
+        match parsed {
+            Some((line, col, len)) if line_len > 0 => {
+                out.push_str(&rest[..i]);
+                if first.is_none() {
+                    first = Some((line, col));
+                }
+                rest = &rest[i + len..];
+            }
+            _ => {
+                out.push_str(&rest[..i + AT.len()]);
+                rest = &rest[i + AT.len()..];
+            }
         }
     }
-    msg
+    out.push_str(rest);
+    (out, first)
 }
 
 #[cfg(test)]
@@ -67,13 +90,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strip_position_only_strips_a_true_suffix() {
-        assert_eq!(strip_position("bad at line 3 column 4"), "bad");
+    fn split_positions_keeps_the_innermost() {
         assert_eq!(
-            strip_position("bad at line x column 4"),
-            "bad at line x column 4"
+            split_positions("bad at line 3 column 4"),
+            ("bad".into(), Some((3, 4)))
         );
-        assert_eq!(strip_position("plain"), "plain");
+        assert_eq!(
+            split_positions("a: b at line 3 column 4 at line 9 column 1"),
+            ("a: b".into(), Some((3, 4)))
+        );
+        assert_eq!(
+            split_positions("bad at line x column 4"),
+            ("bad at line x column 4".into(), None)
+        );
+        assert_eq!(split_positions("plain"), ("plain".into(), None));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use indexmap::IndexMap;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::json::{JsonWriter, strip_position};
+use crate::json::JsonWriter;
 
 /// The slot value meaning "next key of `extra`".
 pub const EXTRA_SLOT: u8 = 15;
@@ -277,7 +277,7 @@ impl<'de, T: Schema> Visitor<'de> for RecordSeed<T> {
                                 "{}: field `{}`: {}",
                                 where_text(self.index, &rec, id_tag_is_id && seen & 1 != 0),
                                 T::KEYS[tag],
-                                strip_position(&e.to_string())
+                                e
                             )));
                         }
                     }
@@ -288,7 +288,7 @@ impl<'de, T: Schema> Visitor<'de> for RecordSeed<T> {
                             "{}: field `{}`: {}",
                             where_text(self.index, &rec, id_tag_is_id && seen & 1 != 0),
                             name,
-                            strip_position(&e.to_string())
+                            e
                         ))
                     })?;
                     if rec.extra().contains_key(&name) {
