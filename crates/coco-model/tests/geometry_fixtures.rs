@@ -6,7 +6,7 @@
 //! - the reference sampler's annotations in sample space equal the dataset's
 //!   annotations warped by the sample's translation (`params.offset`).
 
-use coco_model::geometry::{Affine, BBox, Keypoints, Segmentation, TransformSpec};
+use coco_model::geometry::{Affine, BBox, Keypoints, Mask, Polygon, Segmentation, TransformSpec};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -156,4 +156,66 @@ fn reference_sample_annotations_are_translated_geometry() {
         }
     }
     eprintln!("compared {compared} segmentations with the reference");
+}
+
+/// The mask a cv2-style polygon (vertices = boundary pixel centres) outlines:
+/// pixels on a ring, or inside the exterior and not strictly inside a hole.
+fn cv2_polygon_mask(p: &Polygon, h: usize, w: usize) -> Mask {
+    fn on_ring(r: &[[f64; 2]], q: [f64; 2]) -> bool {
+        (0..r.len()).any(|i| {
+            let (a, b) = (r[i], r[(i + 1) % r.len()]);
+            let cross = (b[0] - a[0]) * (q[1] - a[1]) - (b[1] - a[1]) * (q[0] - a[0]);
+            cross == 0.0
+                && q[0] >= a[0].min(b[0])
+                && q[0] <= a[0].max(b[0])
+                && q[1] >= a[1].min(b[1])
+                && q[1] <= a[1].max(b[1])
+        })
+    }
+    Mask::from_fn(h, w, |x, y| {
+        let q = [x as f64, y as f64];
+        if p.rings().any(|r| on_ring(r, q)) {
+            return true;
+        }
+        p.contains_point(q)
+    })
+    .unwrap()
+}
+
+#[test]
+fn cv2_style_tracing_reproduces_kwcoco_polygons() {
+    let mut compared = 0;
+    for name in DATASETS {
+        let Some(ds) = load(&fixtures().join(name).join("data.kwcoco.json")) else {
+            eprintln!("fixture {name} not found; skipping");
+            continue;
+        };
+        for ann in ds["annotations"].as_array().unwrap() {
+            let Some(seg) = ann.get("segmentation") else {
+                continue;
+            };
+            let s = Segmentation::from_json(seg).unwrap();
+            let mp = s.to_multi_polygon().unwrap();
+            let (b, _) = BBox::from_json(&ann["bbox"]).unwrap();
+            // work in a window around the polygon (pixel indices shifted)
+            let pb = mp.bbox().unwrap();
+            let (ox, oy) = (pb.x.floor() - 3.0, pb.y.floor() - 3.0);
+            let (h, w) = ((pb.h + 8.0) as usize, (pb.w + 8.0) as usize);
+            let local = mp.translate(-ox, -oy);
+            let mut m = Mask::new(h, w).unwrap();
+            for p in &local.polygons {
+                m = m.union(&cv2_polygon_mask(p, h, w)).unwrap();
+            }
+            if name == "shapes4" {
+                // the object lies in its box (kwcoco's demo boxes may be larger
+                // than the drawn pixels, and "area" holds the box area)
+                let mb = m.bbox().unwrap().translate(ox, oy);
+                assert_eq!(mb.clip(&b), mb, "annot {}", ann["id"]);
+            }
+            let traced = m.to_multi_polygon_cv2().translate(ox, oy);
+            assert_eq!(traced, mp, "{name} annot {}", ann["id"]);
+            compared += 1;
+        }
+    }
+    assert!(compared > 40, "compared {compared}");
 }

@@ -273,6 +273,33 @@ proptest! {
     }
 
     #[test]
+    fn cv2_tracing_counts_and_vertices(m in mask_strategy()) {
+        let polys = m.to_multi_polygon_cv2();
+        let (fg, holes) = components(&m);
+        prop_assert_eq!(polys.polygons.len(), fg);
+        prop_assert_eq!(polys.polygons.iter().map(|p| p.interiors.len()).sum::<usize>(), holes);
+        // every vertex is a set pixel, and each exterior's box is its component's extent
+        for p in &polys.polygons {
+            for r in p.rings() {
+                prop_assert!(!r.is_empty());
+                for v in r {
+                    prop_assert!(m.get(v[0] as usize, v[1] as usize), "vertex {:?} not set", v);
+                }
+            }
+        }
+        let corner_total: f64 = m.to_multi_polygon().polygons.iter().map(|p| p.bbox().unwrap().area()).sum();
+        let centre_total: f64 = polys
+            .polygons
+            .iter()
+            .map(|p| {
+                let b = p.bbox().unwrap();
+                (b.w + 1.0) * (b.h + 1.0)
+            })
+            .sum();
+        prop_assert_eq!(corner_total, centre_total);
+    }
+
+    #[test]
     fn polygon_to_mask_to_polygon_area_close(poly in star_polygon()) {
         let m = poly.to_mask(40, 40).unwrap();
         let traced: MultiPolygon = m.to_multi_polygon();

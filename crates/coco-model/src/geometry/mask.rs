@@ -203,6 +203,29 @@ impl Mask {
     pub fn to_multi_polygon(&self) -> MultiPolygon {
         trace(self)
     }
+
+    /// Trace like kwimage `Mask.to_multi_polygon` / OpenCV
+    /// `findContours(RETR_CCOMP, CHAIN_APPROX_SIMPLE)`: vertices are the
+    /// **centres of the boundary pixels** (integer pixel indices), outer
+    /// borders 8-connected and traced counter-clockwise on screen from their
+    /// top-left pixel, holes 4-connected; straight (horizontal, vertical,
+    /// diagonal) runs keep their end points only. This is the form of the
+    /// polygons in kwcoco's own files; a one-pixel object gives a one-vertex
+    /// ring, a one-pixel-wide line a two-vertex ring. Polygons come in the
+    /// order their borders are found (raster order), which may differ from
+    /// cv2's output order.
+    ///
+    /// Suzuki & Abe's border following (the algorithm cv2 implements).
+    ///
+    /// ```
+    /// use coco_model::geometry::Mask;
+    /// let m = Mask::from_fn(4, 4, |x, y| (1..3).contains(&x) && (1..3).contains(&y)).unwrap();
+    /// let p = m.to_multi_polygon_cv2();
+    /// assert_eq!(p.polygons[0].exterior, vec![[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [2.0, 1.0]]);
+    /// ```
+    pub fn to_multi_polygon_cv2(&self) -> MultiPolygon {
+        super::contour::trace_cv2(&self.data, self.h, self.w)
+    }
 }
 
 // Directions: 0 = +x, 1 = +y, 2 = -x, 3 = -y (screen coordinates, y down).

@@ -37,6 +37,7 @@
 
 pub mod affine;
 pub mod bbox;
+mod contour;
 mod fastparse;
 pub mod keypoints;
 pub mod mask;
