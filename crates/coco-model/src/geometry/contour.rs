@@ -181,9 +181,9 @@ fn follow(
         (b.0 - a.0, b.1 - a.1)
     };
     let mut out = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, p) in full.iter().enumerate() {
         if step((i + n - 1) % n) != step(i) {
-            out.push([full[i].0 as i64 - 1, full[i].1 as i64 - 1]);
+            out.push([p.0 as i64 - 1, p.1 as i64 - 1]);
         }
     }
     out
