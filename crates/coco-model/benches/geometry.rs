@@ -3,7 +3,8 @@
 //! - parsing a kwcoco polygon `segmentation` from text vs. only parsing the
 //!   text into a `serde_json::Value`;
 //! - warping + writing it back vs. cloning the `Value`;
-//! - tracing a 256×256 mask into polygons vs. one counting pass over it;
+//! - tracing a 256×256 mask into polygons (pixel-corner and cv2 style) vs.
+//!   one counting pass over it;
 //! - COCO RLE encode + decode vs. copying the mask;
 //! - rasterizing polygons vs. allocating the zeroed mask.
 //!
@@ -119,6 +120,11 @@ fn benches(c: &mut Criterion) {
         "mask_trace_256",
         || mask.count(),
         || mask.to_multi_polygon(),
+    );
+    report(
+        "mask_trace_cv2_256",
+        || mask.count(),
+        || mask.to_multi_polygon_cv2(),
     );
 
     c.bench_function("rle_encode_decode_256", |b| {
