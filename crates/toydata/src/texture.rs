@@ -10,11 +10,14 @@
 use crate::rng::{hash_uniform, mix64};
 
 /// One octave of value noise.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Octave {
     period: u32,
     amp: f32,
     seed: u64,
+    /// Smoothstep weight of each pixel offset inside a lattice cell, times `amp`
+    /// is applied separately.
+    weights: Vec<f32>,
 }
 
 /// A multi-octave value-noise field with values in about `[0, 1]`.
@@ -30,18 +33,23 @@ fn smooth(t: f32) -> f32 {
 }
 
 impl ValueNoise {
-    /// Octaves with periods `coarsest, coarsest/2, …, finest` (powers of two
-    /// expected) and amplitudes multiplied by `persistence` at each halving.
+    /// Octaves with periods `coarsest, coarsest/2, …, finest` (`coarsest` is
+    /// rounded up to a power of two) and amplitudes multiplied by `persistence`
+    /// at each halving.
     pub(crate) fn new(seed: u64, coarsest: u32, finest: u32, persistence: f32) -> Self {
         let mut octaves = Vec::new();
-        let (mut period, mut amp) = (coarsest.max(1), 1.0f32);
+        let (mut period, mut amp) = (coarsest.max(1).next_power_of_two(), 1.0f32);
         let mut norm = 0.0;
         let mut k = 0u64;
         loop {
+            let weights = (0..period)
+                .map(|o| smooth((o as f32 + 0.5) / period as f32))
+                .collect();
             octaves.push(Octave {
                 period,
                 amp,
                 seed: mix64(seed ^ k.wrapping_mul(0xA076_1D64_78BD_642F)),
+                weights,
             });
             norm += amp;
             if period <= finest.max(1) || period == 1 {
@@ -77,13 +85,14 @@ impl ValueNoise {
                 let b = Self::lattice(o.seed, i, j0 + 1);
                 a + (b - a) * sy
             }));
-            let inv_p = 1.0 / p as f32;
-            for (x, v) in out.iter_mut().enumerate() {
-                let x = x as u32;
-                let i = (x / p) as usize;
-                let sx = smooth(((x % p) as f32 + 0.5) * inv_p);
-                let (a, b) = (scratch[i], scratch[i + 1]);
-                *v += o.amp * (a + (b - a) * sx);
+            // one lattice cell at a time: out[x] += amp * lerp(a, b, w[x % p])
+            let pw = p as usize;
+            for (cell, chunk) in out.chunks_mut(pw).enumerate() {
+                let a = o.amp * scratch[cell];
+                let d = o.amp * scratch[cell + 1] - a;
+                for (v, w) in chunk.iter_mut().zip(&o.weights) {
+                    *v += a + d * w;
+                }
             }
         }
         for v in out.iter_mut() {

@@ -193,6 +193,34 @@ fn geometry_and_files_are_consistent() {
 }
 
 #[test]
+fn coco_model_loads_and_validates_every_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, key) in KEYS.iter().enumerate() {
+        let out = dir.path().join(format!("{i}"));
+        let s = toydata::generate(key, Some(2), &out).unwrap();
+        let ds = coco_model::CocoDataset::load(&out).unwrap();
+        assert_eq!(ds.images().len(), s.images, "{key}");
+        assert_eq!(ds.annotations().len(), s.annotations, "{key}");
+        assert_eq!(ds.videos().len(), s.videos, "{key}");
+        let report = ds.validate();
+        let errors: Vec<String> = report.errors().map(|d| d.to_string()).collect();
+        assert!(errors.is_empty(), "{key}: {errors:#?}");
+        // the only warnings: kwcoco's demo supercategories (`vector`, `raster`)
+        // are not categories themselves, as in kwcoco's own demo data
+        for w in report.warnings() {
+            assert_eq!(w.field.as_deref(), Some("supercategory"), "{key}: {w}");
+        }
+        // the loader's writer reproduces our file exactly
+        let text = std::fs::read_to_string(&s.dataset_path).unwrap();
+        assert_eq!(
+            ds.to_json_string(coco_model::DumpStyle::Pretty),
+            text,
+            "{key}"
+        );
+    }
+}
+
+#[test]
 fn shapes_have_holes_and_several_categories() {
     let dir = tempfile::tempdir().unwrap();
     toydata::generate("shapes6-gsize256", None, dir.path()).unwrap();

@@ -41,20 +41,32 @@ pub struct Summary {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {} images", self.dataset_path.display(), self.images)?;
+        let n = |count: usize, what: &str| {
+            format!("{count} {what}{}", if count == 1 { "" } else { "s" })
+        };
+        write!(
+            f,
+            "{}: {}",
+            self.dataset_path.display(),
+            n(self.images, "image")
+        )?;
         if self.videos > 0 {
-            write!(f, " in {} videos", self.videos)?;
+            write!(f, " in {}", n(self.videos, "video"))?;
         }
         write!(
             f,
-            ", {} annotations, {} image files (key {}, seed {})",
-            self.annotations, self.files, self.key, self.seed
+            ", {}, {} (key {}, seed {})",
+            n(self.annotations, "annotation"),
+            n(self.files, "image file"),
+            self.key,
+            self.seed
         )
     }
 }
 
 /// Generate the dataset named by `key` into the bundle directory `out_dir`
-/// (created if missing; files of the same names are overwritten).
+/// (created if missing; files of the same names are overwritten, other files
+/// are left alone).
 ///
 /// The effective seed is `seed`, else the key's `seed{K}` token, else 0. The
 /// same key and seed give byte-identical files on every machine.
