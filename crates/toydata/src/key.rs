@@ -28,6 +28,23 @@ pub const MAX_SIDE: u32 = 65_536;
 pub const MAX_COUNT: u32 = 100_000;
 /// Largest accepted number of annotations per `big` image.
 pub const MAX_ANNOTS: u32 = 1_000_000;
+/// Largest image (in pixels) of the generators that render whole images in
+/// memory (`shapes`, `vidshapes`, with `randgsize`'s 4/3 growth); `big` renders
+/// in strips and takes any `gsize` up to [`MAX_SIDE`].
+pub const MAX_IN_MEMORY_PIXELS: u64 = 1 << 26;
+
+fn check_in_memory(key: &str, w: u32, h: u32, growth: f64) -> Result<()> {
+    let px = (f64::from(w) * growth).ceil() * (f64::from(h) * growth).ceil();
+    if px > MAX_IN_MEMORY_PIXELS as f64 {
+        return Err(Error::key(
+            key,
+            format!(
+                "images of {w}x{h} are too large for an in-memory generator (at most {MAX_IN_MEMORY_PIXELS} pixels); use `big{{N}}-gsize{{S}}` for large images"
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// A parsed dataset key.
 ///
@@ -144,6 +161,7 @@ impl DatasetKey {
                         _ => return Err(unknown(key, tok, SHAPES_TOKENS)),
                     }
                 }
+                check_in_memory(key, spec.width, spec.height, 1.0)?;
                 Ok(DatasetKey::Shapes(spec))
             }
             "vidshapes" => {
@@ -199,6 +217,8 @@ impl DatasetKey {
                         "`multisensor` needs `msi` or `aux` (the sensors differ in their extra bands)",
                     ));
                 }
+                let growth = if spec.random_size { 4.0 / 3.0 } else { 1.0 };
+                check_in_memory(key, spec.width, spec.height, growth)?;
                 Ok(DatasetKey::VidShapes(spec))
             }
             "big" => {
@@ -499,6 +519,8 @@ mod tests {
 
     #[test]
     fn big_tokens() {
+        assert!(DatasetKey::parse("vidshapes1-gsize8192").is_ok());
+        assert!(DatasetKey::parse("big1-gsize65536").is_ok());
         let k = DatasetKey::parse("big2-gsize8192-annots50").unwrap();
         assert_eq!(
             k,
@@ -538,6 +560,8 @@ mod tests {
             ("big1-gsize8192-seed99999999999999999999999", "too large"),
             ("big1-tracks2", "unknown token"),
             ("shapes4x", "not a non-negative integer"),
+            ("shapes1-gsize65536", "too large for an in-memory generator"),
+            ("vidshapes1-gsize8192-randgsize", "use `big{N}-gsize{S}`"),
         ];
         for (key, want) in cases {
             let err = DatasetKey::parse(key).expect_err(key).to_string();

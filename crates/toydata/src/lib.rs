@@ -55,7 +55,8 @@ pub use bundle::DATASET_FILE;
 pub use error::{Error, Result};
 pub use generate::{Summary, generate, generate_key, generate_with_progress};
 pub use key::{
-    BigSpec, DatasetKey, ExtraChannels, MAX_ANNOTS, MAX_COUNT, MAX_SIDE, ShapesSpec, VidShapesSpec,
+    BigSpec, DatasetKey, ExtraChannels, MAX_ANNOTS, MAX_COUNT, MAX_IN_MEMORY_PIXELS, MAX_SIDE,
+    ShapesSpec, VidShapesSpec,
 };
 pub use shape::{KEYPOINT_CATEGORIES, KeypointCategory, Shape};
 
