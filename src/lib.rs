@@ -15,6 +15,8 @@
 //! | [`sampler`] | L3 | `CocoSampler`: targets → windows + annotations, regions, loader |
 //! | [`toydata`] | L3 | deterministic synthetic datasets |
 
+pub mod render;
+
 pub use category_tree;
 pub use coco_model;
 pub use frame_backends;
