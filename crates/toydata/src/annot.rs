@@ -70,6 +70,31 @@ mod tests {
         assert_eq!(js[0]["interiors"].as_array().unwrap().len(), 2);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Any box (fractional, partly negative): the traced polygons cover
+        /// exactly the mask pixels and stay inside the box.
+        #[test]
+        fn traced_polygons_stay_in_fractional_boxes(
+            x in -50.0f64..50.0,
+            y in -50.0f64..50.0,
+            w in 0.5f64..40.0,
+            h in 0.5f64..40.0,
+            s in 0usize..3,
+        ) {
+            let shape = Shape::ALL[s];
+            let r = Raster::new(shape, [x, y, w, h]);
+            let mp = trace(&r);
+            proptest::prop_assert_eq!(mp.area() as usize, r.area());
+            if let Some(b) = mp.bbox() {
+                let [bx, by, bw, bh] = b.xywh();
+                proptest::prop_assert!(bx >= x && by >= y);
+                proptest::prop_assert!(bx + bw <= x + w + 1e-9 && by + bh <= y + h + 1e-9);
+            }
+        }
+    }
+
     #[test]
     fn keypoints_are_inside_the_box() {
         let kp = keypoints_json(Shape::Eff, [10.0, 20.0, 30.0, 40.0]);

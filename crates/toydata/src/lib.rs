@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `shapes{N}` (`-gsize{S}`, `-seed{K}`) | N gray images (600² by default) with up to 49 non-overlapping `star` / `superstar` / `eff` objects each, polygons traced from the rendered masks (with holes), keypoints, PNG |
 //! | `vidshapes{N}-…` | N videos (`frames{F}` = 2, `tracks{T}` = 2, `gsize{S}` = 600, `speed{F}` = 0.01) of boids-moving tracks; `msi` (bands B1, B8, B8a, B10, B11 as uint16 TIFF at scales 1, 1/6, 1/3, 1, 1/3, no main image), `aux` (`disparity`, `flowx\|flowy`), `multisensor`, `randgsize` (per-frame sizes with `warp_img_to_vid`), `timestamps` |
-//! | `big{N}-gsize{S}-annots{K}` | N large RGB images with image-like texture and K small annotations each (benchmarks) |
+//! | `big{N}-gsize{S}-annots{K}` (`-seed{K}`) | N large RGB images (default 4096², up to 65536², rendered in strips so memory stays small) with image-like texture (multi-octave value noise, PNG ratio ≈ 1.6 like photographs) and K small annotations each (default 1000), for benchmarks |
 //!
 //! See [`DatasetKey`] for the exact grammar; unknown tokens are rejected.
 //!
