@@ -80,6 +80,9 @@ pub enum Error {
     /// A malformed channel code (from [`crate::channels`]).
     #[error("channels: {0}")]
     Channels(#[from] crate::channels::ChannelError),
+    /// The categories do not form a valid hierarchy (cycle, several parents…).
+    #[error("category hierarchy: {0}")]
+    CategoryTree(#[from] category_tree::Error),
     /// A value given through the API is invalid.
     #[error("invalid {what}: {message}")]
     InvalidValue {

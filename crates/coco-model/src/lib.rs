@@ -76,6 +76,7 @@ pub mod paths;
 pub mod record;
 pub mod remove;
 pub mod stats;
+mod tree;
 pub mod validate;
 
 pub use dataset::CocoDataset;
