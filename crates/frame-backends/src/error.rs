@@ -55,6 +55,9 @@ pub enum Error {
         /// The cargo feature that enables it.
         feature: &'static str,
     },
+    /// An error from the kwcoco data model (a bad warp or channel spec in a record).
+    #[error(transparent)]
+    Coco(#[from] coco_model::Error),
     /// An error reported by GDAL.
     #[cfg(feature = "gdal")]
     #[error("{path}: GDAL: {source}")]

@@ -48,12 +48,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! With `coco-model` records, build the source with [`ImageSource::from_coco`] and
+//! the channels with [`Channels::from_code`].
+//!
 //! ## Feature flags
 //! - `gdal`: the COG cache backend, and GDAL as a fallback reader for any input
 //!   the pure-Rust decoders refuse (needs `libgdal-dev`).
 
 mod affine;
 pub mod cache;
+mod coco;
 #[cfg(feature = "gdal")]
 mod cog;
 mod dtype;

@@ -28,7 +28,7 @@ fn cache_backends(work: &Path) -> Vec<Backend> {
         v.push(Backend::Cog {
             workdir: work.to_path_buf(),
             options: frame_backends::CogOptions {
-                tile_size: 64,
+                tile_size: 128,
                 ..Default::default()
             },
         });
@@ -107,7 +107,7 @@ fn cog_cache_is_tiled_zstd_with_overviews() {
     let backend = Backend::Cog {
         workdir: dir.path().join("work"),
         options: frame_backends::CogOptions {
-            tile_size: 64,
+            tile_size: 128,
             ..Default::default()
         },
     };
@@ -121,7 +121,7 @@ fn cog_cache_is_tiled_zstd_with_overviews() {
     let comp: u16 = dec.get_tag_unsigned(tiff::tags::Tag::Compression).unwrap();
     assert_eq!(comp, 50000, "ZSTD");
     let tw: u32 = dec.get_tag_unsigned(tiff::tags::Tag::TileWidth).unwrap();
-    assert_eq!(tw, 64);
+    assert_eq!(tw, 128);
     // An overview-level read returns the overview's own pixels.
     let ov = r
         .read_region(

@@ -28,8 +28,9 @@ type Dec = Decoder<Box<dyn ReadSeek>>;
 /// Where the TIFF bytes come from.
 #[cfg_attr(not(feature = "gdal"), allow(dead_code))]
 enum Bytes {
-    /// A user's input file, read through buffered file reads.
-    File(PathBuf),
+    /// A user's input file, read through buffered file reads (decoders) or
+    /// positioned reads of the shared handle (fast path).
+    File(PathBuf, std::fs::File),
     /// A cache file this crate wrote, memory-mapped.
     Map(Arc<memmap2::Mmap>),
 }
@@ -43,6 +44,8 @@ impl AsRef<[u8]> for MapBytes {
 
 #[cfg_attr(not(feature = "gdal"), allow(dead_code))]
 struct Level {
+    /// Chunk offsets and byte counts when the fast path applies (see [`FastChunks`]).
+    fast: Option<FastChunks>,
     ifd: usize,
     grid: ChunkGrid,
     planar: bool,
@@ -87,13 +90,29 @@ struct IfdDesc {
     planar: bool,
     tiled: bool,
     chunk: (usize, usize),
+    fast: Option<FastChunks>,
+}
+
+/// Chunks this module decodes itself, without the `tiff` crate's per-chunk
+/// machinery: chunky layout, little-endian, uncompressed or ZSTD, no predictor
+/// or horizontal differencing on integers, samples of the window's dtype. This is
+/// what the COG cache writes; the hot path then costs one `memcpy` of the
+/// compressed bytes (none for memory-mapped caches), one ZSTD decode into the
+/// final buffer with a per-thread reused context, and the predictor undo.
+#[derive(Clone)]
+struct FastChunks {
+    offsets: Vec<u64>,
+    counts: Vec<u64>,
+    zstd: bool,
+    predictor: bool,
 }
 
 #[cfg_attr(not(feature = "gdal"), allow(dead_code))]
 impl TiffRaster {
     /// Open a user's TIFF through buffered reads.
     pub fn open_file(path: &Path, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
-        Self::open(path, Bytes::File(path.to_path_buf()), cache)
+        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        Self::open(path, Bytes::File(path.to_path_buf(), f), cache)
     }
 
     /// Open a cache TIFF (COG) this crate wrote, memory-mapped.
@@ -111,7 +130,7 @@ impl TiffRaster {
             .map_err(|e| terr(path, e))?
             .with_limits(limits());
         let file_len = match &bytes {
-            Bytes::File(p) => std::fs::metadata(p).map_err(|e| Error::io(path, e))?.len(),
+            Bytes::File(_, f) => f.metadata().map_err(|e| Error::io(path, e))?.len(),
             Bytes::Map(m) => m.len() as u64,
         };
         let mut descs = Vec::new();
@@ -149,6 +168,7 @@ impl TiffRaster {
         let levels: Vec<Level> = lv
             .iter()
             .map(|d| Level {
+                fast: d.fast.clone(),
                 ifd: d.ifd,
                 grid: ChunkGrid {
                     height: d.height,
@@ -207,6 +227,9 @@ impl TiffRaster {
 
     fn decode_chunk(&self, level: usize, cy: usize, cx: usize) -> Result<Window> {
         let lv = &self.levels[level];
+        if let Some(fast) = &lv.fast {
+            return self.decode_fast(lv, fast, cy * lv.grid.across() + cx);
+        }
         let path = &self.info.path;
         let per_plane = lv.grid.across() * lv.grid.height.div_ceil(lv.grid.chunk_h);
         let idx = cy * lv.grid.across() + cx;
@@ -233,9 +256,131 @@ impl TiffRaster {
     }
 }
 
+impl TiffRaster {
+    /// Decode a whole (padded) tile of a [`FastChunks`] level.
+    fn decode_fast(&self, lv: &Level, fast: &FastChunks, idx: usize) -> Result<Window> {
+        let path = &self.info.path;
+        let (th, tw, c) = (lv.grid.chunk_h, lv.grid.chunk_w, self.info.bands);
+        let (Some(&off), Some(&len)) = (fast.offsets.get(idx), fast.counts.get(idx)) else {
+            return Err(Error::decode(path, format!("tile {idx} has no offset")));
+        };
+        let n = th
+            .checked_mul(tw)
+            .and_then(|v| v.checked_mul(c))
+            .ok_or_else(|| Error::decode(path, "tile size overflows"))?;
+        fn go<T: Pixel>(
+            raster: &TiffRaster,
+            fast: &FastChunks,
+            (off, len): (u64, u64),
+            shape: (usize, usize, usize),
+            n: usize,
+        ) -> Result<Window> {
+            let path = &raster.info.path;
+            let mut out: Vec<T> = vec![T::default(); n];
+            let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+            let with_src = |f: &mut dyn FnMut(&[u8]) -> Result<()>| -> Result<()> {
+                match &raster.bytes {
+                    Bytes::Map(m) => {
+                        let (a, b) = (off as usize, (off + len) as usize);
+                        let src = m
+                            .get(a..b)
+                            .ok_or_else(|| Error::decode(path, "tile past the end of the file"))?;
+                        f(src)
+                    }
+                    Bytes::File(_, file) => {
+                        use std::os::unix::fs::FileExt;
+                        let mut buf = vec![0u8; len as usize];
+                        file.read_exact_at(&mut buf, off)
+                            .map_err(|e| Error::io(path, e))?;
+                        f(&buf)
+                    }
+                }
+            };
+            with_src(&mut |src: &[u8]| {
+                if fast.zstd {
+                    let got = ZSTD.with(|d| -> Result<usize> {
+                        let mut d = d.borrow_mut();
+                        if d.is_none() {
+                            *d = Some(
+                                zstd::bulk::Decompressor::new()
+                                    .map_err(|e| Error::decode(path, e))?,
+                            );
+                        }
+                        let dec = d
+                            .as_mut()
+                            .ok_or_else(|| Error::decode(path, "zstd context"))?;
+                        dec.decompress_to_buffer(src, &mut *dst)
+                            .map_err(|e| Error::decode(path, format!("zstd: {e}")))
+                    })?;
+                    if got != dst.len() {
+                        return Err(Error::decode(
+                            path,
+                            format!("tile decompressed to {got} bytes, expected {}", dst.len()),
+                        ));
+                    }
+                } else {
+                    if src.len() < dst.len() {
+                        return Err(Error::decode(path, "uncompressed tile too short"));
+                    }
+                    dst.copy_from_slice(&src[..dst.len()]);
+                }
+                Ok(())
+            })?;
+            if fast.predictor {
+                undo_horizontal::<T>(&mut out, shape.1, shape.2);
+            }
+            ndarray::Array3::from_shape_vec(shape, out)
+                .map(T::wrap)
+                .map_err(|e| Error::decode(path, e))
+        }
+        let shape = (th, tw, c);
+        match self.info.dtype {
+            DType::U8 => go::<u8>(self, fast, (off, len), shape, n),
+            DType::U16 => go::<u16>(self, fast, (off, len), shape, n),
+            DType::I16 => go::<i16>(self, fast, (off, len), shape, n),
+            DType::F32 => go::<f32>(self, fast, (off, len), shape, n),
+            DType::F64 => go::<f64>(self, fast, (off, len), shape, n),
+        }
+    }
+}
+
+thread_local! {
+    /// One reusable ZSTD decompression context per thread.
+    static ZSTD: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Undo TIFF horizontal differencing (predictor 2) on integer samples in place:
+/// each sample adds the same band of the pixel to its left, row by row
+/// (wrapping, on the 8- or 16-bit pattern; signed and unsigned agree).
+fn undo_horizontal<T: Pixel>(data: &mut [T], width: usize, bands: usize) {
+    let row = width * bands;
+    if row == 0 {
+        return;
+    }
+    match std::mem::size_of::<T>() {
+        1 => {
+            let d: &mut [u8] = bytemuck::cast_slice_mut(data);
+            for r in d.chunks_exact_mut(row) {
+                for i in bands..row {
+                    r[i] = r[i].wrapping_add(r[i - bands]);
+                }
+            }
+        }
+        2 => {
+            let d: &mut [u16] = bytemuck::cast_slice_mut(data);
+            for r in d.chunks_exact_mut(row) {
+                for i in bands..row {
+                    r[i] = r[i].wrapping_add(r[i - bands]);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 fn reader_for(bytes: &Bytes, path: &Path) -> Result<Box<dyn ReadSeek>> {
     Ok(match bytes {
-        Bytes::File(p) => {
+        Bytes::File(p, _) => {
             let f = std::fs::File::open(p).map_err(|e| Error::io(path, e))?;
             Box::new(BufReader::with_capacity(64 << 10, f))
         }
@@ -325,7 +470,31 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
             format!("IFD {ifd}: zero image or chunk size"),
         ));
     }
+    let compression: u16 = dec
+        .find_tag_unsigned(Tag::Compression)
+        .map_err(e)?
+        .unwrap_or(1);
+    let predictor: u16 = dec
+        .find_tag_unsigned(Tag::Predictor)
+        .map_err(e)?
+        .unwrap_or(1);
+    let little = matches!(dec.byte_order(), tiff::tags::ByteOrder::LittleEndian)
+        && cfg!(target_endian = "little");
+    let fast_ok = tiled
+        && little
+        && !(planar == 2 && bands > 1)
+        && matches!(compression, 1 | 50000)
+        && (predictor == 1
+            || (predictor == 2 && matches!(dtype, Some(DType::U8 | DType::U16 | DType::I16))))
+        && dtype.is_some_and(|d| d.size() * 8 == bits as usize);
+    let fast = fast_ok.then_some(FastChunks {
+        offsets: offs,
+        counts: lens,
+        zstd: compression == 50000,
+        predictor: predictor == 2,
+    });
     Ok(IfdDesc {
+        fast,
         ifd,
         height: h as usize,
         width: w as usize,

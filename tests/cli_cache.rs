@@ -1,0 +1,128 @@
+//! `ndsampler cache` on the vidshapes2-msi fixture.
+
+use std::path::Path;
+use std::process::Command;
+
+fn fixture() -> &'static Path {
+    Path::new("/work/shared/fixtures/vidshapes2-msi")
+}
+
+fn cache_files(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.ends_with(".lock"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn cache_npy_builds_every_file_once() {
+    if !fixture().exists() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_ndsampler"))
+            .args([
+                "cache",
+                fixture().to_str().unwrap(),
+                "--backend",
+                "npy",
+                "--threads",
+                "2",
+                "--workdir",
+            ])
+            .arg(work.path())
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("30 files: 30 built"), "{stdout}");
+    let files = cache_files(&work.path().join("_frame_cache/npy"));
+    assert_eq!(files.len(), 30, "{files:?}");
+    assert!(files.iter().all(|f| f.ends_with(".npy")));
+    // Second run: nothing to build.
+    let out = run();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("0 built, 30 already cached"), "{stdout}");
+}
+
+#[test]
+fn cache_bad_dataset_fails_with_one_line() {
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ndsampler"))
+        .args([
+            "cache",
+            "/nonexistent/data.kwcoco.json",
+            "--backend",
+            "npy",
+            "--workdir",
+        ])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("nonexistent"), "{err}");
+}
+
+#[cfg(not(feature = "gdal"))]
+#[test]
+fn cache_cog_without_gdal_says_so() {
+    let work = tempfile::tempdir().unwrap();
+    if !fixture().exists() {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ndsampler"))
+        .args([
+            "cache",
+            fixture().to_str().unwrap(),
+            "--backend",
+            "cog",
+            "--workdir",
+        ])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("gdal"));
+}
+
+#[cfg(feature = "gdal")]
+#[test]
+fn cache_cog_builds_tiled_files() {
+    if !fixture().exists() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ndsampler"))
+        .args([
+            "cache",
+            fixture().to_str().unwrap(),
+            "--backend",
+            "cog",
+            "--tile-size",
+            "64",
+            "--workdir",
+        ])
+        .arg(work.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("30 files"), "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+}
