@@ -32,7 +32,10 @@
 //! seed, and the stream's label and index (one stream per image or video, so
 //! rendering runs in parallel without changing any byte). Per-pixel noise is a
 //! counter-based hash. Only exactly rounded float operations (`+ - * / sqrt`)
-//! touch output values; PNG and TIFF encoders run with fixed settings.
+//! touch output values; PNG and TIFF encoders run with fixed settings. (The
+//! bytes are pinned for a given `Cargo.lock`: a new release of the PNG encoder or
+//! of `coco-model`'s writer may change the compressed bytes or the layout, never
+//! the pixels or the records.)
 //!
 //! # Features
 //!
