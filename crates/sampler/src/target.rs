@@ -54,7 +54,9 @@ pub struct Target {
     /// `[[y0, y1], [x0, x1]]`, half-open; a `null` bound means the data edge.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub space_slice: Option<[[Option<i64>; 2]; 2]>,
-    /// `[t0, t1]`: positions in the video's frame list, half-open.
+    /// `[t0, t1]`: positions in the video's frame list, half-open. Positions past
+    /// either end give fill frames (0 / NaN, no annotations) where the reference
+    /// raises an error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_slice: Option<[Option<i64>; 2]>,
     /// Context added around the window (DESIGN §3).
