@@ -51,7 +51,7 @@ use std::collections::{HashMap, HashSet};
 
 use coco_model::geometry::TransformSpec;
 use coco_model::{CocoDataset, Image, ImageId};
-use region_index::{Aabb, RegionIndex};
+use region_index::{Aabb, Hit, RegionIndex};
 use serde::Serialize;
 
 use crate::regions::RegionError;
@@ -495,16 +495,16 @@ struct Labeler<'a> {
     cats: HashMap<i64, Option<i64>>,
     filter: &'a ClassFilter,
     visible_thresh: f64,
+    hits: Vec<Hit<i64>>,
 }
 
 impl Labeler<'_> {
-    fn label(&self, frames: &[i64], window: &Aabb) -> WindowLabel {
+    fn label(&mut self, frames: &[i64], window: &Aabb) -> WindowLabel {
         let mut ignored = false;
         for f in frames {
-            for hit in self
-                .index
-                .overlapping_visible(f, window, self.visible_thresh)
-            {
+            self.index
+                .overlapping_visible_into(f, window, self.visible_thresh, &mut self.hits);
+            for hit in &self.hits {
                 let cat = self.cats.get(&hit.id).copied().flatten();
                 match self.filter.role(cat) {
                     Role::Interest => return WindowLabel::Positive,
@@ -554,6 +554,7 @@ fn labeler<'a>(
         cats,
         filter,
         visible_thresh,
+        hits: Vec::new(),
     })
 }
 
@@ -567,7 +568,7 @@ fn image_grid(
         .iter()
         .map(|img| Ok((img.id.0, image_size(img)?)))
         .collect::<Result<_, RegionError>>()?;
-    let labeler = labeler(
+    let mut labeler = labeler(
         ds,
         ds.images().iter().map(|i| i.id),
         false,
@@ -576,6 +577,12 @@ fn image_grid(
     )?;
     let [wh, ww] = cfg.window;
     let mut grid = SampleGrid::default();
+    let per_axis = |n: i64, d: i64| sliding_spans(n, d, stride_for(d, cfg.overlap)).len();
+    let total: usize = sizes
+        .iter()
+        .map(|&(_, [h, w])| per_axis(h, wh) * per_axis(w, ww) + usize::from(cfg.full))
+        .sum();
+    grid.targets.reserve(total);
     for (gid, [h, w]) in sizes {
         let ys = sliding_spans(h, wh, stride_for(wh, cfg.overlap));
         let xs = sliding_spans(w, ww, stride_for(ww, cfg.overlap));
@@ -634,7 +641,7 @@ fn video_grid(
             Ok((v.id.0, video_size(ds, v.id)?, frames))
         })
         .collect::<Result<_, RegionError>>()?;
-    let labeler = labeler(
+    let mut labeler = labeler(
         ds,
         videos
             .iter()

@@ -609,6 +609,18 @@ impl Regions {
         })
     }
 
+    /// Epoch `epoch`'s selection as a sample plan shuffled by `(seed, epoch)`:
+    /// feed it to [`EpochPlan::from_list`](crate::plan::EpochPlan::from_list).
+    pub fn epoch_plan(
+        &self,
+        cfg: &PreselectConfig,
+        seed: u64,
+        epoch: u64,
+    ) -> Result<crate::plan::TargetList, RegionError> {
+        let sel = self.preselect(cfg, seed, epoch)?;
+        Ok(crate::plan::TargetList::new(sel.targets(self)).shuffled())
+    }
+
     /// Size `[h, w]` of an image that can hold negatives.
     pub fn image_dims(&self, image_id: i64) -> Option<[i64; 2]> {
         self.image_dims.get(&image_id).copied()
@@ -726,9 +738,19 @@ mod tests {
         assert!(sel.target(&r, 5).is_none());
         let bad = PreselectConfig {
             negatives: NegativeCount::Ratio(-1.0),
-            ..cfg
+            ..cfg.clone()
         };
         assert!(r.preselect(&bad, 0, 0).is_err());
+        // the epoch plan holds the selection, shuffled by (seed, epoch)
+        let plan = r.epoch_plan(&cfg, 0, 0).unwrap();
+        let mut got = plan.targets.clone();
+        let mut want = ts.clone();
+        let key = |t: &Target| serde_json::to_string(t).unwrap();
+        got.sort_by_key(key);
+        want.sort_by_key(key);
+        assert_eq!(got, want);
+        let order = plan.order(0, 0);
+        assert_ne!(order, plan.order(0, 1));
     }
 
     #[test]
