@@ -15,7 +15,7 @@
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use coco_model::CocoDataset;
 use criterion::{Criterion, criterion_group};
@@ -154,8 +154,20 @@ fn time_v(cmd: &str, args: &[&str]) -> Option<(f64, u64)> {
     Some((wall?, rss?))
 }
 
-/// The Python reference's own timing of `kwcoco.CocoDataset(path)` (seconds), and its peak RSS.
-fn python_reference(path: &Path) -> Option<(f64, u64)> {
+/// CPU time (user + system, seconds) of this process so far, from `/proc/self/stat`
+/// (clock ticks of 1/100 s, the Linux default).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // fields after the `(comm)` part; utime and stime are fields 14 and 15
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// The Python reference's own timing of `kwcoco.CocoDataset(path)`: wall
+/// seconds, CPU seconds, and the process's peak RSS (KiB).
+fn python_reference(path: &Path) -> Option<(f64, f64, u64)> {
     let py = Path::new("/tmp/ndsampler-reference/bin/python");
     if !py.is_file() {
         eprintln!(
@@ -164,7 +176,7 @@ fn python_reference(path: &Path) -> Option<(f64, u64)> {
         );
         return None;
     }
-    let script = "import sys, time, kwcoco\nt=time.perf_counter()\nds=kwcoco.CocoDataset(sys.argv[1])\nprint(time.perf_counter()-t, len(ds.anns))";
+    let script = "import sys, time, kwcoco\nt=time.perf_counter()\nc=time.process_time()\nds=kwcoco.CocoDataset(sys.argv[1])\nprint(time.perf_counter()-t, time.process_time()-c, len(ds.anns))";
     let p = path.to_string_lossy();
     let out = Command::new("/usr/bin/time")
         .arg("-v")
@@ -176,18 +188,17 @@ fn python_reference(path: &Path) -> Option<(f64, u64)> {
         eprintln!("python failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
-    let secs: f64 = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut words = stdout.split_whitespace();
+    let secs: f64 = words.next()?.parse().ok()?;
+    let cpu: f64 = words.next()?.parse().ok()?;
     let err = String::from_utf8_lossy(&out.stderr);
     let rss = err.lines().find_map(|l| {
         l.trim()
             .strip_prefix("Maximum resident set size (kbytes): ")
             .and_then(|v| v.trim().parse().ok())
     })?;
-    Some((secs, rss))
+    Some((secs, cpu, rss))
 }
 
 fn bench_load(c: &mut Criterion) {
@@ -204,17 +215,19 @@ fn bench_load(c: &mut Criterion) {
     });
     g.finish();
 
-    // same-run comparison: our best-of-3 against the reference
-    let mut ours = Duration::MAX;
+    // same-run comparison against the reference: wall time (noisy on a busy
+    // machine) and CPU time (robust to other load), best of 3 for ours
+    let mut ours = f64::MAX;
+    let mut ours_cpu = f64::MAX;
     for _ in 0..3 {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), cpu_seconds());
         let ds = CocoDataset::load(&path).expect("load");
-        ours = ours.min(t.elapsed());
+        ours = ours.min(t.elapsed().as_secs_f64());
+        ours_cpu = ours_cpu.min(cpu_seconds() - c);
         drop(ds);
     }
-    let ours = ours.as_secs_f64();
     println!("file: {} ({:.1} MB)", path.display(), size as f64 / 1e6);
-    println!("coco-model load+index: {ours:.3} s (best of 3)");
+    println!("coco-model load+index: {ours:.3} s wall, {ours_cpu:.2} s CPU (best of 3)");
     let exe = std::env::current_exe().ok();
     let p = path.to_string_lossy().into_owned();
     if let Some((wall, rss)) = exe
@@ -228,10 +241,13 @@ fn bench_load(c: &mut Criterion) {
         );
     }
     match python_reference(&path) {
-        Some((secs, rss)) => println!(
-            "python kwcoco.CocoDataset: {secs:.3} s, peak RSS {:.1} MB\nspeed ratio kwcoco / coco-model = {:.1}x (budget >= 5x)",
+        Some((secs, cpu, rss)) => println!(
+            "python kwcoco.CocoDataset: {secs:.3} s wall, {cpu:.2} s CPU, peak RSS {:.1} MB ({:.2}x the file size)\n\
+             speed ratio kwcoco / coco-model: {:.1}x wall, {:.1}x CPU (budget >= 5x)",
             rss as f64 / 1024.0,
-            secs / ours
+            rss as f64 * 1024.0 / size as f64,
+            secs / ours,
+            cpu / ours_cpu.max(1e-3)
         ),
         None => println!("python kwcoco baseline unavailable"),
     }

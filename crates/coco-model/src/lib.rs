@@ -17,6 +17,21 @@
 //! * **Files.** [`CocoDataset::load`] takes a `.json` file, a `.zip` holding one,
 //!   or a bundle directory with `data.kwcoco.json`; [`CocoDataset::dump`] writes
 //!   atomically, pretty (kwcoco's one-record-per-line layout) or compact.
+//! * **Errors** ([`Error`]) name the file, line and column, the table, the
+//!   record's position and id, and the field; bad input never panics.
+//!
+//! # Map of the API
+//! | task | items |
+//! |---|---|
+//! | read / write | [`CocoDataset::load`], [`CocoDataset::from_json_str`], [`CocoDataset::from_reader`], [`CocoDataset::dump`], [`CocoDataset::to_json_string`], [`DumpStyle`] |
+//! | records | [`Image`] (+ [`Asset`], [`Image::channel_sources`], [`Image::warp_img_to_vid`]), [`Annotation`] (+ [`Annotation::parse_segmentation`], [`Annotation::parse_keypoints`]), [`Category`], [`KeypointCategory`], [`Video`], [`Track`]; unknown keys in [`Extra`] |
+//! | ids | [`ImageId`], [`AnnotId`], [`CategoryId`], [`VideoId`], [`KeypointCategoryId`], [`TrackId`] (integer or string) |
+//! | lookups | [`CocoDataset::image`], [`CocoDataset::annotation`], …, [`CocoDataset::annots_of_image`], [`CocoDataset::annots_of_category`], [`CocoDataset::annots_of_track`], [`CocoDataset::images_of_video`], [`CocoDataset::category_by_name`], [`CocoDataset::image_by_file_name`], … |
+//! | mutation ([`mutate`], [`remove`]) | `add_*` (fresh id), `insert_*` (given id), `ensure_*` (by name), `*_mut` guards, `remove_*` with cascades, [`CocoDataset::rename_categories`], [`CocoDataset::merge_categories`] |
+//! | combining | [`CocoDataset::union`], [`CocoDataset::subset`], [`CocoDataset::reroot`] ([`paths`]) |
+//! | checking | [`CocoDataset::validate`] → [`ValidationReport`] of [`Diagnostic`]s; [`CocoDataset::stats`] → [`Stats`] |
+//! | hierarchy | [`CocoDataset::category_tree`] (a [`category_tree::CategoryTree`]) |
+//! | geometry, channels | [`geometry`] (boxes, polygons, masks, RLE, keypoints, affine warps), [`channels`] (kwcoco channel codes) |
 //!
 //! # Example
 //! ```

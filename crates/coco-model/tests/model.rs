@@ -150,6 +150,10 @@ fn errors_name_table_record_and_field() {
             "images[0] (id 1): field `assets`",
         ),
         (r#"[1, 2]"#, "kwcoco dataset"),
+        (
+            r#"{"images": [{"id": 1}, 7]}"#,
+            "images[1]: invalid type: integer `7`",
+        ),
         (r#"{"images": [{"id": 1}]} trailing"#, "trailing"),
     ];
     for (text, needle) in cases {

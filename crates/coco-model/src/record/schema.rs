@@ -342,10 +342,24 @@ impl<'de, T: Schema> Visitor<'de> for TableSeed<T> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
-        while let Some(rec) = seq.next_element_seed(RecordSeed::<T>::new(out.len()))? {
-            out.push(rec);
+        loop {
+            match seq.next_element_seed(RecordSeed::<T>::new(out.len())) {
+                Ok(Some(rec)) => out.push(rec),
+                Ok(None) => return Ok(out),
+                Err(e) => {
+                    // errors of the record visitor already say where they are
+                    let msg = e.to_string();
+                    if msg.starts_with(&format!("{}[", T::TABLE)) {
+                        return Err(e);
+                    }
+                    return Err(de::Error::custom(format!(
+                        "{}[{}]: {msg}",
+                        T::TABLE,
+                        out.len()
+                    )));
+                }
+            }
         }
-        Ok(out)
     }
 }
 
