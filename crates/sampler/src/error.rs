@@ -73,6 +73,9 @@ pub enum Error {
     /// The pixel backend could not be set up.
     #[error(transparent)]
     Backend(#[from] frame_backends::Error),
+    /// Regions or grids could not be built.
+    #[error(transparent)]
+    Regions(#[from] crate::regions::RegionError),
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),

@@ -1,5 +1,47 @@
-//! `sampler`: `CocoSampler` — targets to windows with annotations, positive,
-//! negative and grid regions, and a parallel batch loader.
+//! # sampler
+//!
+//! `CocoSampler`: random access to windows of a kwcoco dataset's images and
+//! videos, with the annotations that fall in each window expressed in the
+//! window's coordinates — the core of `ndsampler` (DESIGN §3–§5). One code path
+//! serves 2D images (image space) and 3D videos (video space, frames by
+//! `frame_index`): every option (pad, channels, scale, dtype, annotations) works
+//! in both.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use sampler::{CocoSampler, SamplerConfig, Target};
+//!
+//! // A 64×48 gray image with one annotation (a dataset is usually loaded from disk).
+//! let dir = tempfile::tempdir()?;
+//! image::GrayImage::from_fn(64, 48, |x, y| image::Luma([(x + y) as u8])).save(dir.path().join("a.png"))?;
+//! let json = r#"{"categories": [{"id": 1, "name": "cat"}],
+//!   "images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48}],
+//!   "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [10, 10, 8, 6]}]}"#;
+//! let dset = coco_model::CocoDataset::from_json_str(json, dir.path())?;
+//! let sampler = CocoSampler::new(Arc::new(dset), SamplerConfig::default())?;
+//!
+//! // Centre on the annotation with 4 px of context on every side.
+//! let target: Target = serde_json::from_str(r#"{"annot_id": 7, "pad": 4}"#)?;
+//! let sample = sampler.load_sample(&target)?;
+//! assert_eq!(sample.im.shape(), &[14, 16, 1]);
+//! let ann = &sample.frames[0].annots[0];
+//! assert_eq!((ann.id, ann.bbox), (7, [4.0, 4.0, 8.0, 6.0]));
+//! # Ok(()) }
+//! ```
+//!
+//! ## Tour
+//! - [`Target`] (JSON form of DESIGN §4) → [`CocoSampler::resolve`] →
+//!   [`CocoSampler::load_sample`] → [`Sample`] (`im`, resolved `target`,
+//!   `params`, per-frame annotations).
+//! - [`regions`]: positives, negatives mined through `region-index`, per-epoch
+//!   preselection, covering positives; [`grid`]: sliding-window grids over images
+//!   and videos with exact positive/negative indexes.
+//! - [`plan`]: reproducible, shardable sample plans; [`loader`]: the ordered,
+//!   bounded parallel batch loader.
+//!
+//! ## Feature flags
+//! - `gdal`: the COG cache backend of `frame-backends`.
 
 pub mod error;
 pub mod grid;
@@ -16,4 +58,6 @@ pub use sampler::{
     CocoSampler, Resolved, Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams,
     SamplerConfig, WithAnnots,
 };
+pub use grid::{GridConfig, SampleGrid, sample_grid};
+pub use regions::{NegativeOptions, PreselectConfig, RegionError, Regions};
 pub use target::{Pad, Scale, Target, WindowDims};
