@@ -12,7 +12,7 @@ use criterion::{Criterion, Throughput};
 use frame_backends::{
     Backend, Channels, FrameReader, ImageSource, PixelBox, ReadOptions, ReaderOptions,
 };
-use ndarray::{Array3, s};
+use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 
 const WIN: usize = 256;
@@ -93,15 +93,16 @@ fn main() {
     let opts = ReadOptions::default();
     let all = Channels::All;
 
+    // The ceiling: allocate the window and memcpy its rows out of RAM.
+    let flat = img.as_slice().unwrap();
     let copy = |b: PixelBox| {
-        let w = img
-            .slice(s![
-                b.y0 as usize..b.y1 as usize,
-                b.x0 as usize..b.x1 as usize,
-                ..
-            ])
-            .to_owned();
-        std::hint::black_box(w);
+        let (y0, x0) = (b.y0 as usize, b.x0 as usize);
+        let mut out = Vec::with_capacity(WIN * WIN * 3);
+        for y in y0..y0 + WIN {
+            let s = (y * n + x0) * 3;
+            out.extend_from_slice(&flat[s..s + WIN * 3]);
+        }
+        std::hint::black_box(Array3::from_shape_vec((WIN, WIN, 3), out).unwrap());
     };
     let npy = FrameReader::new(Backend::Npy {
         workdir: dir.path().join("work"),

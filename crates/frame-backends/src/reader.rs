@@ -388,6 +388,7 @@ impl FrameReader {
             .collect();
         let wanted: Vec<String> = match channels {
             Channels::Names(n) => n.clone(),
+            Channels::All if names_of.len() == 1 => names_of[0].clone(),
             Channels::All => {
                 let mut all: Vec<String> = names_of.iter().flatten().cloned().collect();
                 all.sort();

@@ -69,7 +69,9 @@ impl ImageSource {
 /// Which bands to read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Channels {
-    /// Every band of every asset, sorted by name (kwcoco's `<all>`).
+    /// Every band of the image (kwcoco's `<all>`): in file band order when the
+    /// image has a single file, sorted by name when its bands come from several
+    /// assets (the order the reference sampler returns for multi-asset images).
     #[default]
     All,
     /// These bands, in this order; a band the image lacks reads as NaN.
