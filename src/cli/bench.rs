@@ -1,15 +1,603 @@
-//! `ndsampler bench`.
+//! `ndsampler bench`: window throughput of a backend and thread count, with a
+//! per-stage breakdown, cache hit rates and (with `--baseline`) the memory-copy
+//! ceiling measured in the same run (DESIGN §6).
+//!
+//! What is timed:
+//! - **setup** (reported, not in the throughput): dataset load, sampler build
+//!   (annotation index), cache build (`npy`/`cog` files made before timing),
+//!   warm-up (one window per image, so raw PNG/JPEG decodes land in the chunk
+//!   cache and npy/cog handles are open).
+//! - **run**: `load_sample_with` over the plan's targets, in one loop in the
+//!   calling thread (`--threads 1`) or through the ordered bounded [`Loader`]
+//!   (`--threads N`). windows/s and MB/s (pixel bytes returned) come from it.
+//! - **stages** (single-threaded passes over the same targets after the run,
+//!   through the sampler's public API only), in µs per window:
+//!   `plan` (making the targets), `resolve` (target → window, no pixels, no
+//!   annotations), `index_query` (the region index's overlap query alone),
+//!   `annot_transform` (annotations to sample space: annotation pass − resolve −
+//!   index query), `pixel_read` (pixels through the sampler: pixel pass −
+//!   resolve), `reader_read` (the same windows straight from the `FrameReader`,
+//!   for single-file images), `total` (the full load, single-threaded).
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
 
+use anyhow::{Context, Result, bail};
 use clap::Args;
+use coco_model::{CocoDataset, ImageId};
+use frame_backends::{Channels, ImageSource, PixelBox, ReadOptions, ReaderOptions};
+use rand::{Rng, SeedableRng};
+use region_index::Aabb;
+use sampler::loader::{Loader, LoaderConfig};
+use sampler::locality::LocalityOrder;
+use sampler::plan::{EpochPlan, RandomWindows, TargetList};
+use sampler::{CocoSampler, SampleOptions, SamplerConfig, Target, WithAnnots};
+use serde_json::json;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     #[command(flatten)]
     pub dataset: super::DatasetArg,
+    /// Window size `H,W` (or one number for a square window).
+    #[arg(long, default_value = "256,256")]
+    pub window: String,
+    /// Number of windows to load.
+    #[arg(long, default_value_t = 500)]
+    pub count: usize,
+    #[command(flatten)]
+    pub backend: super::BackendArg,
+    /// Loader threads (1: a plain loop in the calling thread).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Also return each window's overlapping annotations (all geometry).
+    #[arg(long)]
+    pub annots: bool,
+    /// Seed of the random windows.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print one JSON line instead of the text report.
+    #[arg(long)]
+    pub json: bool,
+    /// Also measure the memory-copy ceiling (random windows copied out of an
+    /// in-RAM image of the same size and dtype) and print the fraction reached.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Load these targets (a JSON plan, as written by `ndsampler grid`) instead
+    /// of random windows; `--count` then caps how many are used (0: all).
+    #[arg(long)]
+    pub targets: Option<PathBuf>,
+    /// Decoded-chunk cache budget in MiB (default: the reader's, 512).
+    #[arg(long)]
+    pub chunk_cache_mb: Option<usize>,
+    /// Skip the per-stage passes (only the throughput run).
+    #[arg(long)]
+    pub no_stages: bool,
+    /// Reorder the plan so windows reading the same tiles come together (within
+    /// a bounded shuffle window; helps the tiled `cog` backend).
+    #[arg(long)]
+    pub locality: bool,
+    /// Shuffle window of `--locality` (no target moves this many places or more).
+    #[arg(long, default_value_t = 64)]
+    pub locality_window: usize,
+    /// Tile edge assumed by `--locality` (the COG cache's tile size).
+    #[arg(long, default_value_t = 256)]
+    pub tile: i64,
+    /// Before timing, read every image once in full (touches every page of the
+    /// npy memory maps, fills the chunk cache with decoded tiles): steady-state
+    /// numbers rather than a first pass.
+    #[arg(long)]
+    pub warm_full: bool,
+    /// Write the plan's targets (in load order) to this JSON file, e.g. to feed
+    /// the same windows to another tool with `--targets`.
+    #[arg(long)]
+    pub write_targets: Option<PathBuf>,
 }
 
-pub fn run(_args: BenchArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`ndsampler bench` is not available yet")
+/// Parse `H,W` or `S`.
+fn parse_window(s: &str) -> Result<[i64; 2]> {
+    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
+    let nums: Vec<i64> = parts
+        .iter()
+        .map(|p| p.parse::<i64>())
+        .collect::<std::result::Result<_, _>>()
+        .with_context(|| format!("--window: expected H,W or S, got {s:?}"))?;
+    let hw = match nums.as_slice() {
+        [s] => [*s, *s],
+        [h, w] => [*h, *w],
+        _ => bail!("--window: expected H,W or S, got {s:?}"),
+    };
+    if hw[0] <= 0 || hw[1] <= 0 {
+        bail!("--window: sizes must be positive, got {s:?}");
+    }
+    Ok(hw)
+}
+
+/// The frames random windows are drawn from: images with a known size.
+fn frames_of(dset: &CocoDataset) -> Vec<(i64, i64, i64)> {
+    dset.images()
+        .iter()
+        .filter_map(|img| Some((img.id.0, img.height? as i64, img.width? as i64)))
+        .collect()
+}
+
+/// The image's single file, when it has exactly one and no warp (what the
+/// direct reader pass can read without the sampler's source model).
+fn single_source(dset: &CocoDataset, gid: i64) -> Option<ImageSource> {
+    let img = dset.image(ImageId(gid))?;
+    let srcs = img.channel_sources();
+    match srcs.as_slice() {
+        [s] if s.warp_to_img.is_none() => Some(ImageSource::single(
+            dset.resolve_path(s.file_name),
+            img.width? as usize,
+            img.height? as usize,
+        )),
+        _ => None,
+    }
+}
+
+/// `[[y0, y1], [x0, x1]]` of a target with a fully given space slice.
+fn slice_of(t: &Target) -> Option<(i64, [i64; 4])> {
+    let [[y0, y1], [x0, x1]] = t.space_slice?;
+    Some((t.image_id?, [y0?, y1?, x0?, x1?]))
+}
+
+fn per_window_us(secs: f64, n: usize) -> f64 {
+    if n == 0 { 0.0 } else { secs * 1e6 / n as f64 }
+}
+
+/// Copy random `h × w × c` windows of `elem`-byte pixels out of an in-RAM image
+/// of `[ih, iw, c, elem]`, on `threads` threads: the memory-copy ceiling.
+fn copy_ceiling(
+    [ih, iw, c, elem]: [usize; 4],
+    win: [usize; 2],
+    count: usize,
+    threads: usize,
+    seed: u64,
+) -> (f64, usize) {
+    let row = iw * c * elem;
+    let image: Vec<u8> = (0..ih * row).map(|i| (i * 31 % 251) as u8).collect();
+    let [wh, ww] = [win[0].min(ih), win[1].min(iw)];
+    let wrow = ww * c * elem;
+    let threads = threads.max(1);
+    let per = count.div_ceil(threads);
+    let t0 = Instant::now();
+    let checksum: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let image = &image;
+                s.spawn(move || {
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ ((k as u64) << 32));
+                    let mut sum = 0usize;
+                    let n = per.min(count.saturating_sub(k * per));
+                    for _ in 0..n {
+                        let y0 = rng.random_range(0..=ih - wh);
+                        let x0 = rng.random_range(0..=iw - ww);
+                        let mut out: Vec<u8> = Vec::with_capacity(wh * wrow);
+                        for y in y0..y0 + wh {
+                            let start = y * row + x0 * c * elem;
+                            out.extend_from_slice(&image[start..start + wrow]);
+                        }
+                        sum = sum.wrapping_add(out[out.len() / 2] as usize);
+                        drop(std::hint::black_box(out));
+                    }
+                    sum
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    let secs = t0.elapsed().as_secs_f64();
+    std::hint::black_box(checksum);
+    (secs, wh * wrow)
+}
+
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    let window = parse_window(&args.window)?;
+    if args.threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+
+    // ---- setup --------------------------------------------------------
+    let t0 = Instant::now();
+    let dset = Arc::new(super::load_dataset(&args.dataset.dataset)?);
+    let load_s = t0.elapsed().as_secs_f64();
+    let backend = args.backend.backend(dset.bundle_dir())?;
+    let backend_name = backend.name();
+    let mut reader_opts = ReaderOptions::default();
+    if let Some(mb) = args.chunk_cache_mb {
+        reader_opts.chunk_cache_bytes = mb << 20;
+    }
+    let t0 = Instant::now();
+    let sampler = Arc::new(
+        CocoSampler::new(
+            Arc::clone(&dset),
+            SamplerConfig {
+                backend,
+                reader: reader_opts,
+            },
+        )
+        .context("building the sampler")?,
+    );
+    let index_s = t0.elapsed().as_secs_f64();
+
+    // Build the caches (npy/cog files) before timing; keep the handles open.
+    let t0 = Instant::now();
+    for img in dset.images() {
+        for src in img.channel_sources() {
+            let path = dset.resolve_path(src.file_name);
+            sampler
+                .reader()
+                .open_asset(&path)
+                .with_context(|| format!("preparing {} of image {}", path.display(), img.id.0))?;
+        }
+    }
+    let cache_build_s = t0.elapsed().as_secs_f64();
+    let built = sampler.reader().stats().built;
+
+    // ---- plan ---------------------------------------------------------
+    let t0 = Instant::now();
+    let targets: Vec<Target> = match &args.targets {
+        Some(path) => {
+            let mut list = TargetList::read_json(path)?.targets;
+            if args.count > 0 {
+                list.truncate(args.count);
+            }
+            list
+        }
+        None => {
+            let plan = RandomWindows {
+                frames: frames_of(&dset),
+                window,
+                count: args.count,
+            };
+            if plan.frames.is_empty() {
+                bail!(
+                    "{}: no image with a width and height to draw windows from",
+                    args.dataset.dataset.display()
+                );
+            }
+            EpochPlan::new(&plan, args.seed, 0, 0, 1)?.targets
+        }
+    };
+    let targets = if args.locality {
+        LocalityOrder {
+            tile: [args.tile, args.tile],
+            window: args.locality_window,
+            seed: args.seed,
+        }
+        .apply(targets)
+    } else {
+        targets
+    };
+    let plan_s = t0.elapsed().as_secs_f64();
+    if targets.is_empty() {
+        bail!("the plan has no targets");
+    }
+    if let Some(path) = &args.write_targets {
+        TargetList::new(targets.clone()).write_json(path)?;
+    }
+    let n = targets.len();
+
+    let opts = SampleOptions {
+        with_annots: Some(if args.annots {
+            WithAnnots::default()
+        } else {
+            WithAnnots::NONE
+        }),
+        ..SampleOptions::default()
+    };
+
+    // Warm-up: one window per image (decodes of raw PNG/JPEG land in the chunk
+    // cache; handles are open), not timed as part of the run.
+    let t0 = Instant::now();
+    let mut seen = std::collections::HashSet::new();
+    for t in &targets {
+        if seen.insert(t.image_id) {
+            sampler.load_sample_with(t, &opts).with_context(|| {
+                format!(
+                    "warm-up sample {}",
+                    serde_json::to_string(t).unwrap_or_default()
+                )
+            })?;
+        }
+    }
+    if args.warm_full {
+        for (gid, h, w) in frames_of(&dset) {
+            let full = Target {
+                image_id: Some(gid),
+                space_slice: Some([[Some(0), Some(h)], [Some(0), Some(w)]]),
+                ..Target::default()
+            };
+            let none = SampleOptions {
+                with_annots: Some(WithAnnots::NONE),
+                ..SampleOptions::default()
+            };
+            std::hint::black_box(
+                sampler
+                    .load_sample_with(&full, &none)
+                    .with_context(|| format!("warm-up read of image {gid}"))?,
+            );
+        }
+    }
+    let warm_s = t0.elapsed().as_secs_f64();
+    let stats0 = sampler.reader().stats();
+
+    // ---- the timed run ------------------------------------------------
+    let mut nbytes = 0usize;
+    let mut nannots = 0usize;
+    let t0 = Instant::now();
+    if args.threads == 1 {
+        for t in &targets {
+            let s = sampler.load_sample_with(t, &opts).with_context(|| {
+                format!("sample {}", serde_json::to_string(t).unwrap_or_default())
+            })?;
+            nbytes += s.im.nbytes();
+            nannots += s.frames.iter().map(|f| f.annots.len()).sum::<usize>();
+        }
+    } else {
+        let s2 = Arc::clone(&sampler);
+        let opts2 = opts.clone();
+        let loader = Loader::new(
+            targets.clone(),
+            LoaderConfig {
+                threads: args.threads,
+                prefetch: 8 * args.threads,
+                batch_size: 16,
+            },
+            move |_, t: &Target| s2.load_sample_with(t, &opts2),
+        );
+        for batch in loader {
+            for s in batch.context("loading a batch")? {
+                nbytes += s.im.nbytes();
+                nannots += s.frames.iter().map(|f| f.annots.len()).sum::<usize>();
+            }
+        }
+    }
+    let run_s = t0.elapsed().as_secs_f64();
+    let stats1 = sampler.reader().stats();
+    let wps = n as f64 / run_s;
+    let mbps = nbytes as f64 / run_s / 1e6;
+    let hits = stats1.chunk_hits - stats0.chunk_hits;
+    let misses = stats1.chunk_misses - stats0.chunk_misses;
+    let hit_rate = if hits + misses > 0 {
+        Some(hits as f64 / (hits + misses) as f64)
+    } else {
+        None
+    };
+
+    // ---- stages (single-threaded passes over the same targets) ----------
+    let stages = if args.no_stages {
+        None
+    } else {
+        let time_pass = |o: &SampleOptions| -> Result<f64> {
+            let t0 = Instant::now();
+            for t in &targets {
+                std::hint::black_box(sampler.load_sample_with(t, o)?);
+            }
+            Ok(t0.elapsed().as_secs_f64())
+        };
+        let resolve_s = time_pass(&SampleOptions {
+            skip_pixels: true,
+            with_annots: Some(WithAnnots::NONE),
+            ..SampleOptions::default()
+        })?;
+        let annots_s = time_pass(&SampleOptions {
+            skip_pixels: true,
+            with_annots: Some(WithAnnots::default()),
+            ..SampleOptions::default()
+        })?;
+        let pixels_s = time_pass(&SampleOptions {
+            with_annots: Some(WithAnnots::NONE),
+            ..SampleOptions::default()
+        })?;
+        let total_s = time_pass(&opts)?;
+        // The index query alone: the padded window of each 2D target.
+        let resolved: Vec<_> = targets
+            .iter()
+            .filter_map(|t| sampler.resolve(t).ok())
+            .filter(|r| !r.is_video)
+            .collect();
+        let t0 = Instant::now();
+        for r in &resolved {
+            let [[y0, y1], [x0, x1]] = r.padded;
+            let q = Aabb::new(x0 as f64, y0 as f64, x1 as f64, y1 as f64);
+            for g in r.frames.iter().flatten() {
+                std::hint::black_box(sampler.region_index().overlapping_visible(g, &q, 0.0));
+            }
+        }
+        let query_s = t0.elapsed().as_secs_f64();
+        let query_us = per_window_us(query_s, resolved.len());
+        // The same windows straight from the frame reader (single-file images),
+        // with the bands the sampler reads, in its order.
+        let mut sources: HashMap<i64, Option<(ImageSource, Channels)>> = HashMap::new();
+        let mut direct: Vec<(i64, PixelBox)> = Vec::new();
+        for t in &targets {
+            if t.pad.is_some() || t.scale.is_some() || t.channels.is_some() {
+                continue;
+            }
+            let Some((gid, [y0, y1, x0, x1])) = slice_of(t) else {
+                continue;
+            };
+            let entry = sources.entry(gid).or_insert_with(|| {
+                let src = single_source(&dset, gid)?;
+                let probe = sampler
+                    .load_sample_with(
+                        t,
+                        &SampleOptions {
+                            skip_pixels: true,
+                            with_annots: Some(WithAnnots::NONE),
+                            ..SampleOptions::default()
+                        },
+                    )
+                    .ok()?;
+                Some((src, Channels::Names(probe.params.channels)))
+            });
+            if entry.is_some()
+                && let Ok(b) = PixelBox::new(y0, y1, x0, x1)
+            {
+                direct.push((gid, b));
+            }
+        }
+        let t0 = Instant::now();
+        for (gid, win) in &direct {
+            if let Some(Some((src, channels))) = sources.get(gid) {
+                std::hint::black_box(sampler.reader().read_window(
+                    src,
+                    *win,
+                    channels,
+                    &ReadOptions::default(),
+                )?);
+            }
+        }
+        let reader_s = t0.elapsed().as_secs_f64();
+        let resolve_us = per_window_us(resolve_s, n);
+        Some(json!({
+            "plan_us": per_window_us(plan_s, n),
+            "resolve_us": resolve_us,
+            "index_query_us": query_us,
+            "annot_transform_us": (per_window_us(annots_s, n) - resolve_us - query_us).max(0.0),
+            "pixel_read_us": (per_window_us(pixels_s, n) - resolve_us).max(0.0),
+            "reader_read_us": (!direct.is_empty()).then(|| per_window_us(reader_s, direct.len())),
+            "total_us": per_window_us(total_s, n),
+        }))
+    };
+
+    // ---- baseline -----------------------------------------------------
+    let baseline = if args.baseline {
+        // The image size and pixel layout of the first target's image.
+        let probe = sampler.load_sample_with(
+            &targets[0],
+            &SampleOptions {
+                with_annots: Some(WithAnnots::NONE),
+                ..SampleOptions::default()
+            },
+        )?;
+        let shape = probe.im.shape();
+        let c = *shape.last().unwrap_or(&1);
+        let elem = probe.im.dtype().size();
+        let [ih, iw] = probe.params.data_dims;
+        let (win_h, win_w) = match shape.len() {
+            3 => (shape[0], shape[1]),
+            4 => (shape[1], shape[2]),
+            _ => (window[0] as usize, window[1] as usize),
+        };
+        let copies = n.max(2000);
+        // Best of three passes: the ceiling should not suffer from noise.
+        let (secs, bytes) = (0..3)
+            .map(|k| {
+                copy_ceiling(
+                    [ih.max(1) as usize, iw.max(1) as usize, c.max(1), elem],
+                    [win_h, win_w],
+                    copies,
+                    args.threads,
+                    args.seed + k,
+                )
+            })
+            .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+        let bwps = copies as f64 / secs;
+        Some(json!({
+            "windows_per_sec": bwps,
+            "mb_per_sec": (copies * bytes) as f64 / secs / 1e6,
+            "image": [ih, iw, c],
+            "dtype": probe.im.dtype().name(),
+            "fraction": wps / bwps,
+        }))
+    } else {
+        None
+    };
+
+    let record = json!({
+        "tool": "ndsampler-rs",
+        "dataset": args.dataset.dataset.display().to_string(),
+        "backend": backend_name,
+        "threads": args.threads,
+        "window": window,
+        "count": n,
+        "annots": args.annots,
+        "seed": args.seed,
+        "warm_full": args.warm_full,
+        "locality": args.locality.then_some(args.locality_window),
+        "targets": args.targets.as_ref().map(|p| p.display().to_string()),
+        "seconds": run_s,
+        "windows_per_sec": wps,
+        "mb_per_sec": mbps,
+        "annots_per_window": nannots as f64 / n as f64,
+        "setup": {
+            "load_s": load_s,
+            "index_s": index_s,
+            "cache_build_s": cache_build_s,
+            "caches_built": built,
+            "warm_s": warm_s,
+            "plan_s": plan_s,
+        },
+        "cache": {
+            "chunk_hits": hits,
+            "chunk_misses": misses,
+            "hit_rate": hit_rate,
+        },
+        "stages": stages,
+        "baseline": baseline,
+    });
+
+    if args.json {
+        println!("{}", serde_json::to_string(&record)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{} windows of {}×{} from {} ({} backend, {} thread{}){}",
+        n,
+        window[0],
+        window[1],
+        args.dataset.dataset.display(),
+        backend_name,
+        args.threads,
+        if args.threads == 1 { "" } else { "s" },
+        if args.annots {
+            format!(", {:.1} annotations/window", nannots as f64 / n as f64)
+        } else {
+            String::new()
+        }
+    );
+    println!("  throughput   {wps:>10.1} windows/s  {mbps:>9.1} MB/s  ({run_s:.3} s)");
+    println!(
+        "  setup        load {:.3} s, index {:.3} s, cache build {:.3} s ({} built), warm-up {:.3} s",
+        load_s, index_s, cache_build_s, built, warm_s
+    );
+    match hit_rate {
+        Some(r) => println!(
+            "  chunk cache  {hits} hits, {misses} misses ({:.1}% hits)",
+            100.0 * r
+        ),
+        None => println!("  chunk cache  not used (memory-mapped reads)"),
+    }
+    if let Some(s) = &stages {
+        let f = |k: &str| s[k].as_f64();
+        println!("  stages (µs/window, one thread):");
+        for (k, label) in [
+            ("plan_us", "plan"),
+            ("resolve_us", "resolve target"),
+            ("index_query_us", "index query"),
+            ("annot_transform_us", "annotation transform"),
+            ("pixel_read_us", "pixel read (sampler)"),
+            ("reader_read_us", "pixel read (reader)"),
+            ("total_us", "total load_sample"),
+        ] {
+            match f(k) {
+                Some(v) => println!("    {label:<22}{v:>10.2}"),
+                None => println!("    {label:<22}{:>10}", "n/a"),
+            }
+        }
+    }
+    if let Some(b) = &baseline {
+        println!(
+            "  baseline     {:>10.1} windows/s  {:>9.1} MB/s  memory copy; reached {:.1}%",
+            b["windows_per_sec"].as_f64().unwrap_or(0.0),
+            b["mb_per_sec"].as_f64().unwrap_or(0.0),
+            100.0 * b["fraction"].as_f64().unwrap_or(0.0)
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -43,9 +43,11 @@
 //! ## Feature flags
 //! - `gdal`: the COG cache backend of `frame-backends`.
 
+pub mod batch;
 pub mod error;
 pub mod grid;
 pub mod loader;
+pub mod locality;
 pub mod pixels;
 pub mod plan;
 pub mod regions;

@@ -1,0 +1,269 @@
+//! Batches: samples stacked along a new leading axis for a training step.
+//!
+//! [`Batch::stack`] turns `N` samples whose pixels share one shape and dtype
+//! into one `(N, H, W, C)` (or `(N, T, H, W, C)`) array, keeping each sample's
+//! target, window geometry and annotations alongside in the same order.
+//! Samples of different shapes or dtypes are refused with an error naming the
+//! first sample that differs (pad or resize them to one window size first).
+//!
+//! ```
+//! use frame_backends::DType;
+//! use sampler::batch::Batch;
+//! # use sampler::{Pixels, Sample, SampleParams, Target};
+//! # fn sample(v: u8) -> Sample {
+//! #     let im = Pixels::U8(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[4, 5, 3]), v));
+//! #     let params = SampleParams { offset: [0, 0], sample_ltrb: [0, 0, 5, 4], st_dims: [[0, 4], [0, 5]],
+//! #         data_dims: [4, 5], time_span: None, scale: [1.0, 1.0], channels: vec![], warps: vec![] };
+//! #     Sample { im, target: Target::default(), params, frames: vec![] }
+//! # }
+//! let batch = Batch::stack(vec![sample(1), sample(2)])?;
+//! assert_eq!(batch.im.shape(), &[2, 4, 5, 3]);
+//! assert_eq!(batch.im.dtype(), DType::U8);
+//! assert_eq!(batch.len(), 2);
+//! # Ok::<(), sampler::Error>(())
+//! ```
+
+use ndarray::{ArrayD, ArrayViewD, Axis};
+
+use crate::error::{Error, Result};
+use crate::pixels::Pixels;
+use crate::sampler::{Sample, SampleFrame, SampleParams};
+use crate::target::Target;
+
+/// Samples stacked for a training step: pixels `(N, …)` plus each sample's
+/// target, geometry and annotations, index `i` of each list being sample `i`.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The samples' pixels stacked along a new leading axis.
+    pub im: Pixels,
+    /// Each sample's resolved target.
+    pub targets: Vec<Target>,
+    /// Each sample's window geometry.
+    pub params: Vec<SampleParams>,
+    /// Each sample's per-frame annotations.
+    pub frames: Vec<Vec<SampleFrame>>,
+}
+
+fn stack_arrays<T: Clone>(arrays: Vec<ArrayD<T>>) -> Result<ArrayD<T>> {
+    let views: Vec<ArrayViewD<'_, T>> = arrays.iter().map(|a| a.view()).collect();
+    ndarray::stack(Axis(0), &views).map_err(|e| Error::BadTarget {
+        key: "space_slice",
+        msg: format!("batch samples cannot be stacked: {e}"),
+    })
+}
+
+impl Batch {
+    /// Stack `samples` (at least one) into a batch.
+    ///
+    /// Errors when `samples` is empty, or when a sample's pixel shape or dtype
+    /// differs from the first sample's (the message names the sample's index,
+    /// both shapes or dtypes, and the sample's target).
+    pub fn stack(samples: Vec<Sample>) -> Result<Batch> {
+        let Some(first) = samples.first() else {
+            return Err(Error::BadTarget {
+                key: "batch",
+                msg: "has no samples to stack".into(),
+            });
+        };
+        let (shape0, dtype0) = (first.im.shape().to_vec(), first.im.dtype());
+        for (i, s) in samples.iter().enumerate().skip(1) {
+            let target = serde_json::to_string(&s.target).unwrap_or_default();
+            if s.im.dtype() != dtype0 {
+                return Err(Error::BadTarget {
+                    key: "dtype",
+                    msg: format!(
+                        "of batch sample {i} is {} but sample 0 is {} (target {target}); \
+                         ask every target for one dtype",
+                        s.im.dtype().name(),
+                        dtype0.name()
+                    ),
+                });
+            }
+            if s.im.shape() != shape0.as_slice() {
+                return Err(Error::BadTarget {
+                    key: "space_slice",
+                    msg: format!(
+                        "of batch sample {i} gives shape {:?} but sample 0 gives {shape0:?} \
+                         (target {target}); batches need one window size",
+                        s.im.shape()
+                    ),
+                });
+            }
+        }
+        let n = samples.len();
+        let mut ims = Vec::with_capacity(n);
+        let mut targets = Vec::with_capacity(n);
+        let mut params = Vec::with_capacity(n);
+        let mut frames = Vec::with_capacity(n);
+        for s in samples {
+            ims.push(s.im);
+            targets.push(s.target);
+            params.push(s.params);
+            frames.push(s.frames);
+        }
+        macro_rules! stack_as {
+            ($variant:ident) => {{
+                let arrays = ims
+                    .into_iter()
+                    .map(|p| match p {
+                        Pixels::$variant(a) => a,
+                        _ => unreachable!("dtypes were checked to be equal"),
+                    })
+                    .collect();
+                Pixels::$variant(stack_arrays(arrays)?)
+            }};
+        }
+        let im = match dtype0 {
+            frame_backends::DType::U8 => stack_as!(U8),
+            frame_backends::DType::U16 => stack_as!(U16),
+            frame_backends::DType::I16 => stack_as!(I16),
+            frame_backends::DType::F32 => stack_as!(F32),
+            frame_backends::DType::F64 => stack_as!(F64),
+        };
+        Ok(Batch {
+            im,
+            targets,
+            params,
+            frames,
+        })
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// True when the batch holds no sample (never, for a batch from [`Batch::stack`]).
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Total number of annotations over all samples and frames.
+    pub fn num_annots(&self) -> usize {
+        self.frames
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|f| f.annots.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::SampleAnnot;
+    use ndarray::IxDyn;
+
+    fn sample(shape: &[usize], fill: f64, dtype: frame_backends::DType, id: i64) -> Sample {
+        let n: usize = shape.iter().product();
+        let vals: Vec<f64> = (0..n).map(|k| fill + k as f64).collect();
+        let f = ArrayD::from_shape_vec(IxDyn(shape), vals).unwrap();
+        let im = match dtype {
+            frame_backends::DType::U8 => Pixels::U8(f.mapv(|v| v as u8)),
+            frame_backends::DType::U16 => Pixels::U16(f.mapv(|v| v as u16)),
+            frame_backends::DType::I16 => Pixels::I16(f.mapv(|v| v as i16)),
+            frame_backends::DType::F32 => Pixels::F32(f.mapv(|v| v as f32)),
+            frame_backends::DType::F64 => Pixels::F64(f),
+        };
+        Sample {
+            im,
+            target: Target {
+                image_id: Some(id),
+                ..Target::default()
+            },
+            params: SampleParams {
+                offset: [-id, 0],
+                sample_ltrb: [id, 0, id + 4, 3],
+                st_dims: [[0, 3], [id, id + 4]],
+                data_dims: [100, 100],
+                time_span: None,
+                scale: [1.0, 1.0],
+                channels: vec![],
+                warps: vec![],
+            },
+            frames: vec![SampleFrame {
+                image_id: Some(id),
+                annots: (0..id)
+                    .map(|a| SampleAnnot {
+                        id: a,
+                        category_id: None,
+                        bbox: [0.0, 0.0, 1.0, 1.0],
+                        visibility: 1.0,
+                        segmentation: None,
+                        keypoints: None,
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn stacks_pixels_and_keeps_metadata_in_order() {
+        use frame_backends::DType;
+        for dtype in [DType::U8, DType::U16, DType::I16, DType::F32, DType::F64] {
+            let samples: Vec<Sample> = (1..=3)
+                .map(|i| sample(&[3, 4, 2], 10.0 * i as f64, dtype, i))
+                .collect();
+            let singles: Vec<ArrayD<f64>> = samples.iter().map(|s| s.im.to_f64()).collect();
+            let b = Batch::stack(samples).unwrap();
+            assert_eq!(b.im.shape(), &[3, 3, 4, 2]);
+            assert_eq!(b.im.dtype(), dtype);
+            assert_eq!(b.len(), 3);
+            assert!(!b.is_empty());
+            let all = b.im.to_f64();
+            for (i, one) in singles.iter().enumerate() {
+                assert_eq!(
+                    all.index_axis(Axis(0), i),
+                    one.view(),
+                    "{dtype:?} sample {i}"
+                );
+                assert_eq!(b.targets[i].image_id, Some(i as i64 + 1));
+                assert_eq!(b.params[i].offset, [-(i as i64 + 1), 0]);
+                assert_eq!(b.frames[i][0].annots.len(), i + 1);
+            }
+            assert_eq!(b.num_annots(), 1 + 2 + 3);
+        }
+    }
+
+    #[test]
+    fn stacks_videos_on_a_new_leading_axis() {
+        use frame_backends::DType;
+        let b = Batch::stack(vec![
+            sample(&[2, 3, 4, 1], 0.0, DType::F32, 1),
+            sample(&[2, 3, 4, 1], 5.0, DType::F32, 2),
+        ])
+        .unwrap();
+        assert_eq!(b.im.shape(), &[2, 2, 3, 4, 1]);
+        assert_eq!(b.im.to_f64()[[1, 0, 0, 0, 0]], 5.0);
+    }
+
+    #[test]
+    fn refuses_empty_and_mismatched_batches() {
+        use frame_backends::DType;
+        let e = Batch::stack(vec![]).unwrap_err().to_string();
+        assert!(e.contains("batch") && e.contains("no samples"), "{e}");
+
+        let e = Batch::stack(vec![
+            sample(&[3, 4, 2], 0.0, DType::U8, 1),
+            sample(&[3, 4, 2], 0.0, DType::U8, 2),
+            sample(&[3, 5, 2], 0.0, DType::U8, 7),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("sample 2") && e.contains("[3, 5, 2]") && e.contains("\"image_id\":7"),
+            "{e}"
+        );
+
+        let e = Batch::stack(vec![
+            sample(&[3, 4, 2], 0.0, DType::U8, 1),
+            sample(&[3, 4, 2], 0.0, DType::F32, 2),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("dtype") && e.contains("float32") && e.contains("uint8"),
+            "{e}"
+        );
+    }
+}
