@@ -8,8 +8,8 @@ use std::sync::Arc;
 use coco_model::geometry::{Affine, BBox, Keypoints, Segmentation, TransformSpec};
 use coco_model::{AnnotId, CocoDataset, Image, ImageId, VideoId};
 use frame_backends::{
-    AssetSource, Backend, Channels, DType, FrameReader, ImageSource, Interpolation, ReadOptions,
-    ReaderOptions, Window,
+    Backend, Channels, DType, FrameReader, ImageSource, Interpolation, ReadOptions, ReaderOptions,
+    Window,
 };
 use region_index::{Aabb, RegionIndex};
 use serde::Serialize;
@@ -302,33 +302,11 @@ impl CocoSampler {
             msg: e.to_string(),
         })?;
         let source = match (img.width, img.height) {
-            (Some(w), Some(h)) => {
-                let mut assets = Vec::new();
-                for src in img.channel_sources() {
-                    let to_img =
-                        parse_warp(src.warp_to_img.map(|r| r.get()), "warp_aux_to_img", id)?;
-                    let channels = match src.channels {
-                        Some(code) => coco_model::channels::FusedChannelSpec::parse(code)
-                            .map_err(|e| Error::Record {
-                                what: format!("channels of image {id}"),
-                                msg: e.to_string(),
-                            })?
-                            .to_names(),
-                        None => Vec::new(),
-                    };
-                    assets.push(AssetSource {
-                        path: dset.resolve_path(src.file_name),
-                        channels,
-                        width: src.width.unwrap_or(0) as usize,
-                        height: src.height.unwrap_or(0) as usize,
-                        to_image: to_fb(&to_img),
-                    });
-                }
-                Some(ImageSource {
-                    width: w as usize,
-                    height: h as usize,
-                    assets,
-                })
+            (Some(_), Some(_)) => {
+                Some(ImageSource::from_coco(dset, img).map_err(|e| Error::Read {
+                    image_id: id,
+                    source: e,
+                })?)
             }
             _ => None,
         };
