@@ -125,27 +125,30 @@ impl CocoDataset {
     /// assert_eq!(s.box_area.mean, 6.0);
     /// ```
     pub fn stats(&self) -> Stats {
+        // one pass over images: distinct categories per image (small scratch)
+        let mut images_per_cat: std::collections::HashMap<crate::CategoryId, usize> =
+            Default::default();
+        let mut scratch: Vec<crate::CategoryId> = Vec::new();
+        for g in &self.images {
+            scratch.clear();
+            scratch.extend(self.image_annotations(g.id).filter_map(|a| a.category_id));
+            scratch.sort_unstable();
+            scratch.dedup();
+            for c in &scratch {
+                *images_per_cat.entry(*c).or_default() += 1;
+            }
+        }
         let per_category = self
             .categories
             .iter()
-            .map(|c| {
-                let aids = self.annots_of_category(c.id);
-                let mut imgs: Vec<i64> = aids
-                    .iter()
-                    .filter_map(|a| self.annotation(*a))
-                    .map(|a| a.image_id.0)
-                    .collect();
-                imgs.sort_unstable();
-                imgs.dedup();
-                CategoryFreq {
-                    id: c.id.0,
-                    name: c.name.clone(),
-                    annotations: aids.len(),
-                    images: imgs.len(),
-                }
+            .map(|c| CategoryFreq {
+                id: c.id.0,
+                name: c.name.clone(),
+                annotations: self.annots_of_category(c.id).len(),
+                images: images_per_cat.get(&c.id).copied().unwrap_or(0),
             })
             .collect();
-        let boxes: Vec<[f64; 4]> = self.annotations.iter().filter_map(|a| a.bbox).collect();
+        let boxes = || self.annotations.iter().filter_map(|a| a.bbox);
         Stats {
             categories: self.categories.len(),
             keypoint_categories: self.keypoint_categories.len(),
@@ -184,9 +187,9 @@ impl CocoDataset {
                     .iter()
                     .map(|v| self.images_of_video(v.id).len() as f64),
             ),
-            box_width: Summary::of(boxes.iter().map(|b| b[2])),
-            box_height: Summary::of(boxes.iter().map(|b| b[3])),
-            box_area: Summary::of(boxes.iter().map(|b| b[2] * b[3])),
+            box_width: Summary::of(boxes().map(|b| b[2])),
+            box_height: Summary::of(boxes().map(|b| b[3])),
+            box_area: Summary::of(boxes().map(|b| b[2] * b[3])),
             image_width: Summary::of(self.images.iter().filter_map(|g| g.width.map(f64::from))),
             image_height: Summary::of(self.images.iter().filter_map(|g| g.height.map(f64::from))),
             per_category,
