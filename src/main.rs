@@ -7,6 +7,10 @@ use clap::Parser;
 mod cli;
 
 fn main() -> ExitCode {
+    // Library warnings (a corrupt cache file rebuilt, …) go to stderr; RUST_LOG overrides.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
     let args = cli::Cli::parse();
     match cli::run(args) {
         Ok(code) => code,
