@@ -2,7 +2,7 @@
 //! shared by every thread and every raster of a reader.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use lru::LruCache;
 use parking_lot::Mutex;
@@ -30,12 +30,14 @@ pub struct ChunkCacheStats {
 }
 
 /// Decoded chunks kept in memory up to a byte budget, least recently used evicted
-/// first. Sharded by key so threads rarely contend; each shard holds
-/// `budget / 16` bytes. A chunk larger than a shard's budget is decoded and
-/// returned but not kept.
+/// first. Sharded by key so threads rarely contend; the budget is global (one
+/// decoded whole image may use all of it), and eviction starts in the inserting
+/// shard and moves on to the next ones, so the order is LRU per shard. A chunk
+/// larger than the whole budget is decoded and returned but not kept.
 pub struct ChunkCache {
     shards: Vec<Mutex<Shard>>,
-    shard_budget: usize,
+    budget: usize,
+    total: AtomicUsize,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -43,7 +45,7 @@ pub struct ChunkCache {
 impl std::fmt::Debug for ChunkCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChunkCache")
-            .field("budget", &(self.shard_budget * SHARDS))
+            .field("budget", &self.budget)
             .field("stats", &self.stats())
             .finish()
     }
@@ -61,7 +63,8 @@ impl ChunkCache {
                     })
                 })
                 .collect(),
-            shard_budget: budget_bytes / SHARDS,
+            budget: budget_bytes,
+            total: AtomicUsize::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -80,7 +83,7 @@ impl ChunkCache {
         self.shards.iter().map(|s| s.lock().bytes).sum()
     }
 
-    fn shard(&self, key: &ChunkKey) -> &Mutex<Shard> {
+    fn shard_index(&self, key: &ChunkKey) -> usize {
         let h = xxhash_rust::xxh3::xxh3_64(
             &[
                 key.0.to_le_bytes(),
@@ -89,7 +92,7 @@ impl ChunkCache {
             ]
             .concat(),
         );
-        &self.shards[(h as usize) % SHARDS]
+        (h as usize) % SHARDS
     }
 
     /// The chunk under `key`, decoding it with `decode` on a miss. The decode runs
@@ -100,7 +103,8 @@ impl ChunkCache {
         key: ChunkKey,
         decode: impl FnOnce() -> Result<Window>,
     ) -> Result<Arc<Window>> {
-        let shard = self.shard(&key);
+        let home = self.shard_index(&key);
+        let shard = &self.shards[home];
         if let Some(w) = shard.lock().lru.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(w.clone());
@@ -108,20 +112,40 @@ impl ChunkCache {
         self.misses.fetch_add(1, Ordering::Relaxed);
         let w = Arc::new(decode()?);
         let size = w.nbytes();
-        if size <= self.shard_budget {
-            let mut s = shard.lock();
-            if let Some(old) = s.lru.put(key, w.clone()) {
-                s.bytes -= old.nbytes();
+        if size <= self.budget {
+            {
+                let mut s = shard.lock();
+                if let Some(old) = s.lru.put(key, w.clone()) {
+                    s.bytes -= old.nbytes();
+                    self.total.fetch_sub(old.nbytes(), Ordering::Relaxed);
+                }
+                s.bytes += size;
+                self.total.fetch_add(size, Ordering::Relaxed);
             }
-            s.bytes += size;
-            while s.bytes > self.shard_budget {
-                match s.lru.pop_lru() {
-                    Some((_, old)) => s.bytes -= old.nbytes(),
-                    None => break,
+            self.evict(home, key);
+        }
+        Ok(w)
+    }
+
+    /// Evict least recently used chunks, from shard `home` on, until the total is
+    /// within the budget; never the chunk `keep` that was just inserted.
+    fn evict(&self, home: usize, keep: ChunkKey) {
+        for i in 0..SHARDS {
+            if self.total.load(Ordering::Relaxed) <= self.budget {
+                return;
+            }
+            let mut s = self.shards[(home + i) % SHARDS].lock();
+            while self.total.load(Ordering::Relaxed) > self.budget {
+                match s.lru.peek_lru() {
+                    Some((k, _)) if *k != keep => {}
+                    _ => break,
+                }
+                if let Some((_, old)) = s.lru.pop_lru() {
+                    s.bytes -= old.nbytes();
+                    self.total.fetch_sub(old.nbytes(), Ordering::Relaxed);
                 }
             }
         }
-        Ok(w)
     }
 }
 
@@ -148,6 +172,27 @@ mod tests {
         .unwrap();
         assert!(!decoded);
         assert_eq!(c.stats().hits, 1);
+    }
+
+    #[test]
+    fn one_chunk_may_use_the_whole_budget() {
+        // A decoded whole image larger than budget / 16 must still be cached.
+        let c = ChunkCache::new(16_000);
+        let big = || Ok(Window::filled(DType::U8, (100, 100, 1)));
+        c.get_or_decode((1, 0, 0), big).unwrap();
+        c.get_or_decode((1, 0, 0), big).unwrap();
+        assert_eq!(c.stats().hits, 1);
+        assert_eq!(c.bytes(), 10_000);
+        // A second one evicts the first to stay within the budget.
+        c.get_or_decode((2, 0, 0), big).unwrap();
+        assert_eq!(c.bytes(), 10_000);
+        let mut decoded = false;
+        c.get_or_decode((2, 0, 0), || {
+            decoded = true;
+            big()
+        })
+        .unwrap();
+        assert!(!decoded);
     }
 
     #[test]
