@@ -138,22 +138,6 @@ impl CocoDataset {
         Ok(ds)
     }
 
-    /// Like [`CocoDataset::from_reader`], with the reading and the
-    /// non-finite pre-pass on a second thread (a pipeline: the parser never
-    /// waits for the disk; at most a few 256 KiB chunks are in flight).
-    fn from_reader_threaded<R: Read + Send + 'static>(
-        reader: R,
-        path: Option<&Path>,
-        bundle_dir: impl Into<PathBuf>,
-    ) -> Result<Self> {
-        let r =
-            BufReader::with_capacity(256 * 1024, PipeReader::spawn(NonFiniteReader::new(reader)));
-        let de = serde_json::Deserializer::from_reader(r);
-        let mut ds = parse_from(de, path)?;
-        ds.bundle_dir = bundle_dir.into();
-        Ok(ds)
-    }
-
     /// Loads a dataset from a JSON file, a `.zip` holding one JSON file, or a
     /// bundle directory holding `data.kwcoco.json`. The bundle directory is
     /// the directory of the file (or the directory given).
@@ -181,7 +165,7 @@ impl CocoDataset {
             load_zip(&file_path, bundle_dir)?
         } else {
             let f = File::open(&file_path).map_err(|e| Error::io(&file_path, e))?;
-            Self::from_reader_threaded(f, Some(&file_path), bundle_dir)?
+            Self::from_reader(f, Some(&file_path), bundle_dir)?
         };
         ds.fpath = Some(file_path);
         Ok(ds)
@@ -394,76 +378,4 @@ fn load_zip(path: &Path, bundle_dir: PathBuf) -> Result<CocoDataset> {
     let entry = archive.by_index(idx).map_err(|e| zerr(e.to_string()))?;
     let shown = path.join(&name);
     CocoDataset::from_reader(entry, Some(&shown), bundle_dir)
-}
-
-/// Chunks read (and pre-processed) by a background thread.
-struct PipeReader {
-    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
-    cur: Vec<u8>,
-    pos: usize,
-}
-
-impl PipeReader {
-    const CHUNK: usize = 256 * 1024;
-
-    fn spawn<R: Read + Send + 'static>(mut inner: R) -> PipeReader {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(4);
-        std::thread::spawn(move || {
-            loop {
-                let mut buf = vec![0u8; Self::CHUNK];
-                let mut n = 0;
-                let res = loop {
-                    match inner.read(&mut buf[n..]) {
-                        Ok(0) => break Ok(()),
-                        Ok(k) => {
-                            n += k;
-                            if n == buf.len() {
-                                break Ok(());
-                            }
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => break Err(e),
-                    }
-                };
-                buf.truncate(n);
-                let last = n < Self::CHUNK;
-                match res {
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                    Ok(()) => {
-                        // a dropped receiver (parse error) ends the thread
-                        if (n > 0 && tx.send(Ok(buf)).is_err()) || last {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
-        PipeReader {
-            rx,
-            cur: Vec::new(),
-            pos: 0,
-        }
-    }
-}
-
-impl Read for PipeReader {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if self.pos >= self.cur.len() {
-            match self.rx.recv() {
-                Ok(Ok(chunk)) => {
-                    self.cur = chunk;
-                    self.pos = 0;
-                }
-                Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = (self.cur.len() - self.pos).min(out.len());
-        out[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
 }
