@@ -11,7 +11,7 @@
 //! ```
 
 use coco_model::CocoDataset;
-use coco_model::geometry::{Keypoints, Segmentation};
+
 use image::{Rgb, RgbImage};
 use imageproc::drawing::{draw_filled_rect_mut, draw_hollow_circle_mut, draw_line_segment_mut};
 use imageproc::rect::Rect;
@@ -170,10 +170,7 @@ pub fn render_sample(sample: &Sample, dset: &CocoDataset) -> RgbImage {
                 Rect::at(x0, y0).of_size(rw, rh),
                 color,
             );
-            if let Some(seg) = ann
-                .segmentation
-                .as_ref()
-                .and_then(|v| Segmentation::from_json(v).ok())
+            if let Some(seg) = ann.segmentation.as_ref()
                 && let Ok(mp) = seg.to_multi_polygon()
             {
                 for poly in &mp.polygons {
@@ -183,11 +180,7 @@ pub fn render_sample(sample: &Sample, dset: &CocoDataset) -> RgbImage {
                     }
                 }
             }
-            if let Some(kp) = ann
-                .keypoints
-                .as_ref()
-                .and_then(|v| Keypoints::from_json(v).ok())
-            {
+            if let Some(kp) = ann.keypoints.as_ref() {
                 for p in &kp.points {
                     let c = ((p.xy[0] * kf + dx) as i32, (p.xy[1] * kf) as i32);
                     draw_hollow_circle_mut(&mut canvas, c, 3, Rgb([255, 255, 255]));

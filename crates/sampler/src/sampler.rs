@@ -131,12 +131,33 @@ pub struct SampleAnnot {
     pub bbox: [f64; 4],
     /// Intersection of the (image-space) box with the window over the box's area.
     pub visibility: f64,
-    /// Polygons / RLE in sample space (same JSON form as the dataset's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segmentation: Option<Value>,
-    /// Keypoints in sample space (same JSON form as the dataset's).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keypoints: Option<Value>,
+    /// Polygons / RLE in sample space (serialized in the dataset's JSON form).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_segmentation"
+    )]
+    pub segmentation: Option<Segmentation>,
+    /// Keypoints in sample space (serialized in the dataset's JSON form).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_keypoints"
+    )]
+    pub keypoints: Option<Keypoints>,
+}
+
+// Geometry stays typed in a sample; JSON is built only when a sample is written.
+fn ser_segmentation<S: serde::Serializer>(
+    v: &Option<Segmentation>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    v.as_ref().map(Segmentation::to_json).serialize(s)
+}
+
+fn ser_keypoints<S: serde::Serializer>(
+    v: &Option<Keypoints>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    v.as_ref().map(Keypoints::to_json).serialize(s)
 }
 
 /// One frame of a sample.
@@ -806,7 +827,7 @@ impl CocoSampler {
                             })?,
                             None => seg,
                         };
-                        Some(seg.to_json())
+                        Some(seg)
                     }
                     None => None,
                 }
@@ -821,7 +842,7 @@ impl CocoSampler {
                             msg: e.to_string(),
                         })?;
                         // An empty keypoint list is no keypoints (as the reference).
-                        (!kp.is_empty()).then(|| kp.warp(sample_from_img).to_json())
+                        (!kp.is_empty()).then(|| kp.warp(sample_from_img))
                     }
                     None => None,
                 }
