@@ -55,11 +55,11 @@ mod sampler;
 pub mod target;
 
 pub use error::{Error, Result};
+pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;
+pub use regions::{NegativeOptions, PreselectConfig, RegionError, Regions};
 pub use sampler::{
     CocoSampler, Resolved, Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams,
     SamplerConfig, WithAnnots,
 };
-pub use grid::{GridConfig, SampleGrid, sample_grid};
-pub use regions::{NegativeOptions, PreselectConfig, RegionError, Regions};
 pub use target::{Pad, Scale, Target, WindowDims};
