@@ -83,8 +83,9 @@ fn run(cli: Cli) -> Result<()> {
             ])
         }
         Cmd::Toydata { key, out, seed } => {
-            let summary = toydata::generate_with_progress(&key, seed, &out)
-                .with_context(|| format!("generating toy dataset {key:?} into {}", out.display()))?;
+            let summary = toydata::generate_with_progress(&key, seed, &out).with_context(|| {
+                format!("generating toy dataset {key:?} into {}", out.display())
+            })?;
             println!("{summary}");
             Ok(())
         }
