@@ -62,21 +62,40 @@ pub enum Error {
         /// The frame's image id.
         image_id: i64,
         /// The backend's error.
-        source: frame_backends::Error,
+        source: Box<frame_backends::Error>,
     },
     /// The dataset could not be loaded.
     #[error(transparent)]
-    Dataset(#[from] coco_model::Error),
+    Dataset(Box<coco_model::Error>),
     /// The spatial index refused the annotation boxes.
     #[error("annotation index: {0}")]
     Index(#[from] region_index::Error),
     /// The pixel backend could not be set up.
     #[error(transparent)]
-    Backend(#[from] frame_backends::Error),
+    Backend(Box<frame_backends::Error>),
     /// Regions or grids could not be built.
     #[error(transparent)]
-    Regions(#[from] crate::regions::RegionError),
+    Regions(Box<crate::regions::RegionError>),
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),
+}
+
+// Lower-layer errors are boxed so `Result<Sample>` stays small on the hot path.
+impl From<coco_model::Error> for Error {
+    fn from(e: coco_model::Error) -> Self {
+        Error::Dataset(Box::new(e))
+    }
+}
+
+impl From<frame_backends::Error> for Error {
+    fn from(e: frame_backends::Error) -> Self {
+        Error::Backend(Box::new(e))
+    }
+}
+
+impl From<crate::regions::RegionError> for Error {
+    fn from(e: crate::regions::RegionError) -> Self {
+        Error::Regions(Box::new(e))
+    }
 }

@@ -326,7 +326,7 @@ impl CocoSampler {
             (Some(_), Some(_)) => {
                 Some(ImageSource::from_coco(dset, img).map_err(|e| Error::Read {
                     image_id: id,
-                    source: e,
+                    source: Box::new(e),
                 })?)
             }
             _ => None,
@@ -635,7 +635,7 @@ impl CocoSampler {
                     )
                     .map_err(|e| Error::Read {
                         image_id: gid.0,
-                        source: e,
+                        source: Box::new(e),
                     })?;
                 windows.push(Some(win));
             } else {
@@ -747,7 +747,7 @@ impl CocoSampler {
             let bands = if a.channels.is_empty() {
                 let raster = self.reader.open_asset(&a.path).map_err(|e| Error::Read {
                     image_id: gid.0,
-                    source: e,
+                    source: Box::new(e),
                 })?;
                 own = frame_backends::default_band_names(raster.info().bands);
                 &own
