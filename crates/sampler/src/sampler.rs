@@ -719,15 +719,11 @@ impl CocoSampler {
                 all.dedup();
                 Ok(Channels::Names(all))
             }
-            Some(code) => {
-                let spec = coco_model::channels::ChannelSpec::parse(code).map_err(|e| {
-                    Error::BadTarget {
-                        key: "channels",
-                        msg: e.to_string(),
-                    }
-                })?;
-                Ok(Channels::Names(spec.fuse().to_names()))
-            }
+            // The reader's own parser (coco-model's channel grammar); `<all>` is handled above.
+            Some(code) => Channels::from_code(code).map_err(|e| Error::BadTarget {
+                key: "channels",
+                msg: e.to_string(),
+            }),
             None => match frames.iter().flatten().next() {
                 Some(g) => Ok(Channels::Names(self.native_band_names(*g)?)),
                 None => Ok(Channels::Names(Vec::new())),
