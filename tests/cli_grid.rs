@@ -12,7 +12,7 @@ fn ndsampler(args: &[&str]) -> Output {
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
+        .join("tests/fixtures")
         .join(name)
 }
 

@@ -9,11 +9,11 @@ fn bin() -> Command {
 }
 
 fn shapes4() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/shapes4/data.kwcoco.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shapes4/data.kwcoco.json")
 }
 
 fn msi() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/vidshapes2-msi/data.kwcoco.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vidshapes2-msi/data.kwcoco.json")
 }
 
 fn stderr(o: &Output) -> String {

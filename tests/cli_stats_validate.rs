@@ -12,9 +12,10 @@ fn ndsampler(args: &[&str]) -> Output {
 
 fn fixture(name: &str) -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
+        .join("tests/fixtures")
         .join(name);
-    p.is_dir().then_some(p)
+    assert!(p.is_dir(), "fixture {} is missing", p.display());
+    Some(p)
 }
 
 fn text(b: &[u8]) -> String {

@@ -1,7 +1,7 @@
 //! Compatibility with the reference sampler: every case of
-//! `../shared/fixtures/*/expected/cases.json` runs through the real CLI
+//! `tests/fixtures/*/expected/cases.json` runs through the real CLI
 //! (`ndsampler sample`) and is held against the reference's answer with the
-//! matching rules of `../shared/fixtures/README.md`:
+//! matching rules of `tests/fixtures/README.md`:
 //! same shape; identical pixels where no resampling happens; mean absolute
 //! difference within 2% of the value range where a band is resampled; NaN where
 //! the reference has NaN; identical annotation ids and categories per frame;
@@ -17,7 +17,7 @@ use serde_json::Value;
 
 fn fixtures_dir() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.join("../shared/fixtures")
+    here.join("tests/fixtures")
 }
 
 /// A `.npy` array of any of the dtypes the fixtures use, as f64 for comparison.

@@ -1,4 +1,4 @@
-//! Loads the kwcoco bundles in `shared/fixtures` and writes them back: the
+//! Loads the kwcoco bundles in `tests/fixtures` and writes them back: the
 //! output must equal the input as JSON (numbers compared by value, key order
 //! and table order preserved).
 
@@ -8,8 +8,9 @@ use coco_model::{CocoDataset, DumpStyle, ImageId, VideoId};
 use serde_json::Value;
 
 fn fixtures() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures");
-    p.is_dir().then_some(p)
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    assert!(p.is_dir(), "fixtures missing at {}", p.display());
+    Some(p)
 }
 
 /// Semantic equality: same structure, same key order, numbers equal by value.

@@ -1,5 +1,5 @@
 //! Geometry against the reference fixtures written by kwcoco 0.9.1 /
-//! ndsampler 0.8.1 (`/work/shared/fixtures`, see its README).
+//! ndsampler 0.8.1 (`tests/fixtures` at the workspace root, see its README).
 //!
 //! - every `segmentation`, `keypoints`, `bbox` and warp of the datasets parses
 //!   and writes back to the same JSON;
@@ -12,13 +12,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn fixtures() -> PathBuf {
-    let root =
-        std::env::var("NDSAMPLER_FIXTURES").unwrap_or_else(|_| "/work/shared/fixtures".into());
-    PathBuf::from(root)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
 fn load(path: &Path) -> Option<Value> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("fixture {} is missing: {e}", path.display()));
     Some(serde_json::from_str(&text).expect("fixture JSON"))
 }
 

@@ -9,12 +9,14 @@ use frame_backends::{
 use ndarray::Array4;
 
 fn root() -> PathBuf {
-    PathBuf::from("/work/shared/fixtures/vidshapes2-msi")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/vidshapes2-msi")
 }
 
 /// Build the `ImageSource` of image `gid` straight from the kwcoco JSON.
 fn image(gid: u64) -> Option<ImageSource> {
-    let text = std::fs::read_to_string(root().join("data.kwcoco.json")).ok()?;
+    let path = root().join("data.kwcoco.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("fixture {} is missing: {e}", path.display()));
     let js: serde_json::Value = serde_json::from_str(&text).ok()?;
     let img = js["images"]
         .as_array()?

@@ -10,16 +10,9 @@ use sampler::grid::{ClassSpec, GridConfig, SampleGrid, sample_grid};
 
 fn fixture(name: &str) -> CocoDataset {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures")
+        .join("../../tests/fixtures")
         .join(name)
         .join("data.kwcoco.json");
-    let p = if p.exists() {
-        p
-    } else {
-        Path::new("/work/shared/fixtures")
-            .join(name)
-            .join("data.kwcoco.json")
-    };
     CocoDataset::load(&p).unwrap()
 }
 

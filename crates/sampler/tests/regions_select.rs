@@ -16,7 +16,8 @@ use sampler::target::centered_span;
 
 fn fixture(name: &str) -> CocoDataset {
     CocoDataset::load(
-        Path::new("/work/shared/fixtures")
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures")
             .join(name)
             .join("data.kwcoco.json"),
     )

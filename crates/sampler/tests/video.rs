@@ -6,7 +6,7 @@ use sampler::{CocoSampler, Pixels, Target};
 
 fn sampler() -> CocoSampler {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/vidshapes2-msi/data.kwcoco.json");
+        .join("../../tests/fixtures/vidshapes2-msi/data.kwcoco.json");
     CocoSampler::open(path).unwrap()
 }
 

@@ -30,7 +30,7 @@ fn load(dir: &Path) -> Value {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
 fn png_size(path: &Path) -> (u32, u32) {
