@@ -344,7 +344,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             targets.clone(),
             LoaderConfig {
                 threads: args.threads,
-                prefetch: 8 * args.threads,
+                prefetch: 2 * args.threads,
                 batch_size: 16,
             },
             move |_, t: &Target| s2.load_sample_with(t, &opts2),

@@ -117,7 +117,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         plan.targets.clone(),
         LoaderConfig {
             threads: args.threads,
-            prefetch: 64,
+            prefetch: 2 * args.threads.max(1),
             batch_size: 32,
         },
         move |_, t: &Target| s2.load_sample(t),
