@@ -4,7 +4,10 @@
 //!   (with `apt-get` when run as root, otherwise prints the exact command and
 //!   fails), then runs the whole test suite with all features.
 //! * `cargo xtask lint` — `cargo fmt --check` and clippy with `-D warnings`.
-//! * `cargo xtask toydata KEY --out DIR [--seed S]` — writes a synthetic dataset.
+//! * `cargo xtask toydata KEY --out DIR [--seed S]` — writes a synthetic dataset
+//!   (runs `ndsampler toydata` from a release build: xtask itself depends on no
+//!   workspace crate, so `cargo xtask test` does not build them twice with
+//!   different feature sets before the tests build them again).
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -83,11 +86,27 @@ fn run(cli: Cli) -> Result<()> {
             ])
         }
         Cmd::Toydata { key, out, seed } => {
-            let summary = toydata::generate_with_progress(&key, seed, &out).with_context(|| {
-                format!("generating toy dataset {key:?} into {}", out.display())
-            })?;
-            println!("{summary}");
-            Ok(())
+            let mut args: Vec<std::ffi::OsString> = [
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "ndsampler",
+                "--bin",
+                "ndsampler",
+                "--",
+                "toydata",
+            ]
+            .map(Into::into)
+            .to_vec();
+            args.push(key.into());
+            args.push("--out".into());
+            args.push(out.into());
+            if let Some(seed) = seed {
+                args.push("--seed".into());
+                args.push(seed.to_string().into());
+            }
+            cargo(&args)
         }
     }
 }

@@ -1,11 +1,9 @@
 //! npy and COG caches: pixel-identical to the raw path, built exactly once under
 //! concurrency (threads and processes), corrupt files detected and rebuilt.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use frame_backends::{
     Affine, Backend, CacheOutcome, Channels, FrameReader, ImageSource, PixelBox, ReadOptions,
     Window,
@@ -201,7 +199,12 @@ fn processes_build_once() {
         let children: Vec<_> = (0..3)
             .map(|_| {
                 std::process::Command::new(&exe)
-                    .args(["--exact", "child_build", "--nocapture", "--test-threads=1"])
+                    .args([
+                        "--exact",
+                        "caches::child_build",
+                        "--nocapture",
+                        "--test-threads=1",
+                    ])
                     .env("FB_CHILD_SRC", &p)
                     .env("FB_CHILD_WORK", &work)
                     .env("FB_CHILD_KIND", backend.name())

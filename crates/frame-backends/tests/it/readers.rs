@@ -1,11 +1,9 @@
 //! Every reader against known-pixel images at in-bounds, partly-out and fully-out
 //! windows, through the raw and npy backends.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use frame_backends::{
     AssetSource, Backend, Channels, DType, FrameReader, ImageSource, PixelBox, ReadOptions, Window,
 };

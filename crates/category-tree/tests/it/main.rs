@@ -1,0 +1,7 @@
+//! Integration tests of `category-tree`.
+//!
+//! One test binary per package (each binary links every dependency, so one
+//! binary instead of many keeps a cold `cargo xtask test` small on disk).
+
+mod properties;
+mod reference;

@@ -1,0 +1,10 @@
+//! Integration tests of `coco-model`.
+//!
+//! One test binary per package (each binary links every dependency, so one
+//! binary instead of many keeps a cold `cargo xtask test` small on disk).
+
+mod fixtures_roundtrip;
+mod geometry_fixtures;
+mod geometry_props;
+mod model;
+mod proptest_roundtrip;

@@ -1,0 +1,9 @@
+//! Integration tests of `frame-backends`.
+//!
+//! One test binary per package (each binary links every dependency, so one
+//! binary instead of many keeps a cold `cargo xtask test` small on disk).
+
+mod caches;
+mod common;
+mod fixtures;
+mod readers;

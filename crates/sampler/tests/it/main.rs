@@ -1,0 +1,9 @@
+//! Integration tests of `sampler`.
+//!
+//! One test binary per package (each binary links every dependency, so one
+//! binary instead of many keeps a cold `cargo xtask test` small on disk).
+
+mod regions_grid;
+mod regions_select;
+mod sampler_props;
+mod video;

@@ -1,0 +1,12 @@
+//! Integration tests of the `ndsampler` CLI, run as the real binary on real files.
+//!
+//! One test binary per package (each binary links every dependency, so one
+//! binary instead of many keeps a cold `cargo xtask test` small on disk).
+
+mod cli_bench;
+mod cli_cache;
+mod cli_grid;
+mod cli_sample_draw;
+mod cli_stats_validate;
+mod cli_toydata;
+mod compat_fixtures;
