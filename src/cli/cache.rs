@@ -46,6 +46,10 @@ pub struct CacheArgs {
     /// COG compression.
     #[arg(long, value_enum, default_value = "zstd")]
     pub compress: CogCompress,
+    /// ZSTD level (1–22) for `--compress zstd`; higher levels give smaller files that
+    /// decode no faster (see `frame_backends::DEFAULT_ZSTD_LEVEL`).
+    #[arg(long, default_value_t = frame_backends::DEFAULT_ZSTD_LEVEL, value_parser = clap::value_parser!(u8).range(1..=22))]
+    pub zstd_level: u8,
     /// COG tile size (multiple of 16).
     #[arg(long, default_value_t = 256)]
     pub tile_size: usize,
@@ -81,7 +85,9 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
             workdir: args.workdir.clone(),
             options: CogOptions {
                 compression: match args.compress {
-                    CogCompress::Zstd => CogCompression::Zstd { level: 9 },
+                    CogCompress::Zstd => CogCompression::Zstd {
+                        level: args.zstd_level,
+                    },
                     CogCompress::Deflate => CogCompression::Deflate,
                     CogCompress::Jpeg => CogCompression::Jpeg {
                         quality: args.jpeg_quality,

@@ -75,8 +75,8 @@ pub use dtype::{DType, Pixel};
 pub use error::{Error, Result};
 pub use raster::{ChunkCache, ChunkCacheStats, Raster, RasterInfo};
 pub use reader::{
-    Backend, CogCompression, CogOptions, FrameReader, ReadOptions, ReaderOptions, ReaderStats,
-    open_raw,
+    Backend, CogCompression, CogOptions, DEFAULT_ZSTD_LEVEL, FrameReader, ReadOptions,
+    ReaderOptions, ReaderStats, open_raw,
 };
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};

@@ -41,10 +41,21 @@ pub enum CogCompression {
     },
 }
 
+/// Default ZSTD level of the COG cache.
+///
+/// Level 1 rather than GDAL's 9: on `big2-gsize4096` (imagery-like texture, ZSTD +
+/// predictor), random 256² windows without tile reuse decoded 1.3× faster at level 1
+/// (733 vs 564 windows/s, one thread, three alternating runs on a 2-core machine) for a
+/// 25% larger file (36 vs 29 MB per 4096² RGB image); decoding is dominated by
+/// ZSTD's sequence execution, and level 1 leaves fewer, simpler sequences. Higher
+/// levels (15, 19) were no faster to decode. Pick a higher level with
+/// [`CogCompression::Zstd`] when disk matters more than read speed.
+pub const DEFAULT_ZSTD_LEVEL: u8 = 1;
+
 /// Options of the COG cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CogOptions {
-    /// Compression (default lossless ZSTD level 9 with a predictor).
+    /// Compression (default lossless ZSTD at [`DEFAULT_ZSTD_LEVEL`] with a predictor).
     pub compression: CogCompression,
     /// Tile edge in pixels (default 256; GDAL wants a multiple of 16).
     pub tile_size: usize,
@@ -55,7 +66,9 @@ pub struct CogOptions {
 impl Default for CogOptions {
     fn default() -> Self {
         CogOptions {
-            compression: CogCompression::Zstd { level: 9 },
+            compression: CogCompression::Zstd {
+                level: DEFAULT_ZSTD_LEVEL,
+            },
             tile_size: 256,
             overviews: true,
         }
