@@ -1,102 +1,174 @@
 //! Loading and writing datasets: JSON text, files, `.zip` archives, bundle
 //! directories; pretty (kwcoco-style) or compact; atomic writes.
 
-use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
-use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::dataset::{CocoDataset, TopKey};
 use crate::error::{Error, Result};
-use crate::json::{DumpStyle, JsonWriter, NonFiniteReader, replace_non_finite};
-use crate::record::schema::{Schema, TableSeed, write_record};
+use crate::json::split::{SplitError, Splitter, SyntaxError};
+use crate::json::{DumpStyle, JsonWriter, replace_non_finite};
+use crate::record::schema::{RecordSeed, Schema, TableSeed, write_record};
 
 /// The file name of a dataset inside a bundle directory.
 pub const BUNDLE_FILE_NAME: &str = "data.kwcoco.json";
 
-/// The parsed top level of a dataset file.
-struct Parsed(CocoDataset);
-
-struct TopVisitor;
-
-impl<'de> DeserializeSeed<'de> for TopVisitor {
-    type Value = Parsed;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
-        d.deserialize_map(self)
+/// Maps a serde_json error inside a value cut out at `(line, column)` to the
+/// file's position: `(message, line, column)`.
+fn located(e: &serde_json::Error, line: usize, column: usize) -> (String, usize, usize) {
+    let (message, inner) = crate::json::split_positions(&e.to_string());
+    let (l, c) = inner.unwrap_or((e.line(), e.column()));
+    if l <= 1 {
+        (message, line, column + c.saturating_sub(1))
+    } else {
+        (message, line + l - 1, c)
     }
 }
 
-fn table<'de, A: MapAccess<'de>, T: Schema>(map: &mut A) -> Result<Vec<T>, A::Error> {
-    map.next_value_seed(TableSeed::<T>::new())
-}
-
-impl<'de> Visitor<'de> for TopVisitor {
-    type Value = Parsed;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a kwcoco dataset (a JSON object of tables)")
+/// Parses a dataset from a stream: the top-level object and the table arrays are
+/// walked by the [`Splitter`], each record is parsed from its own slice (see
+/// [`crate::json::split`] for why).
+fn parse_stream<R: Read>(reader: R, path: Option<&Path>) -> Result<CocoDataset> {
+    let json_err = |message: String, line: usize, column: usize| Error::Json {
+        path: path.map(Path::to_path_buf),
+        line,
+        column,
+        message,
+    };
+    let split_err = |e: SplitError| match e {
+        SplitError::Io(source) => Error::Io {
+            path: path.map(Path::to_path_buf).unwrap_or_default(),
+            source,
+        },
+        SplitError::Syntax(e) => json_err(e.message, e.line, e.column),
+    };
+    // Parses the next value with `seed`; errors are prefixed by `context(msg)`.
+    fn next_value<R: Read, V, S, F>(
+        s: &mut Splitter<R>,
+        seed: S,
+        context: F,
+    ) -> std::result::Result<V, SplitError>
+    where
+        S: for<'de> DeserializeSeed<'de, Value = V>,
+        F: FnOnce(String) -> String,
+    {
+        let cut = s.cut()?;
+        let bytes = &s.bytes()[cut.range.clone()];
+        let fixed;
+        let text: &[u8] = match cut.non_finite.then(|| std::str::from_utf8(bytes)) {
+            Some(Ok(t)) => {
+                fixed = replace_non_finite(t);
+                fixed.as_bytes()
+            }
+            _ => bytes,
+        };
+        let mut de = serde_json::Deserializer::from_slice(text);
+        seed.deserialize(&mut de)
+            .and_then(|v| de.end().map(|_| v))
+            .map_err(|e| {
+                let (msg, line, column) = located(&e, cut.line, cut.column);
+                SplitError::Syntax(SyntaxError {
+                    message: context(msg),
+                    line,
+                    column,
+                })
+            })
     }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
-        let mut ds = CocoDataset::new();
-        ds.table_order.clear();
-        ds.info = Value::Null;
-        let mut extra = IndexMap::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let top = TopKey::from_name(&key);
-            if ds.table_order.contains(&top) {
-                return Err(de::Error::custom(format!(
-                    "duplicate top-level key `{key}`"
-                )));
-            }
-            let wrap = |e: A::Error| -> A::Error {
-                let msg = e.to_string();
-                if msg.starts_with(&format!("{}[", top.name())) {
-                    e
-                } else {
-                    de::Error::custom(format!("`{key}`: {msg}"))
-                }
-            };
-            match &top {
-                TopKey::Info => ds.info = map.next_value().map_err(wrap)?,
-                TopKey::Licenses => {
-                    ds.licenses = map
-                        .next_value::<Option<Vec<Value>>>()
-                        .map_err(wrap)?
-                        .unwrap_or_default()
-                }
-                TopKey::Categories => ds.categories = table(&mut map).map_err(wrap)?,
-                TopKey::KeypointCategories => {
-                    ds.keypoint_categories = table(&mut map).map_err(wrap)?
-                }
-                TopKey::Videos => ds.videos = table(&mut map).map_err(wrap)?,
-                TopKey::Images => ds.images = table(&mut map).map_err(wrap)?,
-                TopKey::Annotations => ds.annotations = table(&mut map).map_err(wrap)?,
-                TopKey::Tracks => ds.tracks = table(&mut map).map_err(wrap)?,
-                TopKey::Extra(k) => {
-                    let v: Value = map.next_value().map_err(wrap)?;
-                    extra.insert(k.clone(), v);
-                }
-            }
-            ds.table_order.push(top);
+    fn table<R: Read, T: Schema>(
+        s: &mut Splitter<R>,
+        key: &str,
+    ) -> std::result::Result<Vec<T>, SplitError> {
+        if s.peek()? != Some(b'[') {
+            // not a list: serde_json says what it is
+            return next_value(s, TableSeed::<T>::new(), |m| format!("`{key}`: {m}"));
         }
-        ds.extra = extra;
-        Ok(Parsed(ds))
+        s.expect(b"[", "a list")?;
+        let mut out = Vec::new();
+        if s.peek()? == Some(b']') {
+            s.expect(b"]", "`]`")?;
+            return Ok(out);
+        }
+        loop {
+            let i = out.len();
+            let prefix = format!("{}[", T::TABLE);
+            out.push(next_value(s, RecordSeed::<T>::new(i), |m| {
+                // errors of the record visitor already say where they are
+                if m.starts_with(&prefix) {
+                    m
+                } else {
+                    format!("{}[{i}]: {m}", T::TABLE)
+                }
+            })?);
+            if s.expect(b",]", "`,` or `]`")? == b']' {
+                return Ok(out);
+            }
+        }
     }
-}
 
-fn parse_from<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
-    path: Option<&Path>,
-) -> Result<CocoDataset> {
-    let parsed = TopVisitor
-        .deserialize(&mut de)
-        .and_then(|p| de.end().map(|_| p))
-        .map_err(|e| Error::from_json(path, e))?;
-    let mut ds = parsed.0;
+    let mut s = Splitter::new(reader);
+    let mut ds = CocoDataset::new();
+    ds.table_order.clear();
+    ds.info = Value::Null;
+    let mut extra = IndexMap::new();
+    let top = (|| -> std::result::Result<(), SplitError> {
+        s.expect(b"{", "a kwcoco dataset (a JSON object of tables)")?;
+        if s.peek()? == Some(b'}') {
+            s.expect(b"}", "`}`")?;
+        } else {
+            loop {
+                if s.peek()? != Some(b'"') {
+                    return Err(s.syntax("key must be a string"));
+                }
+                let (line, column) = s.position();
+                let key: String = next_value(&mut s, PhantomData, |m| m)?;
+                s.expect(b":", "`:`")?;
+                let top = TopKey::from_name(&key);
+                if ds.table_order.contains(&top) {
+                    return Err(SplitError::Syntax(SyntaxError {
+                        message: format!("duplicate top-level key `{key}`"),
+                        line,
+                        column,
+                    }));
+                }
+                let ctx = |m: String| format!("`{key}`: {m}");
+                let sp = &mut s;
+                match &top {
+                    TopKey::Info => ds.info = next_value(sp, PhantomData, ctx)?,
+                    TopKey::Licenses => {
+                        ds.licenses =
+                            next_value::<_, Option<Vec<Value>>, _, _>(sp, PhantomData, ctx)?
+                                .unwrap_or_default()
+                    }
+                    TopKey::Categories => ds.categories = table(sp, &key)?,
+                    TopKey::KeypointCategories => ds.keypoint_categories = table(sp, &key)?,
+                    TopKey::Videos => ds.videos = table(sp, &key)?,
+                    TopKey::Images => ds.images = table(sp, &key)?,
+                    TopKey::Annotations => ds.annotations = table(sp, &key)?,
+                    TopKey::Tracks => ds.tracks = table(sp, &key)?,
+                    TopKey::Extra(k) => {
+                        let v: Value = next_value(sp, PhantomData, ctx)?;
+                        extra.insert(k.clone(), v);
+                    }
+                }
+                ds.table_order.push(top);
+                if s.expect(b",}", "`,` or `}`")? == b'}' {
+                    break;
+                }
+            }
+        }
+        if s.peek()?.is_some() {
+            return Err(s.syntax("trailing characters"));
+        }
+        Ok(())
+    })();
+    top.map_err(split_err)?;
+    ds.extra = extra;
     ds.reindex();
     Ok(ds)
 }
@@ -117,23 +189,20 @@ impl CocoDataset {
     ///
     /// `NaN`, `Infinity` and `-Infinity` tokens are accepted (as Python writes them).
     pub fn from_json_str(text: &str, bundle_dir: impl Into<PathBuf>) -> Result<Self> {
-        let text = replace_non_finite(text);
-        let de = serde_json::Deserializer::from_str(&text);
-        let mut ds = parse_from(de, None)?;
+        let mut ds = parse_stream(text.as_bytes(), None)?;
         ds.bundle_dir = bundle_dir.into();
         Ok(ds)
     }
 
     /// Parses a dataset from a reader of JSON text (streamed: the text is never
-    /// held whole in memory). `path` is only used in error messages.
+    /// held whole in memory, only one record at a time). `path` is only used in
+    /// error messages.
     pub fn from_reader<R: Read>(
         reader: R,
         path: Option<&Path>,
         bundle_dir: impl Into<PathBuf>,
     ) -> Result<Self> {
-        let r = BufReader::with_capacity(256 * 1024, NonFiniteReader::new(reader));
-        let de = serde_json::Deserializer::from_reader(r);
-        let mut ds = parse_from(de, path)?;
+        let mut ds = parse_stream(reader, path)?;
         ds.bundle_dir = bundle_dir.into();
         Ok(ds)
     }

@@ -1,6 +1,7 @@
 //! JSON plumbing: non-finite tokens, typed float reading, the kwcoco-style writer.
 
 mod nonfinite;
+pub(crate) mod split;
 mod write;
 
 pub use nonfinite::{
