@@ -13,7 +13,15 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use std::fmt;
 
 /// Parse with the direct path; `None` when it does not accept the text.
+///
+/// Polygons (every form but RLE) go through [`bytes::parse`], a byte-level
+/// scanner about 5× faster than serde's per-number dispatch (5.2 → ~1 µs for a
+/// 20-vertex kwcoco polygon); anything it does not take (RLE, sentinels, escaped
+/// keys, huge integers, bad input) goes through the serde visitors below.
 pub(crate) fn segmentation(text: &str) -> Option<Segmentation> {
+    if let Some(seg) = bytes::parse(text.as_bytes()) {
+        return Some(seg);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let seg = de.deserialize_any(TopVisitor).ok()?;
     de.end().ok()?;
@@ -329,126 +337,381 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Segmentation, A::Error> {
-        let d = DictVisitor.visit_map(map)?;
-        if let Some(counts) = d.counts {
-            let [h, w] = d
-                .size
-                .ok_or_else(|| de::Error::custom("RLE without size"))?;
-            let (h, w) = (
-                usize::try_from(h).map_err(de::Error::custom)?,
-                usize::try_from(w).map_err(de::Error::custom)?,
-            );
-            let rle = match counts {
-                Counts::Str(s) => Rle::from_string_counts(h, w, &s),
-                Counts::List(c) => Rle::new(h, w, c, false),
-            }
-            .map_err(de::Error::custom)?;
-            return Ok(Segmentation::Rle(rle));
-        }
-        let (poly, ints, interiors_key) = kwcoco_polygon(d)?;
-        Ok(Segmentation::Polygons {
-            shape: poly.into(),
-            form: PolygonForm::Kwcoco {
-                multi: false,
-                interiors_key,
-            },
-            style: NumberStyle::from_all_ints(ints),
-        })
+        assemble_dict(DictVisitor.visit_map(map)?)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Segmentation, A::Error> {
-        let bad = || de::Error::custom("mixed segmentation list");
-        let Some(first) = seq.next_element::<Elem>()? else {
-            return Ok(Segmentation::Polygons {
-                shape: MultiPolygon::default(),
-                form: PolygonForm::CocoMulti,
-                style: NumberStyle::Int,
-            });
-        };
-        match first {
-            Elem::Num(Num(x, ix)) => {
-                let mut flat = vec![x];
-                let mut ints = ix;
-                while let Some(Num(x, ix)) = seq.next_element::<Num>()? {
-                    flat.push(x);
-                    ints &= ix;
+        let mut elems = Vec::new();
+        while let Some(e) = seq.next_element::<Elem>()? {
+            elems.push(e);
+        }
+        assemble_list(elems)
+    }
+}
+
+/// A segmentation from a top-level object: an RLE or one kwcoco polygon.
+fn assemble_dict<E: de::Error>(d: Dict) -> Result<Segmentation, E> {
+    if let Some(counts) = d.counts {
+        let [h, w] = d.size.ok_or_else(|| E::custom("RLE without size"))?;
+        let (h, w) = (
+            usize::try_from(h).map_err(E::custom)?,
+            usize::try_from(w).map_err(E::custom)?,
+        );
+        let rle = match counts {
+            Counts::Str(s) => Rle::from_string_counts(h, w, &s),
+            Counts::List(c) => Rle::new(h, w, c, false),
+        }
+        .map_err(E::custom)?;
+        return Ok(Segmentation::Rle(rle));
+    }
+    let (poly, ints, interiors_key) = kwcoco_polygon(d)?;
+    Ok(Segmentation::Polygons {
+        shape: poly.into(),
+        form: PolygonForm::Kwcoco {
+            multi: false,
+            interiors_key,
+        },
+        style: NumberStyle::from_all_ints(ints),
+    })
+}
+
+/// A segmentation from the elements of a top-level list: all numbers (one flat
+/// ring), all lists (MS-COCO parts, or a ring of `[x, y]` points) or all
+/// objects (kwcoco polygons).
+fn assemble_list<E: de::Error>(elems: Vec<Elem>) -> Result<Segmentation, E> {
+    let bad = || E::custom("mixed segmentation list");
+    match elems.first() {
+        None => Ok(Segmentation::Polygons {
+            shape: MultiPolygon::default(),
+            form: PolygonForm::CocoMulti,
+            style: NumberStyle::Int,
+        }),
+        Some(Elem::Num(_)) => {
+            let mut flat = Vec::with_capacity(elems.len());
+            let mut ints = true;
+            for e in elems {
+                let Elem::Num(Num(x, ix)) = e else {
+                    return Err(bad());
+                };
+                flat.push(x);
+                ints &= ix;
+            }
+            if !flat.len().is_multiple_of(2) {
+                return Err(bad());
+            }
+            let ring = flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
+            Ok(Segmentation::Polygons {
+                shape: Polygon::new(ring).into(),
+                form: PolygonForm::CocoFlat,
+                style: NumberStyle::from_all_ints(ints),
+            })
+        }
+        Some(Elem::Coords(_)) => {
+            let mut ints = true;
+            let mut flats = Vec::with_capacity(elems.len());
+            for e in elems {
+                match e {
+                    Elem::Coords(Coords::Flat(v, i)) => {
+                        ints &= i;
+                        flats.push(v);
+                    }
+                    _ => return Err(bad()),
                 }
-                if !flat.len().is_multiple_of(2) {
+            }
+            let style = NumberStyle::from_all_ints(ints);
+            if flats.iter().all(|v| v.len() == 2) {
+                let ring = flats.iter().map(|v| [v[0], v[1]]).collect();
+                return Ok(Segmentation::Polygons {
+                    shape: Polygon::new(ring).into(),
+                    form: PolygonForm::Points,
+                    style,
+                });
+            }
+            let mut polys = Vec::with_capacity(flats.len());
+            for v in flats {
+                if !v.len().is_multiple_of(2) {
                     return Err(bad());
                 }
-                let ring = flat.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
-                Ok(Segmentation::Polygons {
-                    shape: Polygon::new(ring).into(),
-                    form: PolygonForm::CocoFlat,
-                    style: NumberStyle::from_all_ints(ints),
-                })
+                polys.push(Polygon::new(
+                    v.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+                ));
             }
-            Elem::Coords(c) => {
-                let mut parts = vec![c];
-                while let Some(c) = seq.next_element::<Coords>()? {
-                    parts.push(c);
+            Ok(Segmentation::Polygons {
+                shape: MultiPolygon::new(polys),
+                form: PolygonForm::CocoMulti,
+                style,
+            })
+        }
+        Some(Elem::Dict(_)) => {
+            let mut polys = Vec::with_capacity(elems.len());
+            let mut ints = true;
+            let mut interiors_key = false;
+            for e in elems {
+                let Elem::Dict(d) = e else {
+                    return Err(bad());
+                };
+                let (p, i, k) = kwcoco_polygon(d)?;
+                ints &= i;
+                interiors_key |= k;
+                polys.push(p);
+            }
+            Ok(Segmentation::Polygons {
+                shape: MultiPolygon::new(polys),
+                form: PolygonForm::Kwcoco {
+                    multi: true,
+                    interiors_key,
+                },
+                style: NumberStyle::from_all_ints(ints),
+            })
+        }
+    }
+}
+
+/// The byte-level scanner for polygon segmentations (see [`segmentation`]).
+mod bytes {
+    use super::{Coords, Dict, Elem, Num, Segmentation, assemble_dict, assemble_list};
+
+    /// Any refusal: the caller falls back to the serde path.
+    #[derive(Debug)]
+    struct No;
+    impl std::fmt::Display for No {
+        fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("not taken by the byte scanner")
+        }
+    }
+    impl std::error::Error for No {}
+    impl serde::de::Error for No {
+        fn custom<T: std::fmt::Display>(_: T) -> Self {
+            No
+        }
+    }
+    type R<T> = Result<T, No>;
+
+    struct P<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    pub(super) fn parse(b: &[u8]) -> Option<Segmentation> {
+        let mut p = P { b, i: 0 };
+        let seg = p.top().ok()?;
+        p.ws();
+        (p.i == b.len()).then_some(seg)
+    }
+
+    impl P<'_> {
+        #[inline]
+        fn ws(&mut self) {
+            while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
+                self.i += 1;
+            }
+        }
+        #[inline]
+        fn peek(&mut self) -> Option<u8> {
+            self.ws();
+            self.b.get(self.i).copied()
+        }
+        #[inline]
+        fn eat(&mut self, c: u8) -> R<()> {
+            if self.peek() == Some(c) {
+                self.i += 1;
+                Ok(())
+            } else {
+                Err(No)
+            }
+        }
+        /// After an element: `true` at the closing `close`, `false` after a `,`.
+        #[inline]
+        fn end_or_comma(&mut self, close: u8) -> R<bool> {
+            match self.peek() {
+                Some(b',') => {
+                    self.i += 1;
+                    Ok(false)
                 }
-                let mut ints = true;
-                let mut flats = Vec::with_capacity(parts.len());
-                for p in parts {
-                    match p {
-                        Coords::Flat(v, i) => {
-                            ints &= i;
-                            flats.push(v);
+                Some(c) if c == close => {
+                    self.i += 1;
+                    Ok(true)
+                }
+                _ => Err(No),
+            }
+        }
+
+        /// A JSON number as serde_json reads it: integers exactly (then as
+        /// `f64`), others correctly rounded; `(value, was_integer)`.
+        fn num(&mut self) -> R<Num> {
+            self.ws();
+            let start = self.i;
+            let b = self.b;
+            let neg = b.get(self.i) == Some(&b'-');
+            if neg {
+                self.i += 1;
+            }
+            let digits = self.i;
+            let mut v: u64 = 0;
+            while let Some(&c) = b.get(self.i) {
+                if !c.is_ascii_digit() {
+                    break;
+                }
+                v = v * 10 + (c - b'0') as u64;
+                self.i += 1;
+            }
+            let nd = self.i - digits;
+            // JSON: at least one digit, no leading zeros; long integers go to serde
+            if nd == 0 || nd > 18 || (nd > 1 && b[digits] == b'0') {
+                return Err(No);
+            }
+            match b.get(self.i) {
+                Some(b'.' | b'e' | b'E') => {
+                    let is_digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+                    if b[self.i] == b'.' {
+                        self.i += 1;
+                        if !is_digit(self.i) {
+                            return Err(No);
                         }
-                        Coords::Pairs(..) => return Err(bad()),
+                        while is_digit(self.i) {
+                            self.i += 1;
+                        }
                     }
-                }
-                let style = NumberStyle::from_all_ints(ints);
-                if flats.iter().all(|v| v.len() == 2) {
-                    let ring = flats.iter().map(|v| [v[0], v[1]]).collect();
-                    return Ok(Segmentation::Polygons {
-                        shape: Polygon::new(ring).into(),
-                        form: PolygonForm::Points,
-                        style,
-                    });
-                }
-                let mut polys = Vec::with_capacity(flats.len());
-                for v in flats {
-                    if !v.len().is_multiple_of(2) {
-                        return Err(bad());
+                    if let Some(b'e' | b'E') = b.get(self.i) {
+                        self.i += 1;
+                        if let Some(b'+' | b'-') = b.get(self.i) {
+                            self.i += 1;
+                        }
+                        if !is_digit(self.i) {
+                            return Err(No);
+                        }
+                        while is_digit(self.i) {
+                            self.i += 1;
+                        }
                     }
-                    polys.push(Polygon::new(
-                        v.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
-                    ));
+                    let text = std::str::from_utf8(&b[start..self.i]).map_err(|_| No)?;
+                    let x: f64 = text.parse().map_err(|_| No)?;
+                    if !x.is_finite() {
+                        return Err(No);
+                    }
+                    Ok(Num(x, false))
                 }
-                Ok(Segmentation::Polygons {
-                    shape: MultiPolygon::new(polys),
-                    form: PolygonForm::CocoMulti,
-                    style,
-                })
+                _ => {
+                    // serde_json reads `-0` as the float -0.0
+                    if neg && v == 0 {
+                        return Ok(Num(-0.0, false));
+                    }
+                    Ok(Num(if neg { -(v as f64) } else { v as f64 }, true))
+                }
             }
-            Elem::Dict(d) => {
-                let mut dicts = vec![d];
+        }
+
+        /// `[n, ...]` or `[[x, y], ...]` (the `[` not yet read).
+        fn coords(&mut self) -> R<Coords> {
+            self.eat(b'[')?;
+            if self.peek() == Some(b']') {
+                self.i += 1;
+                return Ok(Coords::Flat(Vec::new(), true));
+            }
+            if self.peek() == Some(b'[') {
+                let mut v = Vec::with_capacity(16);
+                let mut ints = true;
                 loop {
-                    match seq.next_element::<Elem>()? {
-                        Some(Elem::Dict(d)) => dicts.push(d),
-                        Some(_) => return Err(bad()),
-                        None => break,
+                    self.eat(b'[')?;
+                    let Num(x, ix) = self.num()?;
+                    self.eat(b',')?;
+                    let Num(y, iy) = self.num()?;
+                    self.eat(b']')?;
+                    v.push([x, y]);
+                    ints &= ix && iy;
+                    if self.end_or_comma(b']')? {
+                        return Ok(Coords::Pairs(v, ints));
                     }
                 }
-                let mut polys = Vec::with_capacity(dicts.len());
-                let mut ints = true;
-                let mut interiors_key = false;
-                for d in dicts {
-                    let (p, i, k) = kwcoco_polygon(d)?;
-                    ints &= i;
-                    interiors_key |= k;
-                    polys.push(p);
+            }
+            let mut v = Vec::with_capacity(16);
+            let mut ints = true;
+            loop {
+                let Num(x, ix) = self.num()?;
+                v.push(x);
+                ints &= ix;
+                if self.end_or_comma(b']')? {
+                    return Ok(Coords::Flat(v, ints));
                 }
-                Ok(Segmentation::Polygons {
-                    shape: MultiPolygon::new(polys),
-                    form: PolygonForm::Kwcoco {
-                        multi: true,
-                        interiors_key,
-                    },
-                    style: NumberStyle::from_all_ints(ints),
-                })
+            }
+        }
+
+        /// A plain key (no escapes; those go to serde).
+        fn key(&mut self) -> R<&[u8]> {
+            self.eat(b'"')?;
+            let start = self.i;
+            let n = memchr::memchr2(b'"', b'\\', &self.b[start..]).ok_or(No)?;
+            if self.b[start + n] != b'"' {
+                return Err(No);
+            }
+            self.i = start + n + 1;
+            self.eat(b':')?;
+            Ok(&self.b[start..start + n])
+        }
+
+        /// A kwcoco polygon object: only `exterior` and `interiors` keys.
+        fn dict(&mut self) -> R<Dict> {
+            self.eat(b'{')?;
+            let mut d = Dict::default();
+            if self.peek() == Some(b'}') {
+                self.i += 1;
+                return Ok(d);
+            }
+            loop {
+                match self.key()? {
+                    b"exterior" => d.exterior = Some(self.coords()?),
+                    b"interiors" => {
+                        self.ws();
+                        d.interiors = Some(if self.b[self.i..].starts_with(b"null") {
+                            self.i += 4;
+                            None
+                        } else {
+                            self.eat(b'[')?;
+                            let mut rings = Vec::new();
+                            if self.peek() == Some(b']') {
+                                self.i += 1;
+                            } else {
+                                loop {
+                                    rings.push(self.coords()?);
+                                    if self.end_or_comma(b']')? {
+                                        break;
+                                    }
+                                }
+                            }
+                            Some(rings)
+                        })
+                    }
+                    _ => return Err(No),
+                }
+                if self.end_or_comma(b'}')? {
+                    return Ok(d);
+                }
+            }
+        }
+
+        fn top(&mut self) -> R<Segmentation> {
+            match self.peek() {
+                Some(b'{') => assemble_dict(self.dict()?),
+                Some(b'[') => {
+                    self.i += 1;
+                    let mut elems = Vec::new();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                    } else {
+                        loop {
+                            elems.push(match self.peek() {
+                                Some(b'[') => Elem::Coords(self.coords()?),
+                                Some(b'{') => Elem::Dict(self.dict()?),
+                                _ => Elem::Num(self.num()?),
+                            });
+                            if self.end_or_comma(b']')? {
+                                break;
+                            }
+                        }
+                    }
+                    assemble_list(elems)
+                }
+                _ => Err(No),
             }
         }
     }
@@ -513,6 +776,26 @@ mod tests {
             "3",
             "null",
             "[1, 2] x",
+            // number and layout corners of the byte scanner
+            "[-0, 1e5, 2E-3, -0.0, 3, 4]",
+            "[-0, 1, 2, 3]",
+            "[12345678901234567890, 1]",
+            "[123456789012345678, -123456789012345678]",
+            "[01, 2]",
+            "[1., 2]",
+            "[-, 2]",
+            "[1, 2,]",
+            "[1e, 2]",
+            " [ [ 0 , 1 ] ,\n[2,3] , [ 4 , 5 ] ] ",
+            r#"{"ext\u0065rior": [[0, 1], [2, 3], [4, 5]]}"#,
+            r#"{"exterior": [[0, 1], [2, 3], [4, 5]], "interiors" :  null }"#,
+            r#"{"exterior": [[0, 1], [2, 3], [4, 5]], "interiors": nul}"#,
+            r#"{"exterior": [[0, 1], [2, 3], [4, 5]], "exterior": [[1, 1], [2, 2], [3, 1]]}"#,
+            r#"[{"exterior": [[0, 1], [2, 3], [4, 5]], "interiors": [[], [[1, 1], [2, 2], [1, 2]]]}]"#,
+            "{}",
+            "[{}]",
+            "[",
+            "[[1, 2], [3, 4]",
         ] {
             agree(text);
         }
@@ -522,6 +805,10 @@ mod tests {
         prop_oneof![
             (-1000i64..1000).prop_map(Value::from),
             (-1000.0f64..1000.0).prop_map(Value::from),
+            // exponent forms and long integers
+            (-1e-6f64..1e-6).prop_map(Value::from),
+            (-1e22f64..1e22).prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
         ]
     }
 
@@ -555,7 +842,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        #![proptest_config(ProptestConfig::with_cases(1024))]
         #[test]
         fn fast_path_matches_value_path(v in seg_value()) {
             let text = v.to_string();
