@@ -502,9 +502,11 @@ mod bytes {
     impl P<'_> {
         #[inline]
         fn ws(&mut self) {
-            while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.b.get(self.i) {
-                self.i += 1;
+            let (b, mut i) = (self.b, self.i);
+            while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\t' | b'\r') {
+                i += 1;
             }
+            self.i = i;
         }
         #[inline]
         fn peek(&mut self) -> Option<u8> {
@@ -540,65 +542,66 @@ mod bytes {
         /// `f64`), others correctly rounded; `(value, was_integer)`.
         fn num(&mut self) -> R<Num> {
             self.ws();
-            let start = self.i;
+            // locals, written back once: keeps the scan in registers
             let b = self.b;
-            let neg = b.get(self.i) == Some(&b'-');
+            let start = self.i;
+            let mut i = start;
+            let neg = b.get(i) == Some(&b'-');
             if neg {
-                self.i += 1;
+                i += 1;
             }
-            let digits = self.i;
+            let digits = i;
             let mut v: u64 = 0;
-            while let Some(&c) = b.get(self.i) {
-                if !c.is_ascii_digit() {
+            while i < b.len() {
+                let d = b[i].wrapping_sub(b'0');
+                if d > 9 {
                     break;
                 }
-                v = v * 10 + (c - b'0') as u64;
-                self.i += 1;
+                v = v * 10 + d as u64;
+                i += 1;
             }
-            let nd = self.i - digits;
+            let nd = i - digits;
             // JSON: at least one digit, no leading zeros; long integers go to serde
             if nd == 0 || nd > 18 || (nd > 1 && b[digits] == b'0') {
                 return Err(No);
             }
-            match b.get(self.i) {
-                Some(b'.' | b'e' | b'E') => {
-                    let is_digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
-                    if b[self.i] == b'.' {
-                        self.i += 1;
-                        if !is_digit(self.i) {
-                            return Err(No);
-                        }
-                        while is_digit(self.i) {
-                            self.i += 1;
-                        }
-                    }
-                    if let Some(b'e' | b'E') = b.get(self.i) {
-                        self.i += 1;
-                        if let Some(b'+' | b'-') = b.get(self.i) {
-                            self.i += 1;
-                        }
-                        if !is_digit(self.i) {
-                            return Err(No);
-                        }
-                        while is_digit(self.i) {
-                            self.i += 1;
-                        }
-                    }
-                    let text = std::str::from_utf8(&b[start..self.i]).map_err(|_| No)?;
-                    let x: f64 = text.parse().map_err(|_| No)?;
-                    if !x.is_finite() {
+            if let Some(b'.' | b'e' | b'E') = b.get(i) {
+                let is_digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+                if b[i] == b'.' {
+                    i += 1;
+                    if !is_digit(i) {
                         return Err(No);
                     }
-                    Ok(Num(x, false))
-                }
-                _ => {
-                    // serde_json reads `-0` as the float -0.0
-                    if neg && v == 0 {
-                        return Ok(Num(-0.0, false));
+                    while is_digit(i) {
+                        i += 1;
                     }
-                    Ok(Num(if neg { -(v as f64) } else { v as f64 }, true))
                 }
+                if let Some(b'e' | b'E') = b.get(i) {
+                    i += 1;
+                    if let Some(b'+' | b'-') = b.get(i) {
+                        i += 1;
+                    }
+                    if !is_digit(i) {
+                        return Err(No);
+                    }
+                    while is_digit(i) {
+                        i += 1;
+                    }
+                }
+                self.i = i;
+                let text = std::str::from_utf8(&b[start..i]).map_err(|_| No)?;
+                let x: f64 = text.parse().map_err(|_| No)?;
+                if !x.is_finite() {
+                    return Err(No);
+                }
+                return Ok(Num(x, false));
             }
+            self.i = i;
+            // serde_json reads `-0` as the float -0.0
+            if neg && v == 0 {
+                return Ok(Num(-0.0, false));
+            }
+            Ok(Num(if neg { -(v as f64) } else { v as f64 }, true))
         }
 
         /// `[n, ...]` or `[[x, y], ...]` (the `[` not yet read).
@@ -798,6 +801,24 @@ mod tests {
             "[[1, 2], [3, 4]",
         ] {
             agree(text);
+        }
+    }
+
+    /// The byte scanner itself takes the common polygon forms (not only the fallback).
+    #[test]
+    fn byte_scanner_takes_polygon_forms() {
+        for text in [
+            r#"[{"exterior": [[2712, 65], [2712, 66.5], [2714, 66]], "interiors": []}]"#,
+            r#"{"exterior": [[0, 1], [2, 3], [4, 5]], "interiors": [[[1, 1], [2, 1], [2, 2]]]}"#,
+            "[[0, 1, 2, 3, 4, 5], [1, 1, 2, 2, 3, 3]]",
+            "[0, 1, 2, 3, 4, 5]",
+            "[[0, 1], [2, 3], [4, 5]]",
+            "[]",
+        ] {
+            assert!(bytes::parse(text.as_bytes()).is_some(), "{text}");
+        }
+        for text in [r#"{"size": [2, 3], "counts": [6]}"#, r#"[1, "\u0000NaN"]"#] {
+            assert!(bytes::parse(text.as_bytes()).is_none(), "{text}");
         }
     }
 
