@@ -9,8 +9,9 @@
 //! * **Open records.** Every record keeps its unknown keys in an ordered
 //!   [`Extra`] map and remembers its key order ([`KeyOrder`]); tables keep their
 //!   order. Writing a loaded file back reproduces it (numbers compared by value).
-//! * **Fast and small.** Records are parsed by hand-written serde visitors from
-//!   a stream (the text is never held whole); hot fields are typed,
+//! * **Fast and small.** A streaming splitter cuts the file at record boundaries
+//!   and hand-written serde visitors parse each record from its slice (the text
+//!   is never held whole); hot fields are typed,
 //!   `segmentation`/`keypoints`/warps stay raw JSON text until asked for.
 //! * **Python's JSON.** `NaN`, `Infinity` and `-Infinity` are read and written
 //!   back as such (see [`json`]).
