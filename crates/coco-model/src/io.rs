@@ -14,7 +14,7 @@ use crate::dataset::{CocoDataset, TopKey};
 use crate::error::{Error, Result};
 use crate::json::split::{SplitError, Splitter, SyntaxError};
 use crate::json::{DumpStyle, JsonWriter, replace_non_finite};
-use crate::record::schema::{RecordSeed, Schema, TableSeed, write_record};
+use crate::record::schema::{RecordSeed, Schema, TableSeed, in_record, write_record};
 
 /// The file name of a dataset inside a bundle directory.
 pub const BUNDLE_FILE_NAME: &str = "data.kwcoco.json";
@@ -35,18 +35,17 @@ fn located(e: &serde_json::Error, line: usize, column: usize) -> (String, usize,
 /// walked by the [`Splitter`], each record is parsed from its own slice (see
 /// [`crate::json::split`] for why).
 fn parse_stream<R: Read>(reader: R, path: Option<&Path>) -> Result<CocoDataset> {
-    let json_err = |message: String, line: usize, column: usize| Error::Json {
-        path: path.map(Path::to_path_buf),
-        line,
-        column,
-        message,
-    };
     let split_err = |e: SplitError| match e {
         SplitError::Io(source) => Error::Io {
             path: path.map(Path::to_path_buf).unwrap_or_default(),
             source,
         },
-        SplitError::Syntax(e) => json_err(e.message, e.line, e.column),
+        SplitError::Syntax(e) => Error::Json {
+            path: path.map(Path::to_path_buf),
+            line: e.line,
+            column: e.column,
+            message: e.message,
+        },
     };
     // Parses the next value with `seed`; errors are prefixed by `context(msg)`.
     fn next_value<R: Read, V, S, F>(
@@ -96,14 +95,8 @@ fn parse_stream<R: Read>(reader: R, path: Option<&Path>) -> Result<CocoDataset> 
         }
         loop {
             let i = out.len();
-            let prefix = format!("{}[", T::TABLE);
             out.push(next_value(s, RecordSeed::<T>::new(i), |m| {
-                // errors of the record visitor already say where they are
-                if m.starts_with(&prefix) {
-                    m
-                } else {
-                    format!("{}[{i}]: {m}", T::TABLE)
-                }
+                in_record::<T>(i, m)
             })?);
             if s.expect(b",]", "`,` or `]`")? == b']' {
                 return Ok(out);

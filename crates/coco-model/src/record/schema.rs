@@ -317,6 +317,16 @@ impl<'de, T: Schema> Visitor<'de> for RecordSeed<T> {
     }
 }
 
+/// An error message of record `index` of table `T`, prefixed with `T[index]: `
+/// unless the record visitor already said where it is.
+pub(crate) fn in_record<T: Schema>(index: usize, msg: String) -> String {
+    if msg.starts_with(T::TABLE) && msg[T::TABLE.len()..].starts_with('[') {
+        msg
+    } else {
+        format!("{}[{index}]: {msg}", T::TABLE)
+    }
+}
+
 /// Reads a list of records.
 pub(crate) struct TableSeed<T> {
     pub _t: PhantomData<T>,
@@ -347,16 +357,13 @@ impl<'de, T: Schema> Visitor<'de> for TableSeed<T> {
                 Ok(Some(rec)) => out.push(rec),
                 Ok(None) => return Ok(out),
                 Err(e) => {
-                    // errors of the record visitor already say where they are
                     let msg = e.to_string();
-                    if msg.starts_with(&format!("{}[", T::TABLE)) {
-                        return Err(e);
-                    }
-                    return Err(de::Error::custom(format!(
-                        "{}[{}]: {msg}",
-                        T::TABLE,
-                        out.len()
-                    )));
+                    let placed = in_record::<T>(out.len(), msg.clone());
+                    return Err(if placed == msg {
+                        e
+                    } else {
+                        de::Error::custom(placed)
+                    });
                 }
             }
         }
