@@ -12,12 +12,14 @@
 //! | [`region_index`] | L0 | per-frame R-tree of boxes, overlap queries, negative mining |
 //! | [`coco_model`] | L1 | kwcoco data model, index, geometry, transforms, channels |
 //! | [`frame_backends`] | L2 | window reads from raw files, npy and COG caches |
-//! | [`sampler`] | L3 | `CocoSampler`: targets → windows + annotations, regions, loader |
-//! | [`toydata`] | L3 | deterministic synthetic datasets |
+//! | [`sampler`] | L2 | `CocoSampler`: targets → windows + annotations, regions, loader |
+//! | [`toydata`] | L2 | deterministic synthetic datasets |
 
 pub mod render;
 
 pub use category_tree;
+pub use channel_spec;
+pub use coco_geometry;
 pub use coco_model;
 pub use frame_backends;
 pub use region_index;

@@ -10,6 +10,7 @@ mod cache;
 mod demo;
 mod draw;
 mod grid;
+mod progress;
 mod sample;
 mod stats;
 mod toydata;

@@ -22,7 +22,7 @@ pub struct ToydataArgs {
 }
 
 pub fn run(args: ToydataArgs) -> anyhow::Result<ExitCode> {
-    let summary = toydata::generate_with_progress(&args.key, args.seed, &args.out)
+    let summary = super::progress::generate_toydata(&args.key, args.seed, &args.out)
         .with_context(|| format!("generating toy dataset into {}", args.out.display()))?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)

@@ -12,6 +12,9 @@
 //! * peak memory: this bench re-runs itself as a child that only loads the file,
 //!   under `/usr/bin/time -v`; the ratio peak RSS / file size is printed.
 
+// `criterion_main!` defines an undocumented `pub fn main`.
+#![allow(missing_docs)]
+
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;

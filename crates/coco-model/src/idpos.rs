@@ -7,7 +7,7 @@
 
 use std::marker::PhantomData;
 
-use crate::fasthash::FastMap;
+use rustc_hash::FxHashMap as FastMap;
 
 const NONE: u32 = u32::MAX;
 

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use crate::fasthash::FastMap;
 use crate::idpos::IdPos;
+use rustc_hash::FxHashMap as FastMap;
 
 use crate::ids::{AnnotId, CategoryId, ImageId, KeypointCategoryId, TrackId, VideoId};
 use crate::record::{Annotation, Category, Image, KeypointCategory, Track, Video};

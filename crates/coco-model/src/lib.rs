@@ -76,12 +76,9 @@
 //! # Feature flags
 //! None.
 
-pub mod channels;
 mod combine;
 pub mod dataset;
 pub mod error;
-mod fasthash;
-pub mod geometry;
 mod idpos;
 pub mod ids;
 mod index;
@@ -94,6 +91,12 @@ pub mod remove;
 pub mod stats;
 mod tree;
 pub mod validate;
+
+/// kwcoco channel codes: the [`channel_spec`] crate, re-exported.
+pub use channel_spec as channels;
+/// Annotation geometry (boxes, polygons, masks, RLE, keypoints, affine warps):
+/// the [`coco_geometry`] crate, re-exported.
+pub use coco_geometry as geometry;
 
 pub use dataset::CocoDataset;
 pub use error::{Error, Result};

@@ -496,17 +496,26 @@ pub struct RecordMut<'a, T> {
     _t: std::marker::PhantomData<fn() -> T>,
 }
 
-/// Where a [`RecordMut`] finds its record.
-pub trait Located: Sized {
-    #[doc(hidden)]
-    fn at(ds: &CocoDataset, pos: usize) -> &Self;
-    #[doc(hidden)]
-    fn at_mut(ds: &mut CocoDataset, pos: usize) -> &mut Self;
+/// A record type a [`RecordMut`] can borrow: one of the dataset's tables.
+///
+/// Sealed: implemented for [`Image`], [`Annotation`], [`Category`],
+/// [`KeypointCategory`], [`Video`] and [`Track`] only.
+pub trait Located: sealed::Table {}
+
+mod sealed {
+    use crate::dataset::CocoDataset;
+
+    /// Where a record of this type lives in the dataset's tables.
+    pub trait Table: Sized {
+        fn at(ds: &CocoDataset, pos: usize) -> &Self;
+        fn at_mut(ds: &mut CocoDataset, pos: usize) -> &mut Self;
+    }
 }
 
 macro_rules! located {
     ($t:ty, $field:ident) => {
-        impl Located for $t {
+        impl Located for $t {}
+        impl sealed::Table for $t {
             fn at(ds: &CocoDataset, pos: usize) -> &Self {
                 &ds.$field[pos]
             }
@@ -526,13 +535,13 @@ located!(Track, tracks);
 impl<T: Located> Deref for RecordMut<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        T::at(self.ds, self.pos)
+        <T as sealed::Table>::at(self.ds, self.pos)
     }
 }
 
 impl<T: Located> DerefMut for RecordMut<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        T::at_mut(self.ds, self.pos)
+        <T as sealed::Table>::at_mut(self.ds, self.pos)
     }
 }
 

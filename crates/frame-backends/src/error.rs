@@ -55,9 +55,9 @@ pub enum Error {
         /// The cargo feature that enables it.
         feature: &'static str,
     },
-    /// An error from the kwcoco data model (a bad warp or channel spec in a record).
+    /// A transform cannot be used (singular, not finite).
     #[error(transparent)]
-    Coco(#[from] coco_model::Error),
+    Geometry(#[from] coco_geometry::GeometryError),
     /// An error reported by GDAL.
     #[cfg(feature = "gdal")]
     #[error("{path}: GDAL: {source}")]

@@ -48,16 +48,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! With `coco-model` records, build the source with [`ImageSource::from_coco`] and
-//! the channels with [`Channels::from_code`].
+//! This crate knows nothing of kwcoco records: the `sampler` crate builds an
+//! [`ImageSource`] from a dataset's image record. Channel codes are parsed
+//! with kwcoco's full grammar by [`Channels::from_code`].
 //!
 //! ## Feature flags
 //! - `gdal`: the COG cache backend, and GDAL as a fallback reader for any input
 //!   the pure-Rust decoders refuse (needs `libgdal-dev`).
 
-mod affine;
 pub mod cache;
-mod coco;
 #[cfg(feature = "gdal")]
 mod cog;
 mod dtype;
@@ -69,8 +68,10 @@ pub mod resample;
 mod source;
 mod window;
 
-pub use affine::Affine;
 pub use cache::CacheOutcome;
+/// The one affine type of the workspace (from `coco-geometry`), re-exported
+/// because [`AssetSource::to_image`] and [`FrameReader::read_warped`] take it.
+pub use coco_geometry::Affine;
 pub use dtype::{DType, Pixel};
 pub use error::{Error, Result};
 pub use raster::{ChunkCache, ChunkCacheStats, Raster, RasterInfo};

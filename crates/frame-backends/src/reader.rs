@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use lru::LruCache;
 use parking_lot::Mutex;
 
-use crate::affine::Affine;
 use crate::cache::{self, CacheOutcome};
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
@@ -23,6 +22,7 @@ use crate::resample::{self, Interpolation, axis_taps, taps_span};
 use crate::source::{Channels, ImageSource, default_band_names};
 use crate::window::{PixelBox, Window};
 use crate::with_window;
+use coco_geometry::Affine;
 
 /// Compression of the COG cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -191,7 +191,7 @@ struct Group {
 ///
 /// let reader = FrameReader::new(Backend::Npy { workdir: dir.path().join("work") })?;
 /// let src = ImageSource::single(&path, 64, 48);
-/// let win = reader.read_window(&src, PixelBox::new(40, 56, -4, 12)?, &Channels::parse("g|r"), &ReadOptions::default())?;
+/// let win = reader.read_window(&src, PixelBox::new(40, 56, -4, 12)?, &Channels::from_code("g|r")?, &ReadOptions::default())?;
 /// let a = win.as_array::<u8>().unwrap();
 /// assert_eq!(a.dim(), (16, 16, 2));
 /// assert_eq!((a[[0, 4, 0]], a[[0, 4, 1]]), (40, 0)); // g = y, r = x at (y=40, x=0)
@@ -513,12 +513,12 @@ impl FrameReader {
             && groups[0].out_idx.iter().enumerate().all(|(i, &k)| i == k)
         {
             let g = &groups[0];
-            let m = out_from_image.compose(&g.to_image);
+            let m = *out_from_image * g.to_image;
             return self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype);
         }
         let mut out = Window::filled(out_dtype, (out_h, out_w, n));
         for g in &groups {
-            let m = out_from_image.compose(&g.to_image);
+            let m = *out_from_image * g.to_image;
             let w = self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype)?;
             scatter(&w, &mut out, &g.out_idx)?;
         }
@@ -570,11 +570,11 @@ impl FrameReader {
             info.width as f64 / lw as f64,
             info.height as f64 / lh as f64,
         );
-        let out_from_level = out_from_asset.compose(&asset_from_level);
+        let out_from_level = *out_from_asset * asset_from_level;
         let fill_nan = out_dtype.is_float();
         let fill = if fill_nan { f32::NAN } else { 0.0 };
         let interp = opts.interpolation;
-        let res = if let Some((ax, tx, ay, ty)) = out_from_level.axis_aligned() {
+        let res = if let Some((ax, tx, ay, ty)) = out_from_level.scale_translation() {
             let txs = axis_taps(out_w, ax, tx, interp, opts.antialias);
             let tys = axis_taps(out_h, ay, ty, interp, opts.antialias);
             let (x0, x1) = taps_span(&txs);
@@ -591,7 +591,13 @@ impl FrameReader {
                 (0.0, out_h as f64),
                 (out_w as f64, out_h as f64),
             ];
-            let pts: Vec<(f64, f64)> = corners.iter().map(|&(x, y)| inv.apply(x, y)).collect();
+            let pts: Vec<(f64, f64)> = corners
+                .iter()
+                .map(|&(x, y)| {
+                    let [u, v] = inv.apply([x, y]);
+                    (u, v)
+                })
+                .collect();
             let (lsx, lsy) = out_from_level.axis_scales();
             let aa = opts.antialias && interp != Interpolation::Nearest;
             let sig_x = if aa && lsx < 1.0 { 0.5 / lsx } else { 0.0 };
@@ -629,7 +635,7 @@ impl FrameReader {
                 s = resample::gaussian_blur(&s, sig_y, sig_x);
             }
             let out_from_region =
-                out_from_level.compose(&Affine::translate(region.x0 as f64, region.y0 as f64));
+                out_from_level * Affine::translate(region.x0 as f64, region.y0 as f64);
             resample::general(&s, out_h, out_w, &out_from_region, interp, fill)?
         };
         Ok(Window::from(res).convert(out_dtype))

@@ -22,8 +22,8 @@
 
 use ndarray::Array3;
 
-use crate::affine::Affine;
 use crate::error::{Error, Result};
+use coco_geometry::Affine;
 
 /// Interpolation method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -316,7 +316,7 @@ pub(crate) fn general(
     };
     for i in 0..out_h {
         for j in 0..out_w {
-            let (u, v) = inv.apply(j as f64 + 0.5, i as f64 + 0.5);
+            let [u, v] = inv.apply([j as f64 + 0.5, i as f64 + 0.5]);
             match interp {
                 Interpolation::Nearest => {
                     let (x, y) = (u.floor() as i64, v.floor() as i64);

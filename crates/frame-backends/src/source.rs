@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::affine::Affine;
+use coco_geometry::Affine;
+
+use crate::error::{Error, Result};
 
 /// One file of an image: its bands (named, in file band order) and where it sits
 /// in image space.
@@ -79,32 +81,47 @@ pub enum Channels {
 }
 
 impl Channels {
-    /// Parse a kwcoco channel code: `"<all>"`, or atomic names separated by `|`
-    /// (early-fused) or `,` (late-fused streams are flattened in order).
+    /// Parse a kwcoco channel code with the full grammar of the
+    /// [`channel_spec`] crate (`"r|g|b"`, `"B1|B8"`, slices like `"B.0:3"`,
+    /// aliases like `"rgb"`, late-fused `"a|b,c"` flattened in order), or
+    /// `"<all>"` / an empty code for every band. A malformed code is an error,
+    /// never a band with a strange name that would read as NaN.
     ///
     /// ```
     /// use frame_backends::Channels;
-    /// assert_eq!(Channels::parse("<all>"), Channels::All);
-    /// assert_eq!(Channels::parse("B1|B8"), Channels::Names(vec!["B1".into(), "B8".into()]));
+    /// assert_eq!(Channels::from_code("<all>").unwrap(), Channels::All);
+    /// assert_eq!(Channels::from_code("B.0:2|r").unwrap(), Channels::Names(vec!["B.0".into(), "B.1".into(), "r".into()]));
+    /// assert!(Channels::from_code("B.0:").is_err());
     /// ```
-    pub fn parse(code: &str) -> Channels {
+    pub fn from_code(code: &str) -> Result<Channels> {
         let code = code.trim();
         if code.is_empty() || code == "<all>" {
-            return Channels::All;
+            return Ok(Channels::All);
         }
-        Channels::Names(
-            code.split(['|', ','])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-        )
+        let names = channel_spec::ChannelSpec::parse(code)
+            .map(|spec| spec.fuse().to_names())
+            .map_err(|e| Error::invalid(format!("channel code {code:?}: {e}")))?;
+        // `<all>` only stands alone: inside a code it would be a band named
+        // "<all>" that no image has (read as NaN without a word).
+        if let Some(bad) = names.iter().find(|n| n.contains(['<', '>'])) {
+            return Err(Error::invalid(format!(
+                "channel code {code:?}: {bad:?} is not a band name (`<all>` must be the whole code)"
+            )));
+        }
+        if names.is_empty() {
+            return Err(Error::invalid(format!(
+                "channel code {code:?} selects no band"
+            )));
+        }
+        Ok(Channels::Names(names))
     }
 }
 
-impl From<&str> for Channels {
-    fn from(s: &str) -> Self {
-        Channels::parse(s)
+impl std::str::FromStr for Channels {
+    type Err = Error;
+    /// Same as [`Channels::from_code`].
+    fn from_str(code: &str) -> Result<Channels> {
+        Channels::from_code(code)
     }
 }
 
@@ -122,13 +139,31 @@ pub fn default_band_names(n: usize) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn names(v: &[&str]) -> Channels {
+        Channels::Names(v.iter().map(|s| s.to_string()).collect())
+    }
+
     #[test]
     fn parse_codes() {
-        assert_eq!(Channels::parse(""), Channels::All);
+        assert_eq!(Channels::from_code("").unwrap(), Channels::All);
+        assert_eq!(Channels::from_code(" <all> ").unwrap(), Channels::All);
         assert_eq!(
-            Channels::parse("r|g, b"),
-            Channels::Names(vec!["r".into(), "g".into(), "b".into()])
+            Channels::from_code("r|g,b").unwrap(),
+            names(&["r", "g", "b"])
         );
+        assert_eq!(Channels::from_code("rgb").unwrap(), names(&["r", "g", "b"]));
+        assert_eq!(
+            Channels::from_code("B.0:3").unwrap(),
+            names(&["B.0", "B.1", "B.2"])
+        );
+        assert_eq!(
+            Channels::from_code("x:2|y").unwrap(),
+            names(&["x.0", "x.1", "y"])
+        );
+        for bad in ["B.0:", "r||g", "a|b,", "<all>|r", "B.3:1"] {
+            let e = Channels::from_code(bad).unwrap_err().to_string();
+            assert!(e.contains("channel code"), "{bad}: {e}");
+        }
         assert_eq!(default_band_names(3), ["r", "g", "b"]);
         assert_eq!(default_band_names(2), ["0", "1"]);
     }

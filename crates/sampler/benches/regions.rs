@@ -4,6 +4,9 @@
 //! Run: `cargo bench -p sampler --bench regions -- --warm-up-time 1 --measurement-time 3`.
 //! Prints, for each pair, the ratio baseline / ours.
 
+// `criterion_main!` defines an undocumented `pub fn main`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -44,6 +44,7 @@
 //! - `gdal`: the COG cache backend of `frame-backends`.
 
 pub mod batch;
+mod coco_source;
 pub mod error;
 pub mod grid;
 pub mod loader;
@@ -54,6 +55,7 @@ pub mod regions;
 mod sampler;
 pub mod target;
 
+pub use coco_source::image_source;
 pub use error::{Error, Result};
 pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;

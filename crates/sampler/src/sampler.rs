@@ -257,11 +257,6 @@ pub struct CocoSampler {
     frames: HashMap<ImageId, FrameInfo>,
 }
 
-fn to_fb(a: &Affine) -> frame_backends::Affine {
-    let m = a.matrix();
-    frame_backends::Affine::from_rows6([m[0][0], m[0][1], m[0][2], m[1][0], m[1][1], m[1][2]])
-}
-
 fn parse_warp(json: Option<&str>, what: &str, id: i64) -> Result<Affine> {
     match json {
         None => Ok(Affine::identity()),
@@ -323,12 +318,7 @@ impl CocoSampler {
             msg: e.to_string(),
         })?;
         let source = match (img.width, img.height) {
-            (Some(_), Some(_)) => {
-                Some(ImageSource::from_coco(dset, img).map_err(|e| Error::Read {
-                    image_id: id,
-                    source: Box::new(e),
-                })?)
-            }
+            (Some(_), Some(_)) => Some(crate::coco_source::image_source(dset, img)?),
             _ => None,
         };
         Ok(FrameInfo {
@@ -629,7 +619,7 @@ impl CocoSampler {
                         source,
                         out_h,
                         out_w,
-                        &to_fb(&sample_from_img),
+                        &sample_from_img,
                         &channels,
                         &read_opts,
                     )

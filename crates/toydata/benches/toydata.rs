@@ -3,6 +3,9 @@
 //! the cost of compression and I/O alone. The printed ratio is generation time
 //! / baseline time (1.0 would mean synthesis is free).
 
+// `criterion_main!` defines an undocumented `pub fn main`.
+#![allow(missing_docs)]
+
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;

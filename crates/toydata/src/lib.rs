@@ -56,11 +56,12 @@ mod texture;
 
 pub use bundle::DATASET_FILE;
 pub use error::{Error, Result};
-pub use generate::{Summary, generate, generate_key, generate_with_progress};
+pub use generate::{PROGRESS_PIXELS, Summary, generate, generate_key, generate_with_progress};
 pub use key::{
     BigSpec, DatasetKey, ExtraChannels, MAX_ANNOTS, MAX_COUNT, MAX_IN_MEMORY_PIXELS, MAX_SIDE,
     ShapesSpec, VidShapesSpec,
 };
+pub use progress::{Progress, ProgressFn};
 pub use shape::{KEYPOINT_CATEGORIES, KeypointCategory, Shape};
 
 /// Fraction of the frame size by which a `vidshapes` box may extend past each

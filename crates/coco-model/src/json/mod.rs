@@ -1,10 +1,9 @@
 //! JSON plumbing: non-finite tokens, typed float reading, the kwcoco-style writer.
 
-mod nonfinite;
 pub(crate) mod split;
 mod write;
 
-pub use nonfinite::{
+pub use coco_geometry::nonfinite::{
     INF_SENTINEL, NAN_SENTINEL, NEG_INF_SENTINEL, NonFiniteReader, replace_non_finite,
     restore_tokens, sentinel_to_f64, sentinel_token,
 };

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::nonfinite::{restore_tokens, sentinel_token};
+use coco_geometry::nonfinite::{restore_tokens, sentinel_token};
 
 /// Output layout of [`crate::CocoDataset::dump`] and friends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -4,7 +4,5 @@
 //! binary instead of many keeps a cold `cargo xtask test` small on disk).
 
 mod fixtures_roundtrip;
-mod geometry_fixtures;
-mod geometry_props;
 mod model;
 mod proptest_roundtrip;

@@ -140,7 +140,12 @@ fn png_with_default_names() {
     let src = ImageSource::single(&p, W, H);
     let b = PixelBox::new(1, 4, 2, 6).unwrap();
     let w = reader
-        .read_window(&src, b, &Channels::parse("b|r"), &ReadOptions::default())
+        .read_window(
+            &src,
+            b,
+            &Channels::from_code("b|r").unwrap(),
+            &ReadOptions::default(),
+        )
         .unwrap();
     check(
         &w,
@@ -243,7 +248,12 @@ fn missing_band_is_nan_and_output_float() {
     };
     let b = PixelBox::new(-2, 3, 0, 4).unwrap();
     let w = reader
-        .read_window(&src, b, &Channels::parse("g|nir"), &ReadOptions::default())
+        .read_window(
+            &src,
+            b,
+            &Channels::from_code("g|nir").unwrap(),
+            &ReadOptions::default(),
+        )
         .unwrap();
     assert_eq!(w.dtype(), DType::F32);
     let a = w.as_array::<f32>().unwrap();
@@ -256,7 +266,7 @@ fn missing_band_is_nan_and_output_float() {
         ..Default::default()
     };
     let w = reader
-        .read_window(&src, b, &Channels::parse("g|nir"), &opts)
+        .read_window(&src, b, &Channels::from_code("g|nir").unwrap(), &opts)
         .unwrap();
     assert_eq!(w.as_array::<u8>().unwrap()[[2, 1, 1]], 0);
 }

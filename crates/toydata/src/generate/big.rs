@@ -172,7 +172,7 @@ fn render_image(
     w: u32,
     h: u32,
     objects: &[Object],
-    progress: &crate::progress::Progress,
+    progress: &crate::progress::Reporter<'_>,
 ) -> Result<String> {
     let file_name = format!("images/{}.png", image_stem(index));
     let path = ctx.out_dir.join(&file_name);

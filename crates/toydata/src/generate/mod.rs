@@ -13,12 +13,12 @@ use std::path::{Path, PathBuf};
 use crate::bundle::{Tables, write_dataset};
 use crate::error::{Error, Result};
 use crate::key::DatasetKey;
-use crate::progress::Progress;
+use crate::progress::{ProgressFn, Reporter};
 use crate::rng::Seeds;
 
-/// Outputs with more pixels than this show a progress bar in
-/// [`generate_with_progress`].
-const PROGRESS_PIXELS: u64 = 8 << 20;
+/// Outputs with more pixels than this report their progress in
+/// [`generate_with_progress`] (smaller ones finish too fast to need it).
+pub const PROGRESS_PIXELS: u64 = 8 << 20;
 
 /// What a generation wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,21 +79,45 @@ impl fmt::Display for Summary {
 /// assert!(dir.path().join("images/img_00001.png").exists());
 /// ```
 pub fn generate(key: &str, seed: Option<u64>, out_dir: &Path) -> Result<Summary> {
-    run(key, seed, out_dir, false)
+    run(key, seed, out_dir, None)
 }
 
-/// [`generate`], with a progress bar on stderr for large outputs. Returns the
-/// summary (its `Display` is a one-line report).
-pub fn generate_with_progress(key: &str, seed: Option<u64>, out_dir: &Path) -> Result<Summary> {
-    run(key, seed, out_dir, true)
+/// [`generate`], reporting the progress of large outputs (more than
+/// [`PROGRESS_PIXELS`] pixels) to `on_progress` (see [`Progress`](crate::Progress)).
+/// Returns the summary (its `Display` is a one-line report).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// let rows = AtomicU64::new(0);
+/// let count = |p: toydata::Progress<'_>| {
+///     if let toydata::Progress::Advance(n) = p {
+///         rows.fetch_add(n, Ordering::Relaxed);
+///     }
+/// };
+/// let dir = tempfile::tempdir().unwrap();
+/// toydata::generate_with_progress("big1-gsize3000", None, dir.path(), &count).unwrap();
+/// assert_eq!(rows.load(Ordering::Relaxed), 3000); // one unit per pixel row
+/// ```
+pub fn generate_with_progress(
+    key: &str,
+    seed: Option<u64>,
+    out_dir: &Path,
+    on_progress: ProgressFn<'_>,
+) -> Result<Summary> {
+    run(key, seed, out_dir, Some(on_progress))
 }
 
 /// [`generate`] from a parsed key.
 pub fn generate_key(key: &DatasetKey, seed: Option<u64>, out_dir: &Path) -> Result<Summary> {
-    run_key(key, seed, out_dir, false)
+    run_key(key, seed, out_dir, None)
 }
 
-fn run(key: &str, seed: Option<u64>, out_dir: &Path, progress: bool) -> Result<Summary> {
+fn run(
+    key: &str,
+    seed: Option<u64>,
+    out_dir: &Path,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<Summary> {
     let parsed = DatasetKey::parse(key)?;
     run_key(&parsed, seed, out_dir, progress)
 }
@@ -113,16 +137,20 @@ fn total_pixels(key: &DatasetKey) -> u64 {
     }
 }
 
-fn run_key(key: &DatasetKey, seed: Option<u64>, out_dir: &Path, progress: bool) -> Result<Summary> {
+fn run_key(
+    key: &DatasetKey,
+    seed: Option<u64>,
+    out_dir: &Path,
+    progress: Option<ProgressFn<'_>>,
+) -> Result<Summary> {
     let seed = seed.or(key.seed()).unwrap_or(0);
     let key = key.clone().with_seed(None);
     let seeds = Seeds::new(&key.canonical_without_seed(), seed);
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
-    let show = progress && total_pixels(&key) > PROGRESS_PIXELS;
     let ctx = Ctx {
         seeds,
         out_dir: out_dir.to_path_buf(),
-        show_progress: show,
+        progress: progress.filter(|_| total_pixels(&key) > PROGRESS_PIXELS),
     };
     let (tables, files): (Tables, usize) = match &key {
         DatasetKey::Shapes(spec) => shapes::generate(spec, &ctx)?,
@@ -145,18 +173,16 @@ fn run_key(key: &DatasetKey, seed: Option<u64>, out_dir: &Path, progress: bool) 
 }
 
 /// What every generator needs.
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a> {
     pub seeds: Seeds,
     pub out_dir: PathBuf,
-    pub show_progress: bool,
+    /// Where progress goes (`None`: small output or nobody listening).
+    pub progress: Option<ProgressFn<'a>>,
 }
 
-impl Ctx {
-    pub(crate) fn progress(&self, total: u64, message: &str) -> Progress {
-        if self.show_progress {
-            Progress::bar(total, message)
-        } else {
-            Progress::hidden()
-        }
+impl<'a> Ctx<'a> {
+    /// Starts reporting a stage of `total` units.
+    pub(crate) fn progress(&self, total: u64, stage: &str) -> Reporter<'a> {
+        Reporter::start(self.progress, total, stage)
     }
 }

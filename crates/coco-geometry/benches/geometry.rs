@@ -10,7 +10,10 @@
 //!
 //! Run: `cargo bench -p coco-model --bench geometry -- --warm-up-time 1 --measurement-time 3`
 
-use coco_model::geometry::{Affine, Keypoints, Mask, Rle, Segmentation};
+// `criterion_main!` defines an undocumented `pub fn main`.
+#![allow(missing_docs)]
+
+use coco_geometry::{Affine, Keypoints, Mask, Rle, Segmentation};
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use std::time::{Duration, Instant};
 

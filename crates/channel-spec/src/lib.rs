@@ -1,5 +1,10 @@
+//! # channel-spec
+//!
 //! kwcoco channel specifications (kwcoco 0.9.1 / delayed_image
-//! `channel_spec.py`: `FusedChannelSpec` and `ChannelSpec`).
+//! `channel_spec.py`: `FusedChannelSpec` and `ChannelSpec`). A standalone L0
+//! crate: the one channel-code grammar of the workspace, used by the data
+//! model (re-exported as `coco_model::channels`) and by the pixel readers
+//! (`frame_backends::Channels::from_code`).
 //!
 //! A channel code names the bands of an image:
 //! - `|` joins channels that are stored / processed together ("early fused"),
@@ -16,7 +21,7 @@
 //! "every channel the image has") and is rejected here.
 //!
 //! ```
-//! use coco_model::channels::{ChannelSpec, FusedChannelSpec};
+//! use channel_spec::{ChannelSpec, FusedChannelSpec};
 //! let spec: ChannelSpec = "b1|b2|b3,m.0:4|x1|x2,x.3|x.4|x.5".parse().unwrap();
 //! assert_eq!(spec.numel(), 12);
 //! let fused = spec.fuse();

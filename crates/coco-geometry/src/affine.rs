@@ -12,7 +12,7 @@ use std::ops::Mul;
 /// [`Affine::then`] reads in application order: `a.then(&b) == b * a`.
 ///
 /// ```
-/// use coco_model::geometry::Affine;
+/// use coco_geometry::Affine;
 /// let s = Affine::scale(2.0, 2.0);
 /// let t = Affine::translate(1.0, 0.0);
 /// // scale first, then translate
@@ -24,6 +24,12 @@ pub struct Affine {
     /// Row-major matrix; the last row is always `[0, 0, 1]`.
     pub m: [[f64; 3]; 3],
 }
+
+/// Tolerance of the special-form checks ([`Affine::integer_translation`],
+/// [`Affine::scale_translation`]).
+const NEAR: f64 = 1e-9;
+/// Magnitudes below 2^53 convert between `f64` and `i64` exactly.
+const I64_EXACT: f64 = 9_007_199_254_740_992.0;
 
 impl Default for Affine {
     fn default() -> Self {
@@ -227,6 +233,50 @@ impl Affine {
         self.m[0][1] == 0.0 && self.m[1][0] == 0.0
     }
 
+    /// `Some((tx, ty))` when the transform is a translation by whole pixels
+    /// (within 1e-9), so a window can be copied without resampling.
+    ///
+    /// ```
+    /// use coco_geometry::Affine;
+    /// assert_eq!(Affine::translate(3.0, -2.0).integer_translation(), Some((3, -2)));
+    /// assert_eq!(Affine::translate(3.5, 0.0).integer_translation(), None);
+    /// ```
+    pub fn integer_translation(&self) -> Option<(i64, i64)> {
+        let [[a, b, tx], [c, d, ty], _] = self.m;
+        let linear_identity =
+            (a - 1.0).abs() < NEAR && b.abs() < NEAR && c.abs() < NEAR && (d - 1.0).abs() < NEAR;
+        let whole = |t: f64| (t - t.round()).abs() < NEAR && t.abs() < I64_EXACT;
+        (linear_identity && whole(tx) && whole(ty)).then(|| (tx.round() as i64, ty.round() as i64))
+    }
+
+    /// `Some((sx, tx, sy, ty))` when the transform is `x' = sx·x + tx`,
+    /// `y' = sy·y + ty` with positive scales (no rotation, shear or flip, within
+    /// 1e-9): a separable resampling suffices.
+    ///
+    /// ```
+    /// use coco_geometry::Affine;
+    /// assert_eq!(Affine::scale(2.0, 3.0).scale_translation(), Some((2.0, 0.0, 3.0, 0.0)));
+    /// assert_eq!(Affine::scale(-1.0, 1.0).scale_translation(), None);
+    /// assert_eq!(Affine::rotate(0.5).scale_translation(), None);
+    /// ```
+    pub fn scale_translation(&self) -> Option<(f64, f64, f64, f64)> {
+        let [[a, b, tx], [c, d, ty], _] = self.m;
+        (b.abs() < NEAR && c.abs() < NEAR && a > 0.0 && d > 0.0).then_some((a, tx, d, ty))
+    }
+
+    /// How much a unit step along source x and along source y grows in the
+    /// output (the column norms of the linear part): below 1 means
+    /// downscaling along that axis.
+    ///
+    /// ```
+    /// use coco_geometry::Affine;
+    /// assert_eq!(Affine::scale(0.5, 4.0).axis_scales(), (0.5, 4.0));
+    /// ```
+    pub fn axis_scales(&self) -> (f64, f64) {
+        let [[a, b, _], [c, d, _], _] = self.m;
+        (a.hypot(c), b.hypot(d))
+    }
+
     /// kwimage `Affine.decompose`: the `scale`, `offset`, `theta` and `shearx`
     /// that [`Affine::from_params`] maps back to this matrix (`about` is 0).
     pub fn decompose(&self) -> AffineParams {
@@ -382,6 +432,39 @@ mod tests {
             let mut pts = [[1.0, 2.0], [-3.0, 0.5]];
             f.apply_in_place(&mut pts);
             assert_eq!(pts, [f.apply([1.0, 2.0]), f.apply([-3.0, 0.5])]);
+        }
+    }
+
+    #[test]
+    fn detects_special_forms() {
+        assert_eq!(
+            Affine::translate(3.0, -2.0).integer_translation(),
+            Some((3, -2))
+        );
+        assert_eq!(Affine::translate(3.5, -2.0).integer_translation(), None);
+        assert_eq!(Affine::translate(1e300, 0.0).integer_translation(), None);
+        assert_eq!(Affine::scale(2.0, 1.0).integer_translation(), None);
+        assert_eq!(
+            Affine::scale(2.0, 3.0).scale_translation(),
+            Some((2.0, 0.0, 3.0, 0.0))
+        );
+        assert_eq!(Affine::rotate(FRAC_PI_2).scale_translation(), None);
+        assert_eq!(Affine::scale(1.0, -1.0).scale_translation(), None);
+        let (sx, sy) = (Affine::rotate(0.3) * Affine::scale(2.0, 0.5)).axis_scales();
+        assert_relative_eq!(sx, 2.0, epsilon = 1e-12);
+        assert_relative_eq!(sy, 0.5, epsilon = 1e-12);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn inverse_roundtrips(a in 0.1f64..5.0, b in -2.0f64..2.0, c in -2.0f64..2.0, d in 0.1f64..5.0,
+                              tx in -100.0f64..100.0, ty in -100.0f64..100.0, x in -50.0f64..50.0, y in -50.0f64..50.0) {
+            proptest::prop_assume!((a * d - b * c).abs() > 0.05);
+            let m = Affine::from_rows([a, b, tx], [c, d, ty]);
+            let inv = m.inverse().unwrap();
+            let q = inv.apply(m.apply([x, y]));
+            proptest::prop_assert!((q[0] - x).abs() < 1e-6 && (q[1] - y).abs() < 1e-6);
+            proptest::prop_assert_eq!((m * inv).integer_translation(), Some((0, 0)));
         }
     }
 }

@@ -6,7 +6,7 @@
 //! - the reference sampler's annotations in sample space equal the dataset's
 //!   annotations warped by the sample's translation (`params.offset`).
 
-use coco_model::geometry::{Affine, BBox, Keypoints, Mask, Polygon, Segmentation, TransformSpec};
+use coco_geometry::{Affine, BBox, Keypoints, Mask, Polygon, Segmentation, TransformSpec};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

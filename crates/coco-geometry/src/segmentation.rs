@@ -43,7 +43,7 @@ pub enum PolygonForm {
 /// A parsed `segmentation`.
 ///
 /// ```
-/// use coco_model::geometry::{Affine, Segmentation};
+/// use coco_geometry::{Affine, Segmentation};
 /// let text = r#"{"exterior": [[0, 0], [4, 0], [4, 4], [0, 4]], "interiors": [[[1, 1], [2, 1], [2, 2], [1, 2]]]}"#;
 /// let seg = Segmentation::from_json_str(text).unwrap();
 /// assert_eq!(seg.area(), 15.0);

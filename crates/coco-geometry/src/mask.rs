@@ -8,7 +8,7 @@ use super::{
 /// A binary `h × w` mask, row-major in memory (`data[y * w + x]`, 0 or 1).
 ///
 /// ```
-/// use coco_model::geometry::Mask;
+/// use coco_geometry::Mask;
 /// let mut m = Mask::new(4, 5).unwrap();
 /// m.set(1, 2, true);
 /// m.set(2, 2, true);
@@ -218,7 +218,7 @@ impl Mask {
     /// Suzuki & Abe's border following (the algorithm cv2 implements).
     ///
     /// ```
-    /// use coco_model::geometry::Mask;
+    /// use coco_geometry::Mask;
     /// let m = Mask::from_fn(4, 4, |x, y| (1..3).contains(&x) && (1..3).contains(&y)).unwrap();
     /// let p = m.to_multi_polygon_cv2();
     /// assert_eq!(p.polygons[0].exterior, vec![[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [2.0, 1.0]]);

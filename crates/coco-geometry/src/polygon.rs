@@ -1,7 +1,7 @@
 //! Polygons with holes and multi-polygons (kwimage `Polygon`, `MultiPolygon`).
 //!
 //! The JSON forms (MS-COCO flat lists and kwcoco `exterior`/`interiors`
-//! dicts) are read and written by [`crate::geometry::Segmentation`]; this
+//! dicts) are read and written by [`crate::Segmentation`]; this
 //! module holds the geometry.
 
 use super::{Affine, BBox, Mask, Result, checked_pixels, ring_signed_area2};
@@ -12,7 +12,7 @@ use super::{Affine, BBox, Mask, Result, checked_pixels, ring_signed_area2};
 /// decided by the even-odd rule over all rings of the polygon.
 ///
 /// ```
-/// use coco_model::geometry::Polygon;
+/// use coco_geometry::Polygon;
 /// let square = Polygon::new(vec![[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]]);
 /// let holed = Polygon {
 ///     interiors: vec![vec![[1.0, 1.0], [1.0, 2.0], [2.0, 2.0], [2.0, 1.0]]],

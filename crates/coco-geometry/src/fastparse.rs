@@ -7,7 +7,7 @@
 //! on any error the caller falls back to the `Value` path, which gives the
 //! canonical error message (and handles Python's bare `NaN` tokens).
 
-use super::{MultiPolygon, NumberStyle, Polygon, PolygonForm, Rle, Segmentation, non_finite};
+use super::{MultiPolygon, NumberStyle, Polygon, PolygonForm, Rle, Segmentation, nonfinite};
 use serde::Deserializer;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -48,7 +48,7 @@ impl<'de> Visitor<'de> for NumVisitor {
         Ok(Num(v, false))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
-        non_finite::from_sentinel(v)
+        nonfinite::sentinel_to_f64(v)
             .map(|x| Num(x, false))
             .ok_or_else(|| E::custom("expected a number"))
     }

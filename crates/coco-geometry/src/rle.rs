@@ -15,7 +15,7 @@ const WHAT: &str = "RLE segmentation";
 /// A COCO run-length encoded mask.
 ///
 /// ```
-/// use coco_model::geometry::{Mask, Rle};
+/// use coco_geometry::{Mask, Rle};
 /// let m = Mask::from_vec(2, 3, vec![0, 1, 1, 0, 1, 0]).unwrap();
 /// let rle = Rle::encode(&m);
 /// // column-major: 0,0 | 1,1 | 1,0  ->  runs 2 zeros, 3 ones, 1 zero

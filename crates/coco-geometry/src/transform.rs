@@ -53,7 +53,7 @@ impl TransformSpec {
     /// Parse any accepted form (see the module docs).
     ///
     /// ```
-    /// use coco_model::geometry::TransformSpec;
+    /// use coco_geometry::TransformSpec;
     /// let t = TransformSpec::from_json(&serde_json::json!({"type": "affine", "scale": 6.0})).unwrap();
     /// assert_eq!(t.affine().apply([1.0, 2.0]), [6.0, 12.0]);
     /// ```
@@ -105,7 +105,7 @@ impl TransformSpec {
     /// matrix within 1e-9.
     ///
     /// ```
-    /// use coco_model::geometry::{Affine, TransformSpec};
+    /// use coco_geometry::{Affine, TransformSpec};
     /// let t = TransformSpec::from_affine_concise(Affine::scale(3.0, 3.0));
     /// assert_eq!(t.to_json().to_string(), r#"{"type":"affine","scale":3.0}"#);
     /// ```

@@ -30,7 +30,7 @@ const NEG_INF_JSON: &[u8] = b"\"\\u0000-Infinity\"";
 /// The `f64` a sentinel string stands for, if it is one.
 ///
 /// ```
-/// use coco_model::json::{sentinel_to_f64, NAN_SENTINEL};
+/// use coco_geometry::nonfinite::{sentinel_to_f64, NAN_SENTINEL};
 /// assert!(sentinel_to_f64(NAN_SENTINEL).unwrap().is_nan());
 /// assert_eq!(sentinel_to_f64("NaN"), None);
 /// ```
@@ -40,6 +40,23 @@ pub fn sentinel_to_f64(s: &str) -> Option<f64> {
         INF_SENTINEL => Some(f64::INFINITY),
         NEG_INF_SENTINEL => Some(f64::NEG_INFINITY),
         _ => None,
+    }
+}
+
+/// The sentinel string of a non-finite value (`NaN` for any finite input,
+/// which callers never pass).
+///
+/// ```
+/// use coco_geometry::nonfinite::{sentinel, INF_SENTINEL};
+/// assert_eq!(sentinel(f64::INFINITY), INF_SENTINEL);
+/// ```
+pub fn sentinel(x: f64) -> &'static str {
+    if x == f64::INFINITY {
+        INF_SENTINEL
+    } else if x == f64::NEG_INFINITY {
+        NEG_INF_SENTINEL
+    } else {
+        NAN_SENTINEL
     }
 }
 
@@ -270,7 +287,7 @@ impl Rewriter {
 /// Returns the input unchanged (borrowed) when it holds no such token.
 ///
 /// ```
-/// use coco_model::json::replace_non_finite;
+/// use coco_geometry::nonfinite::replace_non_finite;
 /// let text = r#"{"a": NaN, "b": "NaN", "c": [-Infinity, -1]}"#;
 /// let out = replace_non_finite(text);
 /// let v: serde_json::Value = serde_json::from_str(&out).unwrap();

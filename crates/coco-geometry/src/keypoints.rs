@@ -47,7 +47,7 @@ pub enum KeypointsForm {
 /// The keypoints of one annotation.
 ///
 /// ```
-/// use coco_model::geometry::{Affine, Keypoints};
+/// use coco_geometry::{Affine, Keypoints};
 /// let kp = Keypoints::from_json_str(r#"[{"xy": [1.5, 2.0], "keypoint_category_id": 1}]"#).unwrap();
 /// assert_eq!(kp.points[0].category_id, Some(1));
 /// let moved = kp.warp(&Affine::translate(1.0, 1.0));

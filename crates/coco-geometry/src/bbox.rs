@@ -8,7 +8,7 @@ use serde_json::Value;
 /// Boxes may extend past an image. A box with `w <= 0` or `h <= 0` is empty.
 ///
 /// ```
-/// use coco_model::geometry::{Affine, BBox};
+/// use coco_geometry::{Affine, BBox};
 /// let b = BBox::new(1.0, 2.0, 3.0, 4.0);
 /// assert_eq!(b.ltrb(), [1.0, 2.0, 4.0, 6.0]);
 /// assert_eq!(b.warp(&Affine::scale(2.0, 0.5)), BBox::new(2.0, 1.0, 6.0, 2.0));

@@ -191,7 +191,7 @@ fn follow(
 
 #[cfg(test)]
 mod tests {
-    use crate::geometry::Mask;
+    use crate::Mask;
 
     fn mask(rows: &[&str]) -> Mask {
         Mask::from_fn(rows.len(), rows[0].len(), |x, y| {

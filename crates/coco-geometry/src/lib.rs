@@ -1,7 +1,11 @@
+//! # coco-geometry
+//!
 //! Geometry of kwcoco / MS-COCO annotations (the kwimage 0.12 subset that
 //! ndsampler needs): affine transforms, transform specs, boxes, polygons,
 //! binary masks and COCO run-length encodings, keypoints, and the
-//! `segmentation` union.
+//! `segmentation` union. A standalone L0 crate: the data model (`coco-model`,
+//! which re-exports it as `coco_model::geometry`), the pixel readers
+//! (`frame-backends`) and the sampler all share its one [`Affine`].
 //!
 //! Every JSON-facing type parses from a [`serde_json::Value`] (and, for the
 //! per-annotation lazily parsed fields, from a `&str` of JSON) and writes back
@@ -9,7 +13,7 @@
 //! `{"exterior", "interiors"}` dict stays a dict, a compressed RLE stays
 //! compressed, and integer coordinates stay integers (see [`NumberStyle`]).
 //!
-//! Coordinates follow the project convention (`DESIGN.md` §3): `x` is the
+//! Coordinates follow the project convention (`docs/DESIGN.md` §3): `x` is the
 //! column, `y` the row, and pixel `(x, y)` covers `[x, x+1) × [y, y+1)`.
 //!
 //! Pixel conventions of masks and polygons:
@@ -25,10 +29,14 @@
 //!
 //! Modules: [`affine`] (3×3 transforms), [`transform`] (kwcoco warp specs),
 //! [`bbox`], [`polygon`], [`mask`] (masks, tracing), [`rle`] (COCO RLE),
-//! [`keypoints`], [`segmentation`].
+//! [`keypoints`], [`segmentation`], [`nonfinite`] (Python's bare `NaN` /
+//! `Infinity` JSON tokens, shared with the dataset loader).
+//!
+//! # Feature flags
+//! None.
 //!
 //! ```
-//! use coco_model::geometry::{Affine, Segmentation};
+//! use coco_geometry::{Affine, Segmentation};
 //! let seg = Segmentation::from_json_str(r#"[[0, 0, 4, 0, 4, 2, 0, 2]]"#).unwrap();
 //! assert_eq!(seg.area(), 8.0);
 //! let moved = seg.warp(&Affine::translate(10.0, 1.0)).unwrap();
@@ -41,6 +49,7 @@ mod contour;
 mod fastparse;
 pub mod keypoints;
 pub mod mask;
+pub mod nonfinite;
 pub mod polygon;
 pub mod rle;
 pub mod segmentation;
@@ -154,7 +163,7 @@ impl NumberStyle {
     }
 
     /// Write one number in this style. Non-finite values become the
-    /// dataset layer's sentinel strings (see [`non_finite`]), which its writer
+    /// dataset layer's sentinel strings (see [`nonfinite`]), which its writer
     /// turns back into Python's bare `NaN` / `Infinity` tokens.
     pub fn value(self, x: f64) -> Value {
         if self == NumberStyle::Int && x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
@@ -162,7 +171,7 @@ impl NumberStyle {
         } else {
             match serde_json::Number::from_f64(x) {
                 Some(n) => Value::Number(n),
-                None => Value::String(non_finite::sentinel(x).to_string()),
+                None => Value::String(nonfinite::sentinel(x).to_string()),
             }
         }
     }
@@ -177,8 +186,8 @@ impl NumberStyle {
 /// strings are read as NaN / ±infinity.
 pub(crate) fn read_num(v: &Value, what: &'static str) -> Result<(f64, bool)> {
     match v {
-        Value::String(s) if non_finite::from_sentinel(s).is_some() => {
-            Ok((non_finite::from_sentinel(s).unwrap_or(f64::NAN), false))
+        Value::String(s) if nonfinite::sentinel_to_f64(s).is_some() => {
+            Ok((nonfinite::sentinel_to_f64(s).unwrap_or(f64::NAN), false))
         }
         Value::Number(n) => {
             let is_int = n.is_i64() || n.is_u64();
@@ -218,97 +227,12 @@ pub(crate) fn read_pair(v: &Value, what: &'static str) -> Result<([f64; 2], bool
 pub(crate) fn parse_text(s: &str, what: &'static str) -> Result<Value> {
     match serde_json::from_str(s) {
         Ok(v) => Ok(v),
-        Err(source) => match non_finite::replace_tokens(s) {
-            Some(fixed) => {
+        Err(source) => match nonfinite::replace_non_finite(s) {
+            std::borrow::Cow::Owned(fixed) => {
                 serde_json::from_str(&fixed).map_err(|source| GeometryError::Json { what, source })
             }
-            None => Err(GeometryError::Json { what, source }),
+            std::borrow::Cow::Borrowed(_) => Err(GeometryError::Json { what, source }),
         },
-    }
-}
-
-/// Python's non-finite float tokens in geometry JSON.
-///
-/// kwcoco files may hold bare `NaN` / `Infinity` / `-Infinity` (Python's
-/// `json` writes them). The dataset layer stores them as the sentinel strings
-/// `"\u0000NaN"`, `"\u0000Infinity"`, `"\u0000-Infinity"`; geometry reads
-/// both the bare tokens and the sentinels, and writes the sentinels.
-pub mod non_finite {
-    /// Sentinel string of NaN.
-    pub const NAN: &str = "\u{0}NaN";
-    /// Sentinel string of +infinity.
-    pub const INF: &str = "\u{0}Infinity";
-    /// Sentinel string of -infinity.
-    pub const NEG_INF: &str = "\u{0}-Infinity";
-
-    /// The value of a sentinel string.
-    pub fn from_sentinel(s: &str) -> Option<f64> {
-        match s {
-            NAN => Some(f64::NAN),
-            INF => Some(f64::INFINITY),
-            NEG_INF => Some(f64::NEG_INFINITY),
-            _ => None,
-        }
-    }
-
-    /// The sentinel of a non-finite value (NaN for finite input, unused).
-    pub fn sentinel(x: f64) -> &'static str {
-        if x == f64::INFINITY {
-            INF
-        } else if x == f64::NEG_INFINITY {
-            NEG_INF
-        } else {
-            NAN
-        }
-    }
-
-    /// Rewrite bare tokens outside strings into sentinel strings; `None`
-    /// when there is none.
-    pub(crate) fn replace_tokens(text: &str) -> Option<String> {
-        let b = text.as_bytes();
-        let mut out = String::with_capacity(text.len() + 16);
-        let (mut i, mut last, mut in_str, mut found) = (0, 0, false, false);
-        while i < b.len() {
-            let c = b[i];
-            if in_str {
-                if c == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if c == b'"' {
-                    in_str = false;
-                }
-                i += 1;
-                continue;
-            }
-            if c == b'"' {
-                in_str = true;
-                i += 1;
-                continue;
-            }
-            let rest = &text[i..];
-            let hit = [
-                ("-Infinity", "\"\\u0000-Infinity\""),
-                ("Infinity", "\"\\u0000Infinity\""),
-                ("NaN", "\"\\u0000NaN\""),
-            ]
-            .into_iter()
-            .find(|(tok, _)| rest.starts_with(tok));
-            if let Some((tok, rep)) = hit {
-                out.push_str(&text[last..i]);
-                out.push_str(rep);
-                i += tok.len();
-                last = i;
-                found = true;
-                continue;
-            }
-            i += 1;
-        }
-        if !found {
-            return None;
-        }
-        out.push_str(&text[last..]);
-        Some(out)
     }
 }
 
@@ -363,7 +287,7 @@ mod tests {
         assert_eq!(NumberStyle::Float.value(3.0).to_string(), "3.0");
         assert_eq!(
             NumberStyle::Int.value(f64::NAN),
-            Value::String(non_finite::NAN.into())
+            Value::String(nonfinite::NAN_SENTINEL.into())
         );
     }
 
@@ -384,7 +308,7 @@ mod tests {
     #[test]
     fn non_finite_tokens_and_sentinels() {
         let v = parse_text(r#"[1, NaN, -Infinity, "NaN", Infinity]"#, "x").unwrap();
-        assert_eq!(v[1], Value::String(non_finite::NAN.into()));
+        assert_eq!(v[1], Value::String(nonfinite::NAN_SENTINEL.into()));
         assert_eq!(v[3], Value::String("NaN".into()));
         assert!(read_num(&v[1], "x").unwrap().0.is_nan());
         assert_eq!(read_num(&v[2], "x").unwrap().0, f64::NEG_INFINITY);
