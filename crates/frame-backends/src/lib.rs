@@ -60,6 +60,7 @@ pub mod cache;
 mod coco;
 #[cfg(feature = "gdal")]
 mod cog;
+mod cog_options;
 mod dtype;
 mod error;
 mod mmap;

@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 
-use crate::plan::rng_for;
+use crate::rng::rng_for;
 use crate::target::{Target, WindowDims};
 
 /// `(image id, tile row, tile column)` of a window's top-left corner.

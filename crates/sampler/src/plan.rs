@@ -7,19 +7,12 @@
 
 use std::path::Path;
 
+use rand::Rng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+pub use crate::rng::rng_for;
 use crate::target::Target;
-
-/// A deterministic RNG for `(seed, epoch, stream)`; `stream` separates uses.
-pub fn rng_for(seed: u64, epoch: u64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ stream);
-    rng
-}
 
 /// Where an epoch's targets come from.
 pub trait PlanSource: Send + Sync {

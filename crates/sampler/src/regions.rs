@@ -49,8 +49,9 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use region_index::{FrameExtent, MiningMode, NegativeConfig, RegionIndex, WindowSizes};
 
-use crate::grid::{annotation_rows, image_size};
-use crate::plan::rng_for;
+use crate::error::RegionError;
+use crate::frames::{annotation_rows, image_size};
+use crate::rng::rng_for;
 use crate::target::{Target, WindowDims, centered_span};
 
 /// Most anchors [`Regions::anchors`] keeps (a seeded sample when there are more
@@ -61,45 +62,6 @@ pub const MAX_ANCHORS: usize = 1000;
 const STREAM_NEGATIVES: u64 = 0x4E45_4741;
 /// RNG stream of the covering selection of [`Regions::preselect`].
 const STREAM_COVER: u64 = 0x434F_5645;
-
-/// Errors of positive/negative regions and sample grids. Messages name the
-/// setting, category, image or video at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum RegionError {
-    /// A setting cannot work (fix the named field).
-    #[error("invalid {field}: {msg}")]
-    BadConfig {
-        /// The setting at fault (`window`, `overlap`, `ratio`, …).
-        field: &'static str,
-        /// What is wrong with it.
-        msg: String,
-    },
-    /// A class name is not a category of the dataset.
-    #[error("{field}: no category named {name:?} in the dataset")]
-    UnknownClass {
-        /// Where the name was given.
-        field: &'static str,
-        /// The name.
-        name: String,
-    },
-    /// An image or a video has no width/height.
-    #[error("{what} has no width/height in the dataset")]
-    MissingSize {
-        /// The record (`image 3`, `video 2 (nor its first frame)`).
-        what: String,
-    },
-    /// A frame's `warp_img_to_vid` could not be read.
-    #[error("warp_img_to_vid of image {image_id}: {msg}")]
-    BadWarp {
-        /// The frame.
-        image_id: i64,
-        /// What is wrong.
-        msg: String,
-    },
-    /// The spatial index refused a box, or negative mining failed.
-    #[error("regions: {0}")]
-    Index(#[from] region_index::Error),
-}
 
 /// One positive: an annotation with a usable box.
 #[derive(Debug, Clone, PartialEq)]
