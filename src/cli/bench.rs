@@ -42,8 +42,8 @@ pub struct BenchArgs {
     #[command(flatten)]
     pub dataset: super::DatasetArg,
     /// Window size `H,W` (or one number for a square window).
-    #[arg(long, default_value = "256,256")]
-    pub window: String,
+    #[arg(long, default_value = "256,256", value_name = "H,W", value_parser = super::parse_window)]
+    pub window: [i64; 2],
     /// Number of windows to load.
     #[arg(long, default_value_t = 500)]
     pub count: usize,
@@ -96,25 +96,6 @@ pub struct BenchArgs {
     pub write_targets: Option<PathBuf>,
 }
 
-/// Parse `H,W` or `S`.
-fn parse_window(s: &str) -> Result<[i64; 2]> {
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-    let nums: Vec<i64> = parts
-        .iter()
-        .map(|p| p.parse::<i64>())
-        .collect::<std::result::Result<_, _>>()
-        .with_context(|| format!("--window: expected H,W or S, got {s:?}"))?;
-    let hw = match nums.as_slice() {
-        [s] => [*s, *s],
-        [h, w] => [*h, *w],
-        _ => bail!("--window: expected H,W or S, got {s:?}"),
-    };
-    if hw[0] <= 0 || hw[1] <= 0 {
-        bail!("--window: sizes must be positive, got {s:?}");
-    }
-    Ok(hw)
-}
-
 /// The frames random windows are drawn from: images with a known size.
 fn frames_of(dset: &CocoDataset) -> Vec<(i64, i64, i64)> {
     dset.images()
@@ -141,7 +122,7 @@ fn single_source(dset: &CocoDataset, gid: i64) -> Option<ImageSource> {
 /// `[[y0, y1], [x0, x1]]` of a target with a fully given space slice.
 fn slice_of(t: &Target) -> Option<(i64, [i64; 4])> {
     let [[y0, y1], [x0, x1]] = t.space_slice?;
-    Some((t.image_id?, [y0?, y1?, x0?, x1?]))
+    Some((t.image_id?.0, [y0?, y1?, x0?, x1?]))
 }
 
 fn per_window_us(secs: f64, n: usize) -> f64 {
@@ -195,7 +176,7 @@ fn copy_ceiling(
 }
 
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
-    let window = parse_window(&args.window)?;
+    let window = args.window;
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
@@ -204,7 +185,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     let t0 = Instant::now();
     let dset = Arc::new(super::load_dataset(&args.dataset.dataset)?);
     let load_s = t0.elapsed().as_secs_f64();
-    let backend = args.backend.backend(dset.bundle_dir())?;
+    let backend = args.backend.backend(dset.bundle_dir());
     let backend_name = backend.name();
     let mut reader_opts = ReaderOptions::default();
     if let Some(mb) = args.chunk_cache_mb {
@@ -307,7 +288,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.warm_full {
         for (gid, h, w) in frames_of(&dset) {
             let full = Target {
-                image_id: Some(gid),
+                image_id: Some(ImageId(gid)),
                 space_slice: Some([[Some(0), Some(h)], [Some(0), Some(w)]]),
                 ..Target::default()
             };

@@ -41,7 +41,7 @@ pub fn open_sampler(
     backend: &super::BackendArg,
 ) -> Result<CocoSampler> {
     let dset = super::load_dataset(&dataset.dataset)?;
-    let backend = backend.backend(dset.bundle_dir())?;
+    let backend = backend.backend(dset.bundle_dir());
     Ok(CocoSampler::new(
         Arc::new(dset),
         SamplerConfig {

@@ -82,11 +82,10 @@ fn image_grid_writes_a_plan_with_exact_indexes() {
             .space_slice
             .unwrap()
             .map(|s| [s[0].unwrap(), s[1].unwrap()]);
-        dset.image_annotations(coco_model::ImageId(t.image_id.unwrap()))
-            .any(|a| {
-                let [x, y, w, h] = a.bbox.unwrap();
-                x <= x1 as f64 && x + w >= x0 as f64 && y <= y1 as f64 && y + h >= y0 as f64
-            })
+        dset.image_annotations(t.image_id.unwrap()).any(|a| {
+            let [x, y, w, h] = a.bbox.unwrap();
+            x <= x1 as f64 && x + w >= x0 as f64 && y <= y1 as f64 && y + h >= y0 as f64
+        })
     };
     assert!(list("positives").into_iter().all(holds));
     assert!(!list("negatives").into_iter().any(holds));

@@ -49,7 +49,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use coco_model::{CocoDataset, ImageId};
+use coco_model::{CocoDataset, ImageId, VideoId};
 use region_index::{Aabb, Hit, RegionIndex};
 use serde::Serialize;
 
@@ -516,7 +516,7 @@ fn image_grid(
         for (y, x) in windows {
             let label = labeler.label(&[gid], &window_box(y, x));
             let target = Target {
-                image_id: Some(gid),
+                image_id: Some(ImageId(gid)),
                 space_slice: Some(space_slice(y, x)),
                 ..Target::default()
             };
@@ -575,7 +575,7 @@ fn video_grid(
             let hi = t[1].clamp(0, n) as usize;
             let label = labeler.label(&frames[lo..hi], &window_box(y, x));
             let target = Target {
-                video_id: Some(vid),
+                video_id: Some(VideoId(vid)),
                 time_slice: Some([Some(t[0]), Some(t[1])]),
                 space_slice: Some(space_slice(y, x)),
                 ..Target::default()
@@ -766,7 +766,7 @@ mod tests {
             g.targets[5].space_slice,
             Some([[Some(0), Some(50)], [Some(50), Some(100)]])
         );
-        assert_eq!(g.targets[5].video_id, Some(1));
+        assert_eq!(g.targets[5].video_id, Some(VideoId(1)));
         let g = sample_grid(
             &ds,
             &GridConfig::new([50, 50]).with_video(5).with_full(true),

@@ -64,4 +64,4 @@ pub use sampler::{
     CocoSampler, Resolved, Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams,
     SamplerConfig, WithAnnots,
 };
-pub use target::{Pad, Scale, Target, WindowDims};
+pub use target::{ChannelCode, Nodata, Pad, Scale, Target, WindowDims};

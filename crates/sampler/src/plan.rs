@@ -7,6 +7,7 @@
 
 use std::path::Path;
 
+use coco_model::ImageId;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
@@ -151,7 +152,7 @@ impl PlanSource for RandomWindows {
         let y0 = rng.random_range(0..=(h - wh).max(0));
         let x0 = rng.random_range(0..=(w - ww).max(0));
         Target {
-            image_id: Some(gid),
+            image_id: Some(ImageId(gid)),
             space_slice: Some([[Some(y0), Some(y0 + wh)], [Some(x0), Some(x0 + ww)]]),
             ..Target::default()
         }
@@ -234,7 +235,7 @@ mod tests {
         TargetList::new(
             (0..n)
                 .map(|i| Target {
-                    image_id: Some(i as i64),
+                    image_id: Some(ImageId(i as i64)),
                     ..Target::default()
                 })
                 .collect(),
@@ -266,7 +267,7 @@ mod tests {
             let [[y0, y1], [x0, x1]] = a.space_slice.unwrap();
             let (y0, y1, x0, x1) = (y0.unwrap(), y1.unwrap(), x0.unwrap(), x1.unwrap());
             assert_eq!((y1 - y0, x1 - x0), (32, 16));
-            let (h, w) = if a.image_id == Some(1) {
+            let (h, w) = if a.image_id == Some(ImageId(1)) {
                 (100, 80)
             } else {
                 (300, 300)
@@ -301,7 +302,7 @@ mod tests {
             let mut all: Vec<i64> = Vec::new();
             for rank in 0..world {
                 let e = EpochPlan::from_list(&l, seed, epoch, rank, world).unwrap();
-                all.extend(e.targets.iter().map(|t| t.image_id.unwrap()));
+                all.extend(e.targets.iter().map(|t| t.image_id.unwrap().0));
             }
             all.sort_unstable();
             prop_assert_eq!(all, (0..n as i64).collect::<Vec<_>>());

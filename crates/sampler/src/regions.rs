@@ -22,7 +22,7 @@
 //!   positives uncovered).
 //!
 //! ```
-//! use coco_model::CocoDataset;
+//! use coco_model::{AnnotId, CategoryId, CocoDataset, ImageId};
 //! use sampler::regions::{NegativeOptions, Regions};
 //!
 //! let ds = CocoDataset::from_json_str(r#"{
@@ -43,7 +43,7 @@
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use coco_model::CocoDataset;
+use coco_model::{AnnotId, CategoryId, CocoDataset, ImageId};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -86,9 +86,9 @@ impl Positive {
     /// A centre-mode target on the annotation.
     pub fn to_target(&self) -> Target {
         Target {
-            annot_id: Some(self.annot_id),
-            image_id: Some(self.image_id),
-            category_id: self.category_id,
+            annot_id: Some(AnnotId(self.annot_id)),
+            image_id: Some(ImageId(self.image_id)),
+            category_id: self.category_id.map(CategoryId),
             cx: Some(self.cx),
             cy: Some(self.cy),
             width: Some(self.width),
@@ -414,8 +414,8 @@ impl Regions {
                 let (x0, y0) = (b.x0.round() as i64, b.y0.round() as i64);
                 let (x1, y1) = (b.x1.round() as i64, b.y1.round() as i64);
                 let mut t = Target {
-                    image_id: Some(n.frame),
-                    category_id: self.background,
+                    image_id: Some(ImageId(n.frame)),
+                    category_id: self.background.map(CategoryId),
                     ..Target::default()
                 };
                 match opts.form {
@@ -639,7 +639,7 @@ mod tests {
         assert_eq!(t.cx, Some(20.0));
         assert_eq!(t.cy, Some(15.0));
         assert_eq!(t.width, Some(20.0));
-        assert_eq!(t.category_id, Some(1));
+        assert_eq!(t.category_id, Some(CategoryId(1)));
         assert_eq!(r.positive(1).unwrap().category_id, None);
         assert!(r.positive(2).is_none());
         // only image 1 has a size: one anchor
@@ -663,7 +663,7 @@ mod tests {
             .unwrap();
         assert_eq!(c.len(), 5);
         for (c, s) in c.iter().zip(&s) {
-            assert_eq!(c.image_id, Some(1));
+            assert_eq!(c.image_id, Some(ImageId(1)));
             let [ys, xs] = s.space_slice.unwrap();
             let (y0, y1, x0, x1) = (
                 ys[0].unwrap(),
@@ -695,7 +695,7 @@ mod tests {
         assert_eq!(sel.negatives.len(), 3);
         assert_eq!(sel.len(), 5);
         let ts = sel.targets(&r);
-        assert_eq!(ts[0].annot_id, Some(1));
+        assert_eq!(ts[0].annot_id, Some(AnnotId(1)));
         assert_eq!(ts[4].annot_id, None);
         assert!(sel.target(&r, 5).is_none());
         let bad = PreselectConfig {
