@@ -206,6 +206,82 @@ struct FrameInfo {
     img_from_vid: Affine,
 }
 
+/// Everything [`CocoSampler::load_sample_with`] decided once for all frames
+/// of a sample.
+struct FramePlan<'a> {
+    /// Sampled space (video space, or image space of a lone image) → output.
+    sample_from_vid: Affine,
+    out_h: usize,
+    out_w: usize,
+    /// The padded window in the sampled space.
+    window_vid: BBox,
+    read_opts: ReadOptions,
+    channels: Channels,
+    annots: AnnotRequest,
+    opts: &'a SampleOptions,
+}
+
+impl FramePlan<'_> {
+    /// Real frames as read; fill frames (`None`) take the dtype and band count
+    /// of the real ones (else the target's dtype, float32 by default, and `nb`).
+    fn fill_frames(&self, windows: Vec<Option<Window>>, nb: usize) -> Vec<Window> {
+        let proto = windows
+            .iter()
+            .flatten()
+            .next()
+            .map(|w| (w.dtype(), w.shape().2));
+        let (dt, nb) = proto.unwrap_or((self.read_opts.dtype.unwrap_or(DType::F32), nb));
+        let shape = (self.out_h, self.out_w, nb);
+        windows
+            .into_iter()
+            .map(|w| w.unwrap_or_else(|| Window::filled(dt, shape)))
+            .collect()
+    }
+}
+
+/// Which annotations a sample carries: per-call options over the target's own.
+struct AnnotRequest {
+    with: WithAnnots,
+    visible_thresh: f64,
+    /// Only these annotations (no spatial lookup).
+    filter: Option<HashSet<i64>>,
+}
+
+impl AnnotRequest {
+    fn new(t: &Target, opts: &SampleOptions) -> Result<AnnotRequest> {
+        let with = match opts.with_annots {
+            Some(w) => w,
+            None => match t.with_annots.as_deref() {
+                Some(s) => WithAnnots::parse(s)?,
+                None => WithAnnots::default(),
+            },
+        };
+        let filter = match (&opts.annot_ids, &t.annot_ids) {
+            (Some(ids), _) => Some(ids.iter().copied().collect()),
+            (None, Some(ids)) => Some(ids.iter().map(|a| a.0).collect()),
+            (None, None) => None,
+        };
+        Ok(AnnotRequest {
+            with,
+            visible_thresh: opts.visible_thresh.or(t.visible_thresh).unwrap_or(0.0),
+            filter,
+        })
+    }
+}
+
+/// The reader options a target asks for (linear, antialiased unless nearest).
+fn read_options(t: &Target) -> ReadOptions {
+    let interpolation = t.interpolation.unwrap_or_default();
+    ReadOptions {
+        interpolation,
+        antialias: t
+            .antialias
+            .unwrap_or(interpolation != Interpolation::Nearest),
+        dtype: t.dtype,
+        nodata_float: t.nodata == Some(Nodata::Float),
+    }
+}
+
 /// A target resolved into frames and a padded window.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -368,121 +444,47 @@ impl CocoSampler {
         let [sx, sy] = t.scale.map(|s| s.xy()).unwrap_or([1.0, 1.0]);
         let [[y0, y1], [x0, x1]] = r.padded;
         let (h, w) = ((y1 - y0) as f64, (x1 - x0) as f64);
-        let out_h = (h * sy).round().max(0.0) as usize;
-        let out_w = (w * sx).round().max(0.0) as usize;
-        let sample_from_vid =
-            Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy));
-
-        let interpolation = t.interpolation.unwrap_or_default();
-        let read_opts = ReadOptions {
-            interpolation,
-            antialias: t
-                .antialias
-                .unwrap_or(interpolation != Interpolation::Nearest),
-            dtype: t.dtype,
-            nodata_float: t.nodata == Some(Nodata::Float),
-        };
+        let read_opts = read_options(t);
         let channels = self.resolve_channels(t.channels.as_ref(), &r.frames)?;
-
-        let with_annots = match opts.with_annots {
-            Some(w) => w,
-            None => match t.with_annots.as_deref() {
-                Some(s) => WithAnnots::parse(s)?,
-                None => WithAnnots::default(),
-            },
-        };
-        let visible_thresh = opts.visible_thresh.or(t.visible_thresh).unwrap_or(0.0);
-        let annot_filter: Option<HashSet<i64>> = match (&opts.annot_ids, &t.annot_ids) {
-            (Some(ids), _) => Some(ids.iter().copied().collect()),
-            (None, Some(ids)) => Some(ids.iter().map(|a| a.0).collect()),
-            (None, None) => None,
+        let plan = FramePlan {
+            sample_from_vid: Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy)),
+            out_h: (h * sy).round().max(0.0) as usize,
+            out_w: (w * sx).round().max(0.0) as usize,
+            window_vid: BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64),
+            read_opts,
+            channels,
+            annots: AnnotRequest::new(t, opts)?,
+            opts,
         };
 
-        let window_vid = BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64);
         let mut windows = Vec::with_capacity(r.frames.len());
         let mut frames_out = Vec::with_capacity(r.frames.len());
         let mut warps = Vec::with_capacity(r.frames.len());
         for gid in &r.frames {
-            let Some(gid) = gid else {
-                warps.push(None);
-                frames_out.push(SampleFrame {
-                    image_id: None,
-                    annots: Vec::new(),
-                });
-                windows.push(None);
-                continue;
+            let (win, warp, frame) = match gid {
+                Some(gid) => self.load_frame(*gid, &plan)?,
+                None => {
+                    let fill = SampleFrame {
+                        image_id: None,
+                        annots: Vec::new(),
+                    };
+                    (None, None, fill)
+                }
             };
-            let info = self.frames.get(gid).ok_or(Error::UnknownId {
-                key: "image_id",
-                table: "image",
-                id: gid.0,
-            })?;
-            let sample_from_img = info.vid_from_img.then(&sample_from_vid);
-            warps.push(Some(sample_from_img.matrix()));
-            if !opts.skip_pixels {
-                let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
-                    key: "image_id",
-                    msg: format!("image {} has no width/height in the dataset", gid.0),
-                })?;
-                let win = self
-                    .reader
-                    .read_warped(
-                        source,
-                        out_h,
-                        out_w,
-                        &to_fb(&sample_from_img),
-                        &channels,
-                        &read_opts,
-                    )
-                    .map_err(|e| Error::Read {
-                        image_id: gid.0,
-                        source: Box::new(e),
-                    })?;
-                windows.push(Some(win));
-            } else {
-                windows.push(None);
-            }
-            let annots = if with_annots.any() {
-                let window_img = window_vid.warp(&info.img_from_vid).quantize_outward();
-                self.frame_annots(
-                    *gid,
-                    &window_img,
-                    &sample_from_img,
-                    visible_thresh,
-                    with_annots,
-                    annot_filter.as_ref(),
-                    opts.clip
-                        .then_some(&BBox::from_ltrb(0.0, 0.0, out_w as f64, out_h as f64)),
-                )?
-            } else {
-                Vec::new()
-            };
-            frames_out.push(SampleFrame {
-                image_id: Some(gid.0),
-                annots,
-            });
+            windows.push(win);
+            warps.push(warp);
+            frames_out.push(frame);
         }
 
-        let channel_names: Vec<String> = match &channels {
+        let channel_names: Vec<String> = match &plan.channels {
             Channels::Names(n) => n.clone(),
             Channels::All => Vec::new(),
         };
         let im = if opts.skip_pixels {
             Pixels::zeros(DType::U8, &[0])
         } else {
-            // Fill frames take the dtype and band count of the real ones.
-            let proto = windows
-                .iter()
-                .flatten()
-                .next()
-                .map(|w| (w.dtype(), w.shape().2));
-            let (dt, nb) =
-                proto.unwrap_or((read_opts.dtype.unwrap_or(DType::F32), channel_names.len()));
-            let filled: Vec<Window> = windows
-                .into_iter()
-                .map(|w| w.unwrap_or_else(|| Window::filled(dt, (out_h, out_w, nb))))
-                .collect();
-            Pixels::from_frames(filled, r.is_video)?
+            let nb = channel_names.len();
+            Pixels::from_frames(plan.fill_frames(windows, nb), r.is_video)?
         };
 
         let mut target_out = r.target.clone();
@@ -504,6 +506,67 @@ impl CocoSampler {
             params,
             frames: frames_out,
         })
+    }
+
+    /// One real frame of a sample: its pixels (unless skipped), its
+    /// sample-from-image warp, and its annotations in sample space.
+    fn load_frame(
+        &self,
+        gid: ImageId,
+        plan: &FramePlan<'_>,
+    ) -> Result<(Option<Window>, Option<[[f64; 3]; 3]>, SampleFrame)> {
+        let info = self.frames.get(&gid).ok_or(Error::UnknownId {
+            key: "image_id",
+            table: "image",
+            id: gid.0,
+        })?;
+        let (out_h, out_w) = (plan.out_h, plan.out_w);
+        let sample_from_img = info.vid_from_img.then(&plan.sample_from_vid);
+        let win = if plan.opts.skip_pixels {
+            None
+        } else {
+            let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
+                key: "image_id",
+                msg: format!("image {} has no width/height in the dataset", gid.0),
+            })?;
+            let win = self
+                .reader
+                .read_warped(
+                    source,
+                    out_h,
+                    out_w,
+                    &to_fb(&sample_from_img),
+                    &plan.channels,
+                    &plan.read_opts,
+                )
+                .map_err(|e| Error::Read {
+                    image_id: gid.0,
+                    source: Box::new(e),
+                })?;
+            Some(win)
+        };
+        let req = &plan.annots;
+        let annots = if req.with.any() {
+            let window_img = plan.window_vid.warp(&info.img_from_vid).quantize_outward();
+            self.frame_annots(
+                gid,
+                &window_img,
+                &sample_from_img,
+                req.visible_thresh,
+                req.with,
+                req.filter.as_ref(),
+                plan.opts
+                    .clip
+                    .then_some(&BBox::from_ltrb(0.0, 0.0, out_w as f64, out_h as f64)),
+            )?
+        } else {
+            Vec::new()
+        };
+        let frame = SampleFrame {
+            image_id: Some(gid.0),
+            annots,
+        };
+        Ok((win, Some(sample_from_img.matrix()), frame))
     }
 
     /// Turn the target's channel code into the bands to read. `None` means the
