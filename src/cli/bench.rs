@@ -489,6 +489,66 @@ fn baseline(
     }))
 }
 
+/// Counts and timings of one bench run.
+struct Measured {
+    /// Windows loaded.
+    n: usize,
+    plan_s: f64,
+    warm_s: f64,
+    run_s: f64,
+    /// Pixel bytes returned.
+    nbytes: usize,
+    /// Annotations returned.
+    nannots: usize,
+    /// Chunk-cache hits and misses during the run.
+    hits: u64,
+    misses: u64,
+}
+
+/// The bench record (`--json` prints it; the text report reads it).
+fn record(
+    args: &BenchArgs,
+    s: &Setup,
+    m: &Measured,
+    stages: Option<serde_json::Value>,
+    baseline: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let (hits, misses) = (m.hits, m.misses);
+    let hit_rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
+    json!({
+        "tool": "ndsampler-rs",
+        "dataset": args.dataset.dataset.display().to_string(),
+        "backend": s.backend_name,
+        "threads": args.threads,
+        "window": args.window,
+        "count": m.n,
+        "annots": args.annots,
+        "seed": args.seed,
+        "warm_full": args.warm_full,
+        "locality": args.locality.then_some(args.locality_window),
+        "targets": args.targets.as_ref().map(|p| p.display().to_string()),
+        "seconds": m.run_s,
+        "windows_per_sec": m.n as f64 / m.run_s,
+        "mb_per_sec": m.nbytes as f64 / m.run_s / 1e6,
+        "annots_per_window": m.nannots as f64 / m.n as f64,
+        "setup": {
+            "load_s": s.load_s,
+            "index_s": s.index_s,
+            "cache_build_s": s.cache_build_s,
+            "caches_built": s.built,
+            "warm_s": m.warm_s,
+            "plan_s": m.plan_s,
+        },
+        "cache": {
+            "chunk_hits": hits,
+            "chunk_misses": misses,
+            "hit_rate": hit_rate,
+        },
+        "stages": stages,
+        "baseline": baseline,
+    })
+}
+
 pub fn run(args: BenchArgs) -> Result<ExitCode> {
     if args.threads == 0 {
         bail!("--threads must be at least 1");
@@ -519,55 +579,27 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
 
     let (run_s, nbytes, nannots) = timed_run(&args, &s.sampler, &targets, &opts)?;
     let stats1 = s.sampler.reader().stats();
-    let wps = n as f64 / run_s;
-    let hits = stats1.chunk_hits - stats0.chunk_hits;
-    let misses = stats1.chunk_misses - stats0.chunk_misses;
-    let hit_rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
-
+    let m = Measured {
+        n,
+        plan_s,
+        warm_s,
+        run_s,
+        nbytes,
+        nannots,
+        hits: stats1.chunk_hits - stats0.chunk_hits,
+        misses: stats1.chunk_misses - stats0.chunk_misses,
+    };
     let stages = if args.no_stages {
         None
     } else {
         Some(stages(&s, &targets, &opts, plan_s)?)
     };
     let baseline = if args.baseline {
-        Some(baseline(&args, &s.sampler, &targets, wps)?)
+        Some(baseline(&args, &s.sampler, &targets, n as f64 / run_s)?)
     } else {
         None
     };
-
-    let record = json!({
-        "tool": "ndsampler-rs",
-        "dataset": args.dataset.dataset.display().to_string(),
-        "backend": s.backend_name,
-        "threads": args.threads,
-        "window": args.window,
-        "count": n,
-        "annots": args.annots,
-        "seed": args.seed,
-        "warm_full": args.warm_full,
-        "locality": args.locality.then_some(args.locality_window),
-        "targets": args.targets.as_ref().map(|p| p.display().to_string()),
-        "seconds": run_s,
-        "windows_per_sec": wps,
-        "mb_per_sec": nbytes as f64 / run_s / 1e6,
-        "annots_per_window": nannots as f64 / n as f64,
-        "setup": {
-            "load_s": s.load_s,
-            "index_s": s.index_s,
-            "cache_build_s": s.cache_build_s,
-            "caches_built": s.built,
-            "warm_s": warm_s,
-            "plan_s": plan_s,
-        },
-        "cache": {
-            "chunk_hits": hits,
-            "chunk_misses": misses,
-            "hit_rate": hit_rate,
-        },
-        "stages": stages,
-        "baseline": baseline,
-    });
-
+    let record = record(&args, &s, &m, stages, baseline);
     if args.json {
         println!("{}", serde_json::to_string(&record)?);
     } else {
@@ -620,24 +652,7 @@ fn print_report(args: &BenchArgs, r: &serde_json::Value) {
         ),
         None => println!("  chunk cache  not used (memory-mapped reads)"),
     }
-    let s = &r["stages"];
-    if !s.is_null() {
-        println!("  stages (µs/window, one thread):");
-        for (k, label) in [
-            ("plan_us", "plan"),
-            ("resolve_us", "resolve target"),
-            ("index_query_us", "index query"),
-            ("annot_transform_us", "annotation transform"),
-            ("pixel_read_us", "pixel read (sampler)"),
-            ("reader_read_us", "pixel read (reader)"),
-            ("total_us", "total load_sample"),
-        ] {
-            match s[k].as_f64() {
-                Some(v) => println!("    {label:<22}{v:>10.2}"),
-                None => println!("    {label:<22}{:>10}", "n/a"),
-            }
-        }
-    }
+    print_stages(&r["stages"]);
     let b = &r["baseline"];
     if !b.is_null() {
         println!(
@@ -646,5 +661,27 @@ fn print_report(args: &BenchArgs, r: &serde_json::Value) {
             f(&b["mb_per_sec"]),
             100.0 * f(&b["fraction"])
         );
+    }
+}
+
+/// The per-stage lines of the text report (nothing when stages were skipped).
+fn print_stages(s: &serde_json::Value) {
+    if s.is_null() {
+        return;
+    }
+    println!("  stages (µs/window, one thread):");
+    for (k, label) in [
+        ("plan_us", "plan"),
+        ("resolve_us", "resolve target"),
+        ("index_query_us", "index query"),
+        ("annot_transform_us", "annotation transform"),
+        ("pixel_read_us", "pixel read (sampler)"),
+        ("reader_read_us", "pixel read (reader)"),
+        ("total_us", "total load_sample"),
+    ] {
+        match s[k].as_f64() {
+            Some(v) => println!("    {label:<22}{v:>10.2}"),
+            None => println!("    {label:<22}{:>10}", "n/a"),
+        }
     }
 }

@@ -226,3 +226,24 @@ fn bad_input_fails_with_one_line() {
     }
     assert!(!std::path::Path::new(out).exists());
 }
+
+#[test]
+fn one_number_window_is_square() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = fixture("shapes4");
+    let mut plans = Vec::new();
+    for w in ["64", "64,64"] {
+        let out = dir.path().join(format!("grid-{w}.json"));
+        let o = ndsampler(&[
+            "grid",
+            ds.to_str().unwrap(),
+            "--window",
+            w,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "--window {w}: {}", text(&o.stderr));
+        plans.push(std::fs::read_to_string(&out).unwrap());
+    }
+    assert_eq!(plans[0], plans[1]);
+}

@@ -214,31 +214,9 @@ impl CocoDataset {
 
     /// Names (and image file names) used by more than one record of a table.
     fn check_duplicate_names(&self, out: &mut Out) {
-        use Problem::*;
         use Severity::*;
-        let mut dup_names =
-            |table: &'static str, field: &str, sev: Severity, names: Vec<(&str, String)>| {
-                let by_name = names.iter().map(|(n, _)| *n);
-                for (name, n) in duplicates(by_name) {
-                    let ids: Vec<&str> = names
-                        .iter()
-                        .filter(|(m, _)| *m == name)
-                        .map(|(_, id)| id.as_str())
-                        .collect();
-                    out.push(
-                        sev,
-                        DuplicateName,
-                        table,
-                        Some(ids[0].to_owned()),
-                        Some(field),
-                        format!(
-                            "{field} {name:?} is used by {n} records (ids {})",
-                            ids.join(", ")
-                        ),
-                    );
-                }
-            };
-        dup_names(
+        push_duplicate_names(
+            out,
             "categories",
             "name",
             Error,
@@ -247,7 +225,8 @@ impl CocoDataset {
                 .map(|c| (c.name.as_str(), c.id.to_string()))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "keypoint_categories",
             "name",
             Error,
@@ -256,7 +235,8 @@ impl CocoDataset {
                 .map(|c| (c.name.as_str(), c.id.to_string()))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "videos",
             "name",
             Error,
@@ -265,7 +245,8 @@ impl CocoDataset {
                 .filter_map(|v| Some((v.name.as_deref()?, v.id.to_string())))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "images",
             "name",
             Error,
@@ -274,7 +255,8 @@ impl CocoDataset {
                 .filter_map(|g| Some((g.name.as_deref()?, g.id.to_string())))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "images",
             "file_name",
             Warning,
@@ -283,7 +265,8 @@ impl CocoDataset {
                 .filter_map(|g| Some((g.file_name.as_deref()?, g.id.to_string())))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "tracks",
             "name",
             Error,
@@ -360,60 +343,12 @@ impl CocoDataset {
                     Some(fi) => frames.entry((v, fi)).or_default().push(g.id),
                 }
             }
-            if g.file_name.is_none() && g.assets().is_empty() {
-                out.push(
-                    Error,
-                    MissingField,
-                    "images",
-                    id.clone(),
-                    Some("file_name"),
-                    "image has neither a file_name nor assets".into(),
-                );
-            }
-            if g.width.is_none() || g.height.is_none() {
-                out.push(
-                    Warning,
-                    MissingField,
-                    "images",
-                    id.clone(),
-                    Some("width"),
-                    "image has no width/height".into(),
-                );
-            }
-            for (i, a) in g.assets().iter().enumerate() {
-                if a.file_name.is_none() {
-                    out.push(
-                        Error,
-                        MissingField,
-                        "images",
-                        id.clone(),
-                        Some(&format!("assets[{i}].file_name")),
-                        "asset has no file_name".into(),
-                    );
-                }
-            }
+            check_image_fields(g, out);
             if opts.check_geometry {
                 self.check_image_geometry(g, out);
             }
         }
-        let mut dups: Vec<_> = frames.into_iter().filter(|(_, g)| g.len() > 1).collect();
-        dups.sort();
-        for ((v, fi), gids) in dups {
-            out.push(
-                Warning,
-                DuplicateId,
-                "images",
-                Some(gids[0].to_string()),
-                Some("frame_index"),
-                format!(
-                    "images {} share frame_index {fi} of video {v}",
-                    gids.iter()
-                        .map(|g| g.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-        }
+        check_frame_indexes(frames, out);
     }
 
     /// An image's `warp_img_to_vid`, channel codes and asset warps parse.
@@ -596,6 +531,100 @@ impl crate::Annotation {
                 field_message(&e),
             );
         }
+    }
+}
+
+/// An image's own required fields: a file (or assets, each with a file), and
+/// its size.
+fn check_image_fields(g: &crate::Image, out: &mut Out) {
+    use Problem::*;
+    use Severity::*;
+    let id = Some(g.id.to_string());
+    if g.file_name.is_none() && g.assets().is_empty() {
+        out.push(
+            Error,
+            MissingField,
+            "images",
+            id.clone(),
+            Some("file_name"),
+            "image has neither a file_name nor assets".into(),
+        );
+    }
+    if g.width.is_none() || g.height.is_none() {
+        out.push(
+            Warning,
+            MissingField,
+            "images",
+            id.clone(),
+            Some("width"),
+            "image has no width/height".into(),
+        );
+    }
+    for (i, a) in g.assets().iter().enumerate() {
+        if a.file_name.is_none() {
+            out.push(
+                Error,
+                MissingField,
+                "images",
+                id.clone(),
+                Some(&format!("assets[{i}].file_name")),
+                "asset has no file_name".into(),
+            );
+        }
+    }
+}
+
+/// Frames of one video that share a `frame_index`, in (video, index) order.
+fn check_frame_indexes(frames: HashMap<(VideoId, i64), Vec<ImageId>>, out: &mut Out) {
+    use Problem::*;
+    use Severity::*;
+    let mut dups: Vec<_> = frames.into_iter().filter(|(_, g)| g.len() > 1).collect();
+    dups.sort();
+    for ((v, fi), gids) in dups {
+        out.push(
+            Warning,
+            DuplicateId,
+            "images",
+            Some(gids[0].to_string()),
+            Some("frame_index"),
+            format!(
+                "images {} share frame_index {fi} of video {v}",
+                gids.iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+}
+
+/// One diagnostic per name that more than one record of `table` uses in
+/// `field`; `names` pairs each name with its record's id.
+fn push_duplicate_names(
+    out: &mut Out,
+    table: &'static str,
+    field: &str,
+    sev: Severity,
+    names: Vec<(&str, String)>,
+) {
+    let by_name = names.iter().map(|(n, _)| *n);
+    for (name, n) in duplicates(by_name) {
+        let ids: Vec<&str> = names
+            .iter()
+            .filter(|(m, _)| *m == name)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        out.push(
+            sev,
+            Problem::DuplicateName,
+            table,
+            Some(ids[0].to_owned()),
+            Some(field),
+            format!(
+                "{field} {name:?} is used by {n} records (ids {})",
+                ids.join(", ")
+            ),
+        );
     }
 }
 

@@ -19,7 +19,7 @@
 //! use sampler::locality::LocalityOrder;
 //! use sampler::Target;
 //! let t = |gid: i64, y: i64, x: i64| Target {
-//!     image_id: Some(gid),
+//!     image_id: Some(coco_model::ImageId(gid)),
 //!     space_slice: Some([[Some(y), Some(y + 64)], [Some(x), Some(x + 64)]]),
 //!     ..Target::default()
 //! };

@@ -32,11 +32,11 @@
 //! }"#, ".")?;
 //! let regions = Regions::new(&ds)?;
 //! let pos = regions.positive(0).unwrap();
-//! assert_eq!((pos.annot_id, pos.cx, pos.cy, pos.height), (Some(5), Some(25.0), Some(40.0), Some(40.0)));
+//! assert_eq!((pos.annot_id, pos.cx, pos.cy, pos.height), (Some(coco_model::AnnotId(5)), Some(25.0), Some(40.0), Some(40.0)));
 //!
 //! let negs = regions.negatives(&NegativeOptions::absolute([32, 32]).with_thresh(0.0), 4, 7)?;
 //! assert_eq!(negs.len(), 4);
-//! assert!(negs.iter().all(|t| t.category_id == Some(0))); // the background class
+//! assert!(negs.iter().all(|t| t.category_id == Some(coco_model::CategoryId(0)))); // the background class
 //! assert_eq!(negs, regions.negatives(&NegativeOptions::absolute([32, 32]).with_thresh(0.0), 4, 7)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

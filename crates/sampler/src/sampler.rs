@@ -239,6 +239,15 @@ impl FramePlan<'_> {
     }
 }
 
+/// One frame of a sample as [`CocoSampler::load_frame`] makes it.
+struct LoadedFrame {
+    /// Pixels (`None` when skipped or for a fill frame).
+    window: Option<Window>,
+    /// Sample-from-image matrix (`None` for a fill frame).
+    warp: Option<[[f64; 3]; 3]>,
+    frame: SampleFrame,
+}
+
 /// Which annotations a sample carries: per-call options over the target's own.
 struct AnnotRequest {
     with: WithAnnots,
@@ -461,19 +470,20 @@ impl CocoSampler {
         let mut frames_out = Vec::with_capacity(r.frames.len());
         let mut warps = Vec::with_capacity(r.frames.len());
         for gid in &r.frames {
-            let (win, warp, frame) = match gid {
+            let loaded = match gid {
                 Some(gid) => self.load_frame(*gid, &plan)?,
-                None => {
-                    let fill = SampleFrame {
+                None => LoadedFrame {
+                    window: None,
+                    warp: None,
+                    frame: SampleFrame {
                         image_id: None,
                         annots: Vec::new(),
-                    };
-                    (None, None, fill)
-                }
+                    },
+                },
             };
-            windows.push(win);
-            warps.push(warp);
-            frames_out.push(frame);
+            windows.push(loaded.window);
+            warps.push(loaded.warp);
+            frames_out.push(loaded.frame);
         }
 
         let channel_names: Vec<String> = match &plan.channels {
@@ -510,11 +520,7 @@ impl CocoSampler {
 
     /// One real frame of a sample: its pixels (unless skipped), its
     /// sample-from-image warp, and its annotations in sample space.
-    fn load_frame(
-        &self,
-        gid: ImageId,
-        plan: &FramePlan<'_>,
-    ) -> Result<(Option<Window>, Option<[[f64; 3]; 3]>, SampleFrame)> {
+    fn load_frame(&self, gid: ImageId, plan: &FramePlan<'_>) -> Result<LoadedFrame> {
         let info = self.frames.get(&gid).ok_or(Error::UnknownId {
             key: "image_id",
             table: "image",
@@ -566,7 +572,11 @@ impl CocoSampler {
             image_id: Some(gid.0),
             annots,
         };
-        Ok((win, Some(sample_from_img.matrix()), frame))
+        Ok(LoadedFrame {
+            window: win,
+            warp: Some(sample_from_img.matrix()),
+            frame,
+        })
     }
 
     /// Turn the target's channel code into the bands to read. `None` means the

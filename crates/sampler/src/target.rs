@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn typed_values_round_trip() {
-        let json = r#"{"image_id":1,"annot_ids":[2,3],"channels":"r|g, b","interpolation":"nearest","dtype":"float32","nodata":"float"}"#;
+        let json = r#"{"image_id":1,"channels":"r|g,b","interpolation":"nearest","dtype":"float32","nodata":"float","annot_ids":[2,3]}"#;
         let t: Target = serde_json::from_str(json).unwrap();
         assert_eq!(t.image_id, Some(ImageId(1)));
         assert_eq!(t.interpolation, Some(Interpolation::Nearest));
