@@ -42,8 +42,8 @@ pub struct BenchArgs {
     #[command(flatten)]
     pub dataset: super::DatasetArg,
     /// Window size `H,W` (or one number for a square window).
-    #[arg(long, default_value = "256,256")]
-    pub window: String,
+    #[arg(long, default_value = "256,256", value_name = "H,W", value_parser = super::parse_window)]
+    pub window: [i64; 2],
     /// Number of windows to load.
     #[arg(long, default_value_t = 500)]
     pub count: usize,
@@ -96,25 +96,6 @@ pub struct BenchArgs {
     pub write_targets: Option<PathBuf>,
 }
 
-/// Parse `H,W` or `S`.
-fn parse_window(s: &str) -> Result<[i64; 2]> {
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-    let nums: Vec<i64> = parts
-        .iter()
-        .map(|p| p.parse::<i64>())
-        .collect::<std::result::Result<_, _>>()
-        .with_context(|| format!("--window: expected H,W or S, got {s:?}"))?;
-    let hw = match nums.as_slice() {
-        [s] => [*s, *s],
-        [h, w] => [*h, *w],
-        _ => bail!("--window: expected H,W or S, got {s:?}"),
-    };
-    if hw[0] <= 0 || hw[1] <= 0 {
-        bail!("--window: sizes must be positive, got {s:?}");
-    }
-    Ok(hw)
-}
-
 /// The frames random windows are drawn from: images with a known size.
 fn frames_of(dset: &CocoDataset) -> Vec<(i64, i64, i64)> {
     dset.images()
@@ -141,7 +122,7 @@ fn single_source(dset: &CocoDataset, gid: i64) -> Option<ImageSource> {
 /// `[[y0, y1], [x0, x1]]` of a target with a fully given space slice.
 fn slice_of(t: &Target) -> Option<(i64, [i64; 4])> {
     let [[y0, y1], [x0, x1]] = t.space_slice?;
-    Some((t.image_id?, [y0?, y1?, x0?, x1?]))
+    Some((t.image_id?.0, [y0?, y1?, x0?, x1?]))
 }
 
 fn per_window_us(secs: f64, n: usize) -> f64 {
@@ -194,17 +175,24 @@ fn copy_ceiling(
     (secs, wh * wrow)
 }
 
-pub fn run(args: BenchArgs) -> Result<ExitCode> {
-    let window = parse_window(&args.window)?;
-    if args.threads == 0 {
-        bail!("--threads must be at least 1");
-    }
+/// What [`setup`] made, and how long each step took.
+struct Setup {
+    dset: Arc<CocoDataset>,
+    sampler: Arc<CocoSampler>,
+    backend_name: &'static str,
+    load_s: f64,
+    index_s: f64,
+    cache_build_s: f64,
+    built: u64,
+}
 
-    // ---- setup --------------------------------------------------------
+/// Load the dataset, build the sampler and (before timing) the npy/cog caches,
+/// keeping the file handles open.
+fn setup(args: &BenchArgs) -> Result<Setup> {
     let t0 = Instant::now();
     let dset = Arc::new(super::load_dataset(&args.dataset.dataset)?);
     let load_s = t0.elapsed().as_secs_f64();
-    let backend = args.backend.backend(dset.bundle_dir())?;
+    let backend = args.backend.backend(dset.bundle_dir());
     let backend_name = backend.name();
     let mut reader_opts = ReaderOptions::default();
     if let Some(mb) = args.chunk_cache_mb {
@@ -223,7 +211,6 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     );
     let index_s = t0.elapsed().as_secs_f64();
 
-    // Build the caches (npy/cog files) before timing; keep the handles open.
     let t0 = Instant::now();
     for img in dset.images() {
         for src in img.channel_sources() {
@@ -236,9 +223,20 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
     }
     let cache_build_s = t0.elapsed().as_secs_f64();
     let built = sampler.reader().stats().built;
+    Ok(Setup {
+        dset,
+        sampler,
+        backend_name,
+        load_s,
+        index_s,
+        cache_build_s,
+        built,
+    })
+}
 
-    // ---- plan ---------------------------------------------------------
-    let t0 = Instant::now();
+/// The targets of the run: a JSON plan (`--targets`) or seeded random windows,
+/// reordered for tile locality with `--locality`.
+fn plan_targets(args: &BenchArgs, dset: &CocoDataset) -> Result<Vec<Target>> {
     let targets: Vec<Target> = match &args.targets {
         Some(path) => {
             let mut list = TargetList::read_json(path)?.targets;
@@ -249,8 +247,8 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }
         None => {
             let plan = RandomWindows {
-                frames: frames_of(&dset),
-                window,
+                frames: frames_of(dset),
+                window: args.window,
                 count: args.count,
             };
             if plan.frames.is_empty() {
@@ -262,7 +260,7 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             EpochPlan::new(&plan, args.seed, 0, 0, 1)?.targets
         }
     };
-    let targets = if args.locality {
+    Ok(if args.locality {
         LocalityOrder {
             tile: [args.tile, args.tile],
             window: args.locality_window,
@@ -271,32 +269,26 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         .apply(targets)
     } else {
         targets
-    };
-    let plan_s = t0.elapsed().as_secs_f64();
-    if targets.is_empty() {
-        bail!("the plan has no targets");
-    }
-    if let Some(path) = &args.write_targets {
-        TargetList::new(targets.clone()).write_json(path)?;
-    }
-    let n = targets.len();
+    })
+}
 
-    let opts = SampleOptions {
-        with_annots: Some(if args.annots {
-            WithAnnots::default()
-        } else {
-            WithAnnots::NONE
-        }),
+/// Sample options that skip pixels and/or choose the annotation geometry.
+fn options(skip_pixels: bool, with_annots: WithAnnots) -> SampleOptions {
+    SampleOptions {
+        skip_pixels,
+        with_annots: Some(with_annots),
         ..SampleOptions::default()
-    };
+    }
+}
 
-    // Warm-up: one window per image (decodes of raw PNG/JPEG land in the chunk
-    // cache; handles are open), not timed as part of the run.
-    let t0 = Instant::now();
+/// Warm-up, not timed as part of the run: one window per image (decodes of raw
+/// PNG/JPEG land in the chunk cache; handles are open), and with `--warm-full`
+/// every image read once in full.
+fn warm_up(args: &BenchArgs, s: &Setup, targets: &[Target], opts: &SampleOptions) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
-    for t in &targets {
+    for t in targets {
         if seen.insert(t.image_id) {
-            sampler.load_sample_with(t, &opts).with_context(|| {
+            s.sampler.load_sample_with(t, opts).with_context(|| {
                 format!(
                     "warm-up sample {}",
                     serde_json::to_string(t).unwrap_or_default()
@@ -305,43 +297,46 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         }
     }
     if args.warm_full {
-        for (gid, h, w) in frames_of(&dset) {
+        for (gid, h, w) in frames_of(&s.dset) {
             let full = Target {
-                image_id: Some(gid),
+                image_id: Some(ImageId(gid)),
                 space_slice: Some([[Some(0), Some(h)], [Some(0), Some(w)]]),
                 ..Target::default()
             };
-            let none = SampleOptions {
-                with_annots: Some(WithAnnots::NONE),
-                ..SampleOptions::default()
-            };
             std::hint::black_box(
-                sampler
-                    .load_sample_with(&full, &none)
+                s.sampler
+                    .load_sample_with(&full, &options(false, WithAnnots::NONE))
                     .with_context(|| format!("warm-up read of image {gid}"))?,
             );
         }
     }
-    let warm_s = t0.elapsed().as_secs_f64();
-    let stats0 = sampler.reader().stats();
+    Ok(())
+}
 
-    // ---- the timed run ------------------------------------------------
+/// The timed run: every target loaded in the calling thread (`--threads 1`) or
+/// through the [`Loader`]. Returns seconds, pixel bytes and annotations.
+fn timed_run(
+    args: &BenchArgs,
+    sampler: &Arc<CocoSampler>,
+    targets: &[Target],
+    opts: &SampleOptions,
+) -> Result<(f64, usize, usize)> {
     let mut nbytes = 0usize;
     let mut nannots = 0usize;
     let t0 = Instant::now();
     if args.threads == 1 {
-        for t in &targets {
-            let s = sampler.load_sample_with(t, &opts).with_context(|| {
+        for t in targets {
+            let s = sampler.load_sample_with(t, opts).with_context(|| {
                 format!("sample {}", serde_json::to_string(t).unwrap_or_default())
             })?;
             nbytes += s.im.nbytes();
             nannots += s.frames.iter().map(|f| f.annots.len()).sum::<usize>();
         }
     } else {
-        let s2 = Arc::clone(&sampler);
+        let s2 = Arc::clone(sampler);
         let opts2 = opts.clone();
         let loader = Loader::new(
-            targets.clone(),
+            targets.to_vec(),
             LoaderConfig {
                 threads: args.threads,
                 prefetch: 2 * args.threads,
@@ -356,182 +351,193 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
             }
         }
     }
-    let run_s = t0.elapsed().as_secs_f64();
-    let stats1 = sampler.reader().stats();
-    let wps = n as f64 / run_s;
-    let mbps = nbytes as f64 / run_s / 1e6;
-    let hits = stats1.chunk_hits - stats0.chunk_hits;
-    let misses = stats1.chunk_misses - stats0.chunk_misses;
-    let hit_rate = if hits + misses > 0 {
-        Some(hits as f64 / (hits + misses) as f64)
-    } else {
-        None
-    };
+    Ok((t0.elapsed().as_secs_f64(), nbytes, nannots))
+}
 
-    // ---- stages (single-threaded passes over the same targets) ----------
-    let stages = if args.no_stages {
-        None
-    } else {
-        let time_pass = |o: &SampleOptions| -> Result<f64> {
-            let t0 = Instant::now();
-            for t in &targets {
-                std::hint::black_box(sampler.load_sample_with(t, o)?);
-            }
-            Ok(t0.elapsed().as_secs_f64())
-        };
-        let resolve_s = time_pass(&SampleOptions {
-            skip_pixels: true,
-            with_annots: Some(WithAnnots::NONE),
-            ..SampleOptions::default()
-        })?;
-        let annots_s = time_pass(&SampleOptions {
-            skip_pixels: true,
-            with_annots: Some(WithAnnots::default()),
-            ..SampleOptions::default()
-        })?;
-        let pixels_s = time_pass(&SampleOptions {
-            with_annots: Some(WithAnnots::NONE),
-            ..SampleOptions::default()
-        })?;
-        let total_s = time_pass(&opts)?;
-        // The index query alone: the padded window of each 2D target.
-        let resolved: Vec<_> = targets
-            .iter()
-            .filter_map(|t| sampler.resolve(t).ok())
-            .filter(|r| !r.is_video)
-            .collect();
+/// Per-stage µs/window from single-threaded passes over the same targets.
+fn stages(
+    s: &Setup,
+    targets: &[Target],
+    opts: &SampleOptions,
+    plan_s: f64,
+) -> Result<serde_json::Value> {
+    let n = targets.len();
+    let time_pass = |o: &SampleOptions| -> Result<f64> {
         let t0 = Instant::now();
-        for r in &resolved {
-            let [[y0, y1], [x0, x1]] = r.padded;
-            let q = Aabb::new(x0 as f64, y0 as f64, x1 as f64, y1 as f64);
-            for g in r.frames.iter().flatten() {
-                std::hint::black_box(sampler.region_index().overlapping_visible(g, &q, 0.0));
-            }
+        for t in targets {
+            std::hint::black_box(s.sampler.load_sample_with(t, o)?);
         }
-        let query_s = t0.elapsed().as_secs_f64();
-        let query_us = per_window_us(query_s, resolved.len());
-        // The same windows straight from the frame reader (single-file images),
-        // with the bands the sampler reads, in its order.
-        let mut sources: HashMap<i64, Option<(ImageSource, Channels)>> = HashMap::new();
-        let mut direct: Vec<(i64, PixelBox)> = Vec::new();
-        for t in &targets {
-            if t.pad.is_some() || t.scale.is_some() || t.channels.is_some() {
-                continue;
-            }
-            let Some((gid, [y0, y1, x0, x1])) = slice_of(t) else {
-                continue;
-            };
-            let entry = sources.entry(gid).or_insert_with(|| {
-                let src = single_source(&dset, gid)?;
-                let probe = sampler
-                    .load_sample_with(
-                        t,
-                        &SampleOptions {
-                            skip_pixels: true,
-                            with_annots: Some(WithAnnots::NONE),
-                            ..SampleOptions::default()
-                        },
-                    )
-                    .ok()?;
-                Some((src, Channels::Names(probe.params.channels)))
-            });
-            if entry.is_some()
-                && let Ok(b) = PixelBox::new(y0, y1, x0, x1)
-            {
-                direct.push((gid, b));
-            }
-        }
-        let t0 = Instant::now();
-        for (gid, win) in &direct {
-            if let Some(Some((src, channels))) = sources.get(gid) {
-                std::hint::black_box(sampler.reader().read_window(
-                    src,
-                    *win,
-                    channels,
-                    &ReadOptions::default(),
-                )?);
-            }
-        }
-        let reader_s = t0.elapsed().as_secs_f64();
-        let resolve_us = per_window_us(resolve_s, n);
-        Some(json!({
-            "plan_us": per_window_us(plan_s, n),
-            "resolve_us": resolve_us,
-            "index_query_us": query_us,
-            "annot_transform_us": (per_window_us(annots_s, n) - resolve_us - query_us).max(0.0),
-            "pixel_read_us": (per_window_us(pixels_s, n) - resolve_us).max(0.0),
-            "reader_read_us": (!direct.is_empty()).then(|| per_window_us(reader_s, direct.len())),
-            "total_us": per_window_us(total_s, n),
-        }))
+        Ok(t0.elapsed().as_secs_f64())
     };
+    let resolve_s = time_pass(&options(true, WithAnnots::NONE))?;
+    let annots_s = time_pass(&options(true, WithAnnots::default()))?;
+    let pixels_s = time_pass(&options(false, WithAnnots::NONE))?;
+    let total_s = time_pass(opts)?;
+    let query_us = index_query_us(&s.sampler, targets);
+    let reader_us = reader_read_us(s, targets)?;
+    let resolve_us = per_window_us(resolve_s, n);
+    Ok(json!({
+        "plan_us": per_window_us(plan_s, n),
+        "resolve_us": resolve_us,
+        "index_query_us": query_us,
+        "annot_transform_us": (per_window_us(annots_s, n) - resolve_us - query_us).max(0.0),
+        "pixel_read_us": (per_window_us(pixels_s, n) - resolve_us).max(0.0),
+        "reader_read_us": reader_us,
+        "total_us": per_window_us(total_s, n),
+    }))
+}
 
-    // ---- baseline -----------------------------------------------------
-    let baseline = if args.baseline {
-        // The image size and pixel layout of the first target's image.
-        let probe = sampler.load_sample_with(
-            &targets[0],
-            &SampleOptions {
-                with_annots: Some(WithAnnots::NONE),
-                ..SampleOptions::default()
-            },
-        )?;
-        let shape = probe.im.shape();
-        let c = *shape.last().unwrap_or(&1);
-        let elem = probe.im.dtype().size();
-        let [ih, iw] = probe.params.data_dims;
-        let (win_h, win_w) = match shape.len() {
-            3 => (shape[0], shape[1]),
-            4 => (shape[1], shape[2]),
-            _ => (window[0] as usize, window[1] as usize),
+/// The region index's overlap query alone, over the padded window of each 2D
+/// target, in µs per window.
+fn index_query_us(sampler: &CocoSampler, targets: &[Target]) -> f64 {
+    let resolved: Vec<_> = targets
+        .iter()
+        .filter_map(|t| sampler.resolve(t).ok())
+        .filter(|r| !r.is_video)
+        .collect();
+    let t0 = Instant::now();
+    for r in &resolved {
+        let [[y0, y1], [x0, x1]] = r.padded;
+        let q = Aabb::new(x0 as f64, y0 as f64, x1 as f64, y1 as f64);
+        for g in r.frames.iter().flatten() {
+            std::hint::black_box(sampler.region_index().overlapping_visible(g, &q, 0.0));
+        }
+    }
+    per_window_us(t0.elapsed().as_secs_f64(), resolved.len())
+}
+
+/// The same windows straight from the frame reader (single-file images, no
+/// pad/scale/channels), with the bands the sampler reads, in its order; µs per
+/// window, `None` when no target qualifies.
+fn reader_read_us(s: &Setup, targets: &[Target]) -> Result<Option<f64>> {
+    let mut sources: HashMap<i64, Option<(ImageSource, Channels)>> = HashMap::new();
+    let mut direct: Vec<(i64, PixelBox)> = Vec::new();
+    for t in targets {
+        if t.pad.is_some() || t.scale.is_some() || t.channels.is_some() {
+            continue;
+        }
+        let Some((gid, [y0, y1, x0, x1])) = slice_of(t) else {
+            continue;
         };
-        let copies = n.max(2000);
-        // Best of three passes: the ceiling should not suffer from noise.
-        let (secs, bytes) = (0..3)
-            .map(|k| {
-                copy_ceiling(
-                    [ih.max(1) as usize, iw.max(1) as usize, c.max(1), elem],
-                    [win_h, win_w],
-                    copies,
-                    args.threads,
-                    args.seed + k,
-                )
-            })
-            .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-        let bwps = copies as f64 / secs;
-        Some(json!({
-            "windows_per_sec": bwps,
-            "mb_per_sec": (copies * bytes) as f64 / secs / 1e6,
-            "image": [ih, iw, c],
-            "dtype": probe.im.dtype().name(),
-            "fraction": wps / bwps,
-        }))
-    } else {
-        None
-    };
+        let entry = sources.entry(gid).or_insert_with(|| {
+            let src = single_source(&s.dset, gid)?;
+            let probe = s
+                .sampler
+                .load_sample_with(t, &options(true, WithAnnots::NONE))
+                .ok()?;
+            Some((src, Channels::Names(probe.params.channels)))
+        });
+        if entry.is_some()
+            && let Ok(b) = PixelBox::new(y0, y1, x0, x1)
+        {
+            direct.push((gid, b));
+        }
+    }
+    let t0 = Instant::now();
+    for (gid, win) in &direct {
+        if let Some(Some((src, channels))) = sources.get(gid) {
+            std::hint::black_box(s.sampler.reader().read_window(
+                src,
+                *win,
+                channels,
+                &ReadOptions::default(),
+            )?);
+        }
+    }
+    let reader_s = t0.elapsed().as_secs_f64();
+    Ok((!direct.is_empty()).then(|| per_window_us(reader_s, direct.len())))
+}
 
-    let record = json!({
+/// The memory-copy ceiling for the first target's image size and pixel layout,
+/// and the fraction `wps` reaches of it.
+fn baseline(
+    args: &BenchArgs,
+    sampler: &CocoSampler,
+    targets: &[Target],
+    wps: f64,
+) -> Result<serde_json::Value> {
+    let probe = sampler.load_sample_with(&targets[0], &options(false, WithAnnots::NONE))?;
+    let shape = probe.im.shape();
+    let c = *shape.last().unwrap_or(&1);
+    let elem = probe.im.dtype().size();
+    let [ih, iw] = probe.params.data_dims;
+    let (win_h, win_w) = match shape.len() {
+        3 => (shape[0], shape[1]),
+        4 => (shape[1], shape[2]),
+        _ => (args.window[0] as usize, args.window[1] as usize),
+    };
+    let copies = targets.len().max(2000);
+    // Best of three passes: the ceiling should not suffer from noise.
+    let (secs, bytes) = (0..3)
+        .map(|k| {
+            copy_ceiling(
+                [ih.max(1) as usize, iw.max(1) as usize, c.max(1), elem],
+                [win_h, win_w],
+                copies,
+                args.threads,
+                args.seed + k,
+            )
+        })
+        .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+    let bwps = copies as f64 / secs;
+    Ok(json!({
+        "windows_per_sec": bwps,
+        "mb_per_sec": (copies * bytes) as f64 / secs / 1e6,
+        "image": [ih, iw, c],
+        "dtype": probe.im.dtype().name(),
+        "fraction": wps / bwps,
+    }))
+}
+
+/// Counts and timings of one bench run.
+struct Measured {
+    /// Windows loaded.
+    n: usize,
+    plan_s: f64,
+    warm_s: f64,
+    run_s: f64,
+    /// Pixel bytes returned.
+    nbytes: usize,
+    /// Annotations returned.
+    nannots: usize,
+    /// Chunk-cache hits and misses during the run.
+    hits: u64,
+    misses: u64,
+}
+
+/// The bench record (`--json` prints it; the text report reads it).
+fn record(
+    args: &BenchArgs,
+    s: &Setup,
+    m: &Measured,
+    stages: Option<serde_json::Value>,
+    baseline: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let (hits, misses) = (m.hits, m.misses);
+    let hit_rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
+    json!({
         "tool": "ndsampler-rs",
         "dataset": args.dataset.dataset.display().to_string(),
-        "backend": backend_name,
+        "backend": s.backend_name,
         "threads": args.threads,
-        "window": window,
-        "count": n,
+        "window": args.window,
+        "count": m.n,
         "annots": args.annots,
         "seed": args.seed,
         "warm_full": args.warm_full,
         "locality": args.locality.then_some(args.locality_window),
         "targets": args.targets.as_ref().map(|p| p.display().to_string()),
-        "seconds": run_s,
-        "windows_per_sec": wps,
-        "mb_per_sec": mbps,
-        "annots_per_window": nannots as f64 / n as f64,
+        "seconds": m.run_s,
+        "windows_per_sec": m.n as f64 / m.run_s,
+        "mb_per_sec": m.nbytes as f64 / m.run_s / 1e6,
+        "annots_per_window": m.nannots as f64 / m.n as f64,
         "setup": {
-            "load_s": load_s,
-            "index_s": index_s,
-            "cache_build_s": cache_build_s,
-            "caches_built": built,
-            "warm_s": warm_s,
-            "plan_s": plan_s,
+            "load_s": s.load_s,
+            "index_s": s.index_s,
+            "cache_build_s": s.cache_build_s,
+            "caches_built": s.built,
+            "warm_s": m.warm_s,
+            "plan_s": m.plan_s,
         },
         "cache": {
             "chunk_hits": hits,
@@ -540,64 +546,142 @@ pub fn run(args: BenchArgs) -> Result<ExitCode> {
         },
         "stages": stages,
         "baseline": baseline,
-    });
+    })
+}
 
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    if args.threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    let s = setup(&args)?;
+
+    let t0 = Instant::now();
+    let targets = plan_targets(&args, &s.dset)?;
+    let plan_s = t0.elapsed().as_secs_f64();
+    if targets.is_empty() {
+        bail!("the plan has no targets");
+    }
+    if let Some(path) = &args.write_targets {
+        TargetList::new(targets.clone()).write_json(path)?;
+    }
+    let n = targets.len();
+    let with_annots = if args.annots {
+        WithAnnots::default()
+    } else {
+        WithAnnots::NONE
+    };
+    let opts = options(false, with_annots);
+
+    let t0 = Instant::now();
+    warm_up(&args, &s, &targets, &opts)?;
+    let warm_s = t0.elapsed().as_secs_f64();
+    let stats0 = s.sampler.reader().stats();
+
+    let (run_s, nbytes, nannots) = timed_run(&args, &s.sampler, &targets, &opts)?;
+    let stats1 = s.sampler.reader().stats();
+    let m = Measured {
+        n,
+        plan_s,
+        warm_s,
+        run_s,
+        nbytes,
+        nannots,
+        hits: stats1.chunk_hits - stats0.chunk_hits,
+        misses: stats1.chunk_misses - stats0.chunk_misses,
+    };
+    let stages = if args.no_stages {
+        None
+    } else {
+        Some(stages(&s, &targets, &opts, plan_s)?)
+    };
+    let baseline = if args.baseline {
+        Some(baseline(&args, &s.sampler, &targets, n as f64 / run_s)?)
+    } else {
+        None
+    };
+    let record = record(&args, &s, &m, stages, baseline);
     if args.json {
         println!("{}", serde_json::to_string(&record)?);
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print_report(&args, &record);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The text report of a bench record.
+fn print_report(args: &BenchArgs, r: &serde_json::Value) {
+    let f = |v: &serde_json::Value| v.as_f64().unwrap_or(0.0);
+    let n = r["count"].as_u64().unwrap_or(0);
     println!(
         "{} windows of {}×{} from {} ({} backend, {} thread{}){}",
         n,
-        window[0],
-        window[1],
+        args.window[0],
+        args.window[1],
         args.dataset.dataset.display(),
-        backend_name,
+        r["backend"].as_str().unwrap_or(""),
         args.threads,
         if args.threads == 1 { "" } else { "s" },
         if args.annots {
-            format!(", {:.1} annotations/window", nannots as f64 / n as f64)
+            format!(", {:.1} annotations/window", f(&r["annots_per_window"]))
         } else {
             String::new()
         }
     );
+    let (wps, mbps, run_s) = (
+        f(&r["windows_per_sec"]),
+        f(&r["mb_per_sec"]),
+        f(&r["seconds"]),
+    );
     println!("  throughput   {wps:>10.1} windows/s  {mbps:>9.1} MB/s  ({run_s:.3} s)");
+    let setup = &r["setup"];
     println!(
         "  setup        load {:.3} s, index {:.3} s, cache build {:.3} s ({} built), warm-up {:.3} s",
-        load_s, index_s, cache_build_s, built, warm_s
+        f(&setup["load_s"]),
+        f(&setup["index_s"]),
+        f(&setup["cache_build_s"]),
+        setup["caches_built"],
+        f(&setup["warm_s"])
     );
-    match hit_rate {
-        Some(r) => println!(
-            "  chunk cache  {hits} hits, {misses} misses ({:.1}% hits)",
-            100.0 * r
+    let cache = &r["cache"];
+    match cache["hit_rate"].as_f64() {
+        Some(rate) => println!(
+            "  chunk cache  {} hits, {} misses ({:.1}% hits)",
+            cache["chunk_hits"],
+            cache["chunk_misses"],
+            100.0 * rate
         ),
         None => println!("  chunk cache  not used (memory-mapped reads)"),
     }
-    if let Some(s) = &stages {
-        let f = |k: &str| s[k].as_f64();
-        println!("  stages (µs/window, one thread):");
-        for (k, label) in [
-            ("plan_us", "plan"),
-            ("resolve_us", "resolve target"),
-            ("index_query_us", "index query"),
-            ("annot_transform_us", "annotation transform"),
-            ("pixel_read_us", "pixel read (sampler)"),
-            ("reader_read_us", "pixel read (reader)"),
-            ("total_us", "total load_sample"),
-        ] {
-            match f(k) {
-                Some(v) => println!("    {label:<22}{v:>10.2}"),
-                None => println!("    {label:<22}{:>10}", "n/a"),
-            }
-        }
-    }
-    if let Some(b) = &baseline {
+    print_stages(&r["stages"]);
+    let b = &r["baseline"];
+    if !b.is_null() {
         println!(
             "  baseline     {:>10.1} windows/s  {:>9.1} MB/s  memory copy; reached {:.1}%",
-            b["windows_per_sec"].as_f64().unwrap_or(0.0),
-            b["mb_per_sec"].as_f64().unwrap_or(0.0),
-            100.0 * b["fraction"].as_f64().unwrap_or(0.0)
+            f(&b["windows_per_sec"]),
+            f(&b["mb_per_sec"]),
+            100.0 * f(&b["fraction"])
         );
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The per-stage lines of the text report (nothing when stages were skipped).
+fn print_stages(s: &serde_json::Value) {
+    if s.is_null() {
+        return;
+    }
+    println!("  stages (µs/window, one thread):");
+    for (k, label) in [
+        ("plan_us", "plan"),
+        ("resolve_us", "resolve target"),
+        ("index_query_us", "index query"),
+        ("annot_transform_us", "annotation transform"),
+        ("pixel_read_us", "pixel read (sampler)"),
+        ("reader_read_us", "pixel read (reader)"),
+        ("total_us", "total load_sample"),
+    ] {
+        match s[k].as_f64() {
+            Some(v) => println!("    {label:<22}{v:>10.2}"),
+            None => println!("    {label:<22}{:>10}", "n/a"),
+        }
+    }
 }

@@ -22,9 +22,9 @@ pub struct DemoArgs {
     /// Windows sampled per backend.
     #[arg(long, default_value_t = 2000)]
     pub count: usize,
-    /// Window side in pixels.
-    #[arg(long, default_value_t = 128)]
-    pub window: i64,
+    /// Window size `H,W` in pixels (or one number for a square window).
+    #[arg(long, default_value = "128", value_name = "H,W", value_parser = super::parse_window)]
+    pub window: [i64; 2],
     /// Worker threads of the parallel loader pass.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -69,14 +69,15 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
         .collect();
     let source = RandomWindows {
         frames,
-        window: [args.window, args.window],
+        window: args.window,
         count: args.count,
     };
     let plan = EpochPlan::new(&source, 0, 0, 0, 1)?;
     println!(
-        "sampling {} random {w}x{w} windows with their annotations, one thread:",
+        "sampling {} random {w}x{h} windows with their annotations, one thread:",
         plan.len(),
-        w = args.window
+        h = args.window[0],
+        w = args.window[1]
     );
     let backends = [
         (

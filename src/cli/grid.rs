@@ -17,9 +17,10 @@ use sampler::grid::{ClassSpec, GridConfig, SampleGrid, TimeWindow, sample_grid};
 pub struct GridArgs {
     #[command(flatten)]
     pub dataset: super::DatasetArg,
-    /// Window size `H,W` in pixels (in video space with `--video`).
-    #[arg(long, value_name = "H,W")]
-    pub window: Option<String>,
+    /// Window size `H,W` in pixels, or one number for a square window (in video
+    /// space with `--video`).
+    #[arg(long, value_name = "H,W", value_parser = super::parse_window)]
+    pub window: Option<[i64; 2]>,
     /// Overlap of neighbouring windows, in [0, 1).
     #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub overlap: f64,
@@ -74,11 +75,7 @@ fn names(text: &Option<String>) -> Option<Vec<String>> {
 }
 
 fn config(args: &GridArgs) -> anyhow::Result<GridConfig> {
-    let window = args
-        .window
-        .as_deref()
-        .map(|w| dims::<2>("window", w, "H,W"))
-        .transpose()?;
+    let window = args.window;
     let (window, video) = match args.video.as_deref() {
         None => (window, None),
         Some(v) if !v.contains(',') => (window, Some(dims::<1>("video", v, "T or T,H,W")?[0])),

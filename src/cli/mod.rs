@@ -70,12 +70,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// The pixel backend named by `--backend`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Read the dataset's files directly.
+    #[value(alias = "raw")]
+    None,
+    /// Memory-mapped `.npy` cache files.
+    Npy,
+    /// Cloud Optimized GeoTIFF cache files (feature `gdal`).
+    Cog,
+}
+
 /// `--backend` / `--workdir`, shared by the sampling subcommands.
 #[derive(Args, Debug, Clone)]
 pub struct BackendArg {
     /// Pixel backend: `none` (alias `raw`: read the dataset's files), `npy`, `cog` (feature `gdal`).
-    #[arg(long, default_value = "none")]
-    pub backend: String,
+    #[arg(long, value_enum, default_value = "none")]
+    pub backend: BackendKind,
     /// Cache directory for the `npy` and `cog` backends (default: `<bundle>/_cache`).
     #[arg(long)]
     pub workdir: Option<PathBuf>,
@@ -83,23 +95,54 @@ pub struct BackendArg {
 
 impl BackendArg {
     /// The backend for a dataset whose bundle directory is `bundle`.
-    pub fn backend(&self, bundle: &std::path::Path) -> anyhow::Result<frame_backends::Backend> {
+    pub fn backend(&self, bundle: &std::path::Path) -> frame_backends::Backend {
         use frame_backends::{Backend, CogOptions};
         let workdir = || {
             self.workdir
                 .clone()
                 .unwrap_or_else(|| bundle.join("_cache"))
         };
-        Ok(match self.backend.as_str() {
-            "none" | "raw" => Backend::Raw,
-            "npy" => Backend::Npy { workdir: workdir() },
-            "cog" => Backend::Cog {
+        match self.backend {
+            BackendKind::None => Backend::Raw,
+            BackendKind::Npy => Backend::Npy { workdir: workdir() },
+            BackendKind::Cog => Backend::Cog {
                 workdir: workdir(),
                 options: CogOptions::default(),
             },
-            other => anyhow::bail!("--backend: unknown backend {other:?} (none, npy, cog)"),
-        })
+        }
     }
+}
+
+/// The `--window` value of every subcommand: `H,W`, or one number `S` for an
+/// `S×S` window; sizes are positive integers.
+pub fn parse_window(s: &str) -> Result<[i64; 2], String> {
+    let bad = || format!("--window {s:?}: expected H,W or S with positive integers");
+    let nums: Vec<i64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<i64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    let hw = match nums.as_slice() {
+        [s] => [*s, *s],
+        [h, w] => [*h, *w],
+        _ => return Err(bad()),
+    };
+    if hw[0] <= 0 || hw[1] <= 0 {
+        return Err(bad());
+    }
+    Ok(hw)
+}
+
+/// A clap error as one line (the CLI contract: one line with the cause on bad input).
+pub fn one_line_error(e: &clap::Error) -> String {
+    e.to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 /// Load a dataset given as a JSON/zip file or a bundle directory.
@@ -120,4 +163,67 @@ pub fn parse_target(arg: &str) -> anyhow::Result<sampler::Target> {
         arg.to_string()
     };
     serde_json::from_str(&text).with_context(|| format!("--target: invalid target {arg}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_forms() {
+        assert_eq!(parse_window("256"), Ok([256, 256]));
+        assert_eq!(parse_window("256,128"), Ok([256, 128]));
+        assert_eq!(parse_window(" 3 , 4 "), Ok([3, 4]));
+        for bad in ["0,4", "a,b", "12x4", "1,2,3", "-5", ""] {
+            let e = parse_window(bad).unwrap_err();
+            assert!(e.contains("--window"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_subcommand_takes_both_window_forms() {
+        for cmd in ["bench", "grid", "demo"] {
+            for w in ["256", "256,256"] {
+                let args = match cmd {
+                    "demo" => vec!["ndsampler", cmd, "--window", w],
+                    _ => vec!["ndsampler", cmd, "data.json", "--window", w, "--out", "x"],
+                };
+                let args: Vec<&str> = if cmd == "bench" {
+                    args.into_iter()
+                        .filter(|a| *a != "--out" && *a != "x")
+                        .collect()
+                } else {
+                    args
+                };
+                let cli = Cli::try_parse_from(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+                let got = match cli.cmd {
+                    Cmd::Bench(a) => a.window,
+                    Cmd::Grid(a) => a.window.unwrap(),
+                    Cmd::Demo(a) => a.window,
+                    _ => unreachable!(),
+                };
+                assert_eq!(got, [256, 256], "{args:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn clap_errors_are_one_line() {
+        let e =
+            Cli::try_parse_from(["ndsampler", "bench", "d.json", "--backend", "zarr"]).unwrap_err();
+        let line = one_line_error(&e);
+        assert!(line.contains("zarr") && line.contains("npy"), "{line}");
+        assert!(!line.contains('\n'));
+        let e = Cli::try_parse_from([
+            "ndsampler",
+            "grid",
+            "d.json",
+            "--window",
+            "12x4",
+            "--out",
+            "o",
+        ])
+        .unwrap_err();
+        assert!(one_line_error(&e).contains("--window"));
+    }
 }

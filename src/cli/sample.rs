@@ -22,8 +22,8 @@ pub struct SampleArgs {
     #[arg(long)]
     pub visible_thresh: Option<f64>,
     /// Annotation geometry to return: `boxes+segmentation+keypoints` (any subset), or `none`.
-    #[arg(long)]
-    pub with_annots: Option<String>,
+    #[arg(long, value_parser = parse_with_annots)]
+    pub with_annots: Option<WithAnnots>,
     /// Only these annotation ids (comma-separated); skips the spatial lookup.
     #[arg(long, value_delimiter = ',')]
     pub annot_ids: Option<Vec<i64>>,
@@ -41,7 +41,7 @@ pub fn open_sampler(
     backend: &super::BackendArg,
 ) -> Result<CocoSampler> {
     let dset = super::load_dataset(&dataset.dataset)?;
-    let backend = backend.backend(dset.bundle_dir())?;
+    let backend = backend.backend(dset.bundle_dir());
     Ok(CocoSampler::new(
         Arc::new(dset),
         SamplerConfig {
@@ -51,16 +51,17 @@ pub fn open_sampler(
     )?)
 }
 
+/// `--with-annots`: `boxes+segmentation+keypoints` (any subset) or `none`.
+fn parse_with_annots(s: &str) -> Result<WithAnnots, String> {
+    WithAnnots::parse(s).map_err(|e| e.to_string())
+}
+
 pub fn run(args: SampleArgs) -> Result<ExitCode> {
     let target = super::parse_target(&args.target)?;
     let sampler = open_sampler(&args.dataset, &args.backend)?;
     let opts = SampleOptions {
         visible_thresh: args.visible_thresh,
-        with_annots: args
-            .with_annots
-            .as_deref()
-            .map(WithAnnots::parse)
-            .transpose()?,
+        with_annots: args.with_annots,
         annot_ids: args.annot_ids.clone(),
         clip: args.clip,
         skip_pixels: false,

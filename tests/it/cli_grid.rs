@@ -82,11 +82,10 @@ fn image_grid_writes_a_plan_with_exact_indexes() {
             .space_slice
             .unwrap()
             .map(|s| [s[0].unwrap(), s[1].unwrap()]);
-        dset.image_annotations(coco_model::ImageId(t.image_id.unwrap()))
-            .any(|a| {
-                let [x, y, w, h] = a.bbox.unwrap();
-                x <= x1 as f64 && x + w >= x0 as f64 && y <= y1 as f64 && y + h >= y0 as f64
-            })
+        dset.image_annotations(t.image_id.unwrap()).any(|a| {
+            let [x, y, w, h] = a.bbox.unwrap();
+            x <= x1 as f64 && x + w >= x0 as f64 && y <= y1 as f64 && y + h >= y0 as f64
+        })
     };
     assert!(list("positives").into_iter().all(holds));
     assert!(!list("negatives").into_iter().any(holds));
@@ -226,4 +225,25 @@ fn bad_input_fails_with_one_line() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
     assert!(!std::path::Path::new(out).exists());
+}
+
+#[test]
+fn one_number_window_is_square() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = fixture("shapes4");
+    let mut plans = Vec::new();
+    for w in ["64", "64,64"] {
+        let out = dir.path().join(format!("grid-{w}.json"));
+        let o = ndsampler(&[
+            "grid",
+            ds.to_str().unwrap(),
+            "--window",
+            w,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "--window {w}: {}", text(&o.stderr));
+        plans.push(std::fs::read_to_string(&out).unwrap());
+    }
+    assert_eq!(plans[0], plans[1]);
 }

@@ -32,7 +32,7 @@
 //! | combining | [`CocoDataset::union`], [`CocoDataset::subset`], [`CocoDataset::reroot`] ([`paths`]) |
 //! | checking | [`CocoDataset::validate`] → [`ValidationReport`] of [`Diagnostic`]s; [`CocoDataset::stats`] → [`Stats`] |
 //! | hierarchy | [`CocoDataset::category_tree`] (a [`category_tree::CategoryTree`]) |
-//! | geometry, channels | [`geometry`] (boxes, polygons, masks, RLE, keypoints, affine warps), [`channels`] (kwcoco channel codes) |
+//! | geometry, channels | [`geometry`] (the `coco-geometry` crate: boxes, polygons, masks, RLE, keypoints, affine warps), [`channels`] (the `channel-spec` crate: kwcoco channel codes), both re-exported |
 //!
 //! # Example
 //! ```

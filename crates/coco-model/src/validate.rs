@@ -170,13 +170,25 @@ impl CocoDataset {
         self.validate_with(ValidateOptions::default())
     }
 
-    /// Validates with the given checks.
+    /// Validates with the given checks. Diagnostics come in a fixed order:
+    /// duplicate ids, duplicate names, categories, images, annotations, files.
     pub fn validate_with(&self, opts: ValidateOptions) -> ValidationReport {
+        let mut out = Out(Vec::new());
+        self.check_duplicate_ids(&mut out);
+        self.check_duplicate_names(&mut out);
+        self.check_categories(&mut out);
+        self.check_images(opts, &mut out);
+        self.check_annotations(opts, &mut out);
+        if opts.check_files {
+            self.check_files(&mut out);
+        }
+        ValidationReport { diagnostics: out.0 }
+    }
+
+    /// Ids used by more than one record of a table.
+    fn check_duplicate_ids(&self, out: &mut Out) {
         use Problem::*;
         use Severity::*;
-        let mut out = Out(Vec::new());
-
-        // ---- duplicate ids and names
         macro_rules! dup_ids {
             ($tbl:expr, $name:literal) => {
                 for (id, n) in duplicates($tbl.iter().map(|r| r.id.clone())) {
@@ -197,29 +209,14 @@ impl CocoDataset {
         dup_ids!(self.images, "images");
         dup_ids!(self.tracks, "tracks");
         dup_ids!(self.annotations, "annotations");
-        let mut dup_names =
-            |table: &'static str, field: &str, sev: Severity, names: Vec<(&str, String)>| {
-                let by_name = names.iter().map(|(n, _)| *n);
-                for (name, n) in duplicates(by_name) {
-                    let ids: Vec<&str> = names
-                        .iter()
-                        .filter(|(m, _)| *m == name)
-                        .map(|(_, id)| id.as_str())
-                        .collect();
-                    out.push(
-                        sev,
-                        DuplicateName,
-                        table,
-                        Some(ids[0].to_owned()),
-                        Some(field),
-                        format!(
-                            "{field} {name:?} is used by {n} records (ids {})",
-                            ids.join(", ")
-                        ),
-                    );
-                }
-            };
-        dup_names(
+        dup_ids!(self.annotations, "annotations");
+    }
+
+    /// Names (and image file names) used by more than one record of a table.
+    fn check_duplicate_names(&self, out: &mut Out) {
+        use Severity::*;
+        push_duplicate_names(
+            out,
             "categories",
             "name",
             Error,
@@ -228,7 +225,8 @@ impl CocoDataset {
                 .map(|c| (c.name.as_str(), c.id.to_string()))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "keypoint_categories",
             "name",
             Error,
@@ -237,7 +235,8 @@ impl CocoDataset {
                 .map(|c| (c.name.as_str(), c.id.to_string()))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "videos",
             "name",
             Error,
@@ -246,7 +245,8 @@ impl CocoDataset {
                 .filter_map(|v| Some((v.name.as_deref()?, v.id.to_string())))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "images",
             "name",
             Error,
@@ -255,7 +255,8 @@ impl CocoDataset {
                 .filter_map(|g| Some((g.name.as_deref()?, g.id.to_string())))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "images",
             "file_name",
             Warning,
@@ -264,7 +265,8 @@ impl CocoDataset {
                 .filter_map(|g| Some((g.file_name.as_deref()?, g.id.to_string())))
                 .collect(),
         );
-        dup_names(
+        push_duplicate_names(
+            out,
             "tracks",
             "name",
             Error,
@@ -273,8 +275,12 @@ impl CocoDataset {
                 .filter_map(|t| Some((t.name.as_deref()?, t.id.to_string())))
                 .collect(),
         );
+    }
 
-        // ---- categories
+    /// Supercategories and keypoint reflections that name nothing.
+    fn check_categories(&self, out: &mut Out) {
+        use Problem::*;
+        use Severity::*;
         let cat_names: HashSet<&str> = self.categories.iter().map(|c| c.name.as_str()).collect();
         for c in &self.categories {
             if let Some(s) = &c.supercategory
@@ -304,8 +310,13 @@ impl CocoDataset {
                 );
             }
         }
+    }
 
-        // ---- images
+    /// Per-image references, required fields and (with `check_geometry`) warps
+    /// and channel codes; then frames of one video sharing a `frame_index`.
+    fn check_images(&self, opts: ValidateOptions, out: &mut Out) {
+        use Problem::*;
+        use Severity::*;
         let mut frames: HashMap<(VideoId, i64), Vec<ImageId>> = HashMap::new();
         for g in &self.images {
             let id = Some(g.id.to_string());
@@ -332,111 +343,75 @@ impl CocoDataset {
                     Some(fi) => frames.entry((v, fi)).or_default().push(g.id),
                 }
             }
-            if g.file_name.is_none() && g.assets().is_empty() {
-                out.push(
-                    Error,
-                    MissingField,
-                    "images",
-                    id.clone(),
-                    Some("file_name"),
-                    "image has neither a file_name nor assets".into(),
-                );
-            }
-            if g.width.is_none() || g.height.is_none() {
-                out.push(
-                    Warning,
-                    MissingField,
-                    "images",
-                    id.clone(),
-                    Some("width"),
-                    "image has no width/height".into(),
-                );
-            }
-            for (i, a) in g.assets().iter().enumerate() {
-                if a.file_name.is_none() {
-                    out.push(
-                        Error,
-                        MissingField,
-                        "images",
-                        id.clone(),
-                        Some(&format!("assets[{i}].file_name")),
-                        "asset has no file_name".into(),
-                    );
-                }
-            }
+            check_image_fields(g, out);
             if opts.check_geometry {
-                if g.warp_img_to_vid.is_some()
-                    && let Err(e) = g.warp_img_to_vid()
-                {
-                    out.push(
-                        Error,
-                        BadValue,
-                        "images",
-                        id.clone(),
-                        Some("warp_img_to_vid"),
-                        field_message(&e),
-                    );
-                }
-                if let Some(ch) = &g.channels
-                    && let Err(e) = crate::channels::ChannelSpec::parse(ch)
-                {
-                    out.push(
-                        Error,
-                        BadValue,
-                        "images",
-                        id.clone(),
-                        Some("channels"),
-                        e.to_string(),
-                    );
-                }
-                for (i, a) in g.assets().iter().enumerate() {
-                    if a.warp_aux_to_img.is_some()
-                        && let Err(e) = a.warp_aux_to_img()
-                    {
-                        out.push(
-                            Error,
-                            BadValue,
-                            "images",
-                            id.clone(),
-                            Some(&format!("assets[{i}].warp_aux_to_img")),
-                            field_message(&e),
-                        );
-                    }
-                    if let Some(ch) = &a.channels
-                        && let Err(e) = crate::channels::ChannelSpec::parse(ch)
-                    {
-                        out.push(
-                            Error,
-                            BadValue,
-                            "images",
-                            id.clone(),
-                            Some(&format!("assets[{i}].channels")),
-                            e.to_string(),
-                        );
-                    }
-                }
+                self.check_image_geometry(g, out);
             }
         }
-        let mut dups: Vec<_> = frames.into_iter().filter(|(_, g)| g.len() > 1).collect();
-        dups.sort();
-        for ((v, fi), gids) in dups {
+        check_frame_indexes(frames, out);
+    }
+
+    /// An image's `warp_img_to_vid`, channel codes and asset warps parse.
+    fn check_image_geometry(&self, g: &crate::Image, out: &mut Out) {
+        use Problem::*;
+        use Severity::*;
+        let id = Some(g.id.to_string());
+        if g.warp_img_to_vid.is_some()
+            && let Err(e) = g.warp_img_to_vid()
+        {
             out.push(
-                Warning,
-                DuplicateId,
+                Error,
+                BadValue,
                 "images",
-                Some(gids[0].to_string()),
-                Some("frame_index"),
-                format!(
-                    "images {} share frame_index {fi} of video {v}",
-                    gids.iter()
-                        .map(|g| g.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                id.clone(),
+                Some("warp_img_to_vid"),
+                field_message(&e),
             );
         }
+        if let Some(ch) = &g.channels
+            && let Err(e) = crate::channels::ChannelSpec::parse(ch)
+        {
+            out.push(
+                Error,
+                BadValue,
+                "images",
+                id.clone(),
+                Some("channels"),
+                e.to_string(),
+            );
+        }
+        for (i, a) in g.assets().iter().enumerate() {
+            if a.warp_aux_to_img.is_some()
+                && let Err(e) = a.warp_aux_to_img()
+            {
+                out.push(
+                    Error,
+                    BadValue,
+                    "images",
+                    id.clone(),
+                    Some(&format!("assets[{i}].warp_aux_to_img")),
+                    field_message(&e),
+                );
+            }
+            if let Some(ch) = &a.channels
+                && let Err(e) = crate::channels::ChannelSpec::parse(ch)
+            {
+                out.push(
+                    Error,
+                    BadValue,
+                    "images",
+                    id.clone(),
+                    Some(&format!("assets[{i}].channels")),
+                    e.to_string(),
+                );
+            }
+        }
+    }
 
-        // ---- annotations
+    /// Per-annotation references, boxes and (with `check_geometry`) geometry.
+    fn check_annotations(&self, opts: ValidateOptions, out: &mut Out) {
+        use Problem::*;
+        use Severity::*;
         let has_tracks = !self.tracks.is_empty();
         for a in &self.annotations {
             let id = Some(a.id.to_string());
@@ -497,53 +472,159 @@ impl CocoDataset {
                 );
             }
             if opts.check_geometry {
-                if let Err(e) = a.parse_segmentation() {
-                    out.push(
-                        Error,
-                        BadValue,
-                        "annotations",
-                        id.clone(),
-                        Some("segmentation"),
-                        field_message(&e),
-                    );
-                }
-                if let Err(e) = a.parse_keypoints() {
-                    out.push(
-                        Error,
-                        BadValue,
-                        "annotations",
-                        id.clone(),
-                        Some("keypoints"),
-                        field_message(&e),
-                    );
-                }
+                a.check_geometry_into(out);
             }
         }
+    }
 
-        // ---- files
-        if opts.check_files {
-            let mut seen: HashSet<std::path::PathBuf> = HashSet::new();
-            for g in &self.images {
-                for src in g.channel_sources() {
-                    let p = self.resolve_path(src.file_name);
-                    if seen.insert(p.clone()) && !p.exists() {
-                        let field = match src.asset_index {
-                            Some(i) => format!("assets[{i}].file_name"),
-                            None => "file_name".into(),
-                        };
-                        out.push(
-                            Error,
-                            MissingFile,
-                            "images",
-                            Some(g.id.to_string()),
-                            Some(&field),
-                            format!("file {} does not exist", p.display()),
-                        );
-                    }
+    /// Files of images and assets that do not exist (each path checked once).
+    fn check_files(&self, out: &mut Out) {
+        use Problem::*;
+        use Severity::*;
+        let mut seen: HashSet<std::path::PathBuf> = HashSet::new();
+        for g in &self.images {
+            for src in g.channel_sources() {
+                let p = self.resolve_path(src.file_name);
+                if seen.insert(p.clone()) && !p.exists() {
+                    let field = match src.asset_index {
+                        Some(i) => format!("assets[{i}].file_name"),
+                        None => "file_name".into(),
+                    };
+                    out.push(
+                        Error,
+                        MissingFile,
+                        "images",
+                        Some(g.id.to_string()),
+                        Some(&field),
+                        format!("file {} does not exist", p.display()),
+                    );
                 }
             }
         }
-        ValidationReport { diagnostics: out.0 }
+    }
+}
+
+impl crate::Annotation {
+    /// An annotation's segmentation and keypoints parse.
+    fn check_geometry_into(&self, out: &mut Out) {
+        use Problem::*;
+        use Severity::*;
+        let a = self;
+        let id = Some(a.id.to_string());
+        if let Err(e) = a.parse_segmentation() {
+            out.push(
+                Error,
+                BadValue,
+                "annotations",
+                id.clone(),
+                Some("segmentation"),
+                field_message(&e),
+            );
+        }
+        if let Err(e) = a.parse_keypoints() {
+            out.push(
+                Error,
+                BadValue,
+                "annotations",
+                id.clone(),
+                Some("keypoints"),
+                field_message(&e),
+            );
+        }
+    }
+}
+
+/// An image's own required fields: a file (or assets, each with a file), and
+/// its size.
+fn check_image_fields(g: &crate::Image, out: &mut Out) {
+    use Problem::*;
+    use Severity::*;
+    let id = Some(g.id.to_string());
+    if g.file_name.is_none() && g.assets().is_empty() {
+        out.push(
+            Error,
+            MissingField,
+            "images",
+            id.clone(),
+            Some("file_name"),
+            "image has neither a file_name nor assets".into(),
+        );
+    }
+    if g.width.is_none() || g.height.is_none() {
+        out.push(
+            Warning,
+            MissingField,
+            "images",
+            id.clone(),
+            Some("width"),
+            "image has no width/height".into(),
+        );
+    }
+    for (i, a) in g.assets().iter().enumerate() {
+        if a.file_name.is_none() {
+            out.push(
+                Error,
+                MissingField,
+                "images",
+                id.clone(),
+                Some(&format!("assets[{i}].file_name")),
+                "asset has no file_name".into(),
+            );
+        }
+    }
+}
+
+/// Frames of one video that share a `frame_index`, in (video, index) order.
+fn check_frame_indexes(frames: HashMap<(VideoId, i64), Vec<ImageId>>, out: &mut Out) {
+    use Problem::*;
+    use Severity::*;
+    let mut dups: Vec<_> = frames.into_iter().filter(|(_, g)| g.len() > 1).collect();
+    dups.sort();
+    for ((v, fi), gids) in dups {
+        out.push(
+            Warning,
+            DuplicateId,
+            "images",
+            Some(gids[0].to_string()),
+            Some("frame_index"),
+            format!(
+                "images {} share frame_index {fi} of video {v}",
+                gids.iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+}
+
+/// One diagnostic per name that more than one record of `table` uses in
+/// `field`; `names` pairs each name with its record's id.
+fn push_duplicate_names(
+    out: &mut Out,
+    table: &'static str,
+    field: &str,
+    sev: Severity,
+    names: Vec<(&str, String)>,
+) {
+    let by_name = names.iter().map(|(n, _)| *n);
+    for (name, n) in duplicates(by_name) {
+        let ids: Vec<&str> = names
+            .iter()
+            .filter(|(m, _)| *m == name)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        out.push(
+            sev,
+            Problem::DuplicateName,
+            table,
+            Some(ids[0].to_owned()),
+            Some(field),
+            format!(
+                "{field} {name:?} is used by {n} records (ids {})",
+                ids.join(", ")
+            ),
+        );
     }
 }
 

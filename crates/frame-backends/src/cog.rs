@@ -12,12 +12,13 @@ use gdal::raster::{Buffer, GdalType, RasterCreationOptions};
 use gdal::{Dataset, DriverManager};
 
 use crate::cache::{self, CacheOutcome};
+use crate::cog_options::{CogCompression, CogOptions};
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
 use crate::raster::gdal_raster::gerr;
+use crate::raster::open_raw;
 use crate::raster::tiff::TiffRaster;
 use crate::raster::{ChunkCache, Raster};
-use crate::reader::{CogCompression, CogOptions, open_raw};
 use crate::window::{PixelBox, Window};
 
 /// Open (building if needed) the COG cache of `source`.

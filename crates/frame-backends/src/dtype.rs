@@ -1,8 +1,7 @@
-//! Pixel sample types: the [`DType`] tag and the [`Pixel`] trait the generic code uses.
+//! Pixel sample types: the [`DType`] tag, the [`Pixel`] trait the generic code uses,
+//! and [`Window`], the array that holds any of them (its methods are in `window.rs`).
 
 use ndarray::Array3;
-
-use crate::window::Window;
 
 /// The sample type of a window or a raster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,6 +92,31 @@ impl std::fmt::Display for DType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// A block of pixels, `(H, W, C)` in row-major order, of one of the supported
+/// sample types.
+///
+/// ```
+/// use frame_backends::{DType, Window};
+/// let w = Window::filled(DType::U16, (2, 3, 1));
+/// assert_eq!(w.shape(), (2, 3, 1));
+/// let f = w.convert(DType::F32);
+/// assert_eq!(f.dtype(), DType::F32);
+/// assert_eq!(f.to_f32()[[1, 2, 0]], 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    /// Unsigned 8-bit samples.
+    U8(Array3<u8>),
+    /// Unsigned 16-bit samples.
+    U16(Array3<u16>),
+    /// Signed 16-bit samples.
+    I16(Array3<i16>),
+    /// 32-bit float samples.
+    F32(Array3<f32>),
+    /// 64-bit float samples.
+    F64(Array3<f64>),
 }
 
 /// A sample type a [`Window`] can hold. Implemented for `u8`, `u16`, `i16`, `f32`, `f64`.

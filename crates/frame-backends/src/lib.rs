@@ -59,6 +59,7 @@
 pub mod cache;
 #[cfg(feature = "gdal")]
 mod cog;
+mod cog_options;
 mod dtype;
 mod error;
 mod mmap;

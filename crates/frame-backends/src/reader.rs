@@ -14,9 +14,7 @@ use parking_lot::Mutex;
 use crate::cache::{self, CacheOutcome};
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
-use crate::raster::decoded::DecodedRaster;
 use crate::raster::npy::{NpyRaster, write_npy_cache};
-use crate::raster::tiff::TiffRaster;
 use crate::raster::{ChunkCache, Raster};
 use crate::resample::{self, Interpolation, axis_taps, taps_span};
 use crate::source::{Channels, ImageSource, default_band_names};
@@ -24,66 +22,8 @@ use crate::window::{PixelBox, Window};
 use crate::with_window;
 use coco_geometry::Affine;
 
-/// Compression of the COG cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CogCompression {
-    /// ZSTD with a predictor (lossless, fastest to decode). `level` 1–22.
-    Zstd {
-        /// Compression level.
-        level: u8,
-    },
-    /// DEFLATE with a predictor (lossless).
-    Deflate,
-    /// JPEG (lossy; only for 8-bit data with 1 or 3 bands, and only when asked).
-    Jpeg {
-        /// Quality 1–100.
-        quality: u8,
-    },
-}
-
-/// Default ZSTD level of the COG cache.
-///
-/// Level 1 rather than GDAL's 9: on `big2-gsize4096` (imagery-like texture, ZSTD +
-/// predictor), random 256² windows without tile reuse decoded 1.3× faster at level 1
-/// (733 vs 564 windows/s, one thread, three alternating runs on a 2-core machine) for a
-/// 25% larger file (36 vs 29 MB per 4096² RGB image); decoding is dominated by
-/// ZSTD's sequence execution, and level 1 leaves fewer, simpler sequences. Higher
-/// levels (15, 19) were no faster to decode. Pick a higher level with
-/// [`CogCompression::Zstd`] when disk matters more than read speed.
-pub const DEFAULT_ZSTD_LEVEL: u8 = 1;
-
-/// Options of the COG cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CogOptions {
-    /// Compression (default lossless ZSTD at [`DEFAULT_ZSTD_LEVEL`] with a predictor).
-    pub compression: CogCompression,
-    /// Tile edge in pixels (default 256; GDAL wants a multiple of 16).
-    pub tile_size: usize,
-    /// Whether to build overviews (default true).
-    pub overviews: bool,
-}
-
-impl Default for CogOptions {
-    fn default() -> Self {
-        CogOptions {
-            compression: CogCompression::Zstd {
-                level: DEFAULT_ZSTD_LEVEL,
-            },
-            tile_size: 256,
-            overviews: true,
-        }
-    }
-}
-
-impl CogOptions {
-    /// A stable text form of the options, part of the cache key.
-    pub fn key(&self) -> String {
-        format!(
-            "{:?}-t{}-o{}",
-            self.compression, self.tile_size, self.overviews
-        )
-    }
-}
+pub use crate::cog_options::{CogCompression, CogOptions, DEFAULT_ZSTD_LEVEL};
+pub use crate::raster::open_raw;
 
 /// Where pixels come from.
 #[derive(Debug, Clone, PartialEq)]
@@ -212,32 +152,6 @@ impl std::fmt::Debug for FrameReader {
             .field("backend", &self.backend)
             .field("stats", &self.stats())
             .finish()
-    }
-}
-
-/// Open a dataset file directly: TIFFs with the pure-Rust tiled reader, other
-/// formats with the `image` crate; with the `gdal` feature, anything those refuse
-/// goes to GDAL.
-pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let first: Result<Arc<dyn Raster>> = if ext == "tif" || ext == "tiff" {
-        TiffRaster::open_file(path, chunks.clone()).map(|r| Arc::new(r) as Arc<dyn Raster>)
-    } else {
-        DecodedRaster::open(path, chunks.clone()).map(|r| Arc::new(r) as Arc<dyn Raster>)
-    };
-    match first {
-        Ok(r) => Ok(r),
-        #[cfg(feature = "gdal")]
-        Err(e @ (Error::Unsupported { .. } | Error::Decode { .. })) => {
-            crate::raster::gdal_raster::GdalRaster::open(path, chunks)
-                .map(|r| Arc::new(r) as Arc<dyn Raster>)
-                .map_err(|_| e)
-        }
-        Err(e) => Err(e),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use ndarray::{Array3, ArrayView3, s};
 
+pub use crate::dtype::Window;
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
 
@@ -19,31 +20,6 @@ macro_rules! with_window {
             $crate::Window::F64($a) => $body,
         }
     };
-}
-
-/// A block of pixels, `(H, W, C)` in row-major order, of one of the supported
-/// sample types.
-///
-/// ```
-/// use frame_backends::{DType, Window};
-/// let w = Window::filled(DType::U16, (2, 3, 1));
-/// assert_eq!(w.shape(), (2, 3, 1));
-/// let f = w.convert(DType::F32);
-/// assert_eq!(f.dtype(), DType::F32);
-/// assert_eq!(f.to_f32()[[1, 2, 0]], 0.0);
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub enum Window {
-    /// Unsigned 8-bit samples.
-    U8(Array3<u8>),
-    /// Unsigned 16-bit samples.
-    U16(Array3<u16>),
-    /// Signed 16-bit samples.
-    I16(Array3<i16>),
-    /// 32-bit float samples.
-    F32(Array3<f32>),
-    /// 64-bit float samples.
-    F64(Array3<f64>),
 }
 
 impl<T: Pixel> From<Array3<T>> for Window {

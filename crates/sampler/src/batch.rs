@@ -168,7 +168,7 @@ mod tests {
         Sample {
             im,
             target: Target {
-                image_id: Some(id),
+                image_id: Some(coco_model::ImageId(id)),
                 ..Target::default()
             },
             params: SampleParams {
@@ -217,7 +217,10 @@ mod tests {
                     one.view(),
                     "{dtype:?} sample {i}"
                 );
-                assert_eq!(b.targets[i].image_id, Some(i as i64 + 1));
+                assert_eq!(
+                    b.targets[i].image_id,
+                    Some(coco_model::ImageId(i as i64 + 1))
+                );
                 assert_eq!(b.params[i].offset, [-(i as i64 + 1), 0]);
                 assert_eq!(b.frames[i][0].annots.len(), i + 1);
             }

@@ -75,7 +75,7 @@ pub enum Error {
     Backend(Box<frame_backends::Error>),
     /// Regions or grids could not be built.
     #[error(transparent)]
-    Regions(Box<crate::regions::RegionError>),
+    Regions(Box<RegionError>),
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),
@@ -94,8 +94,47 @@ impl From<frame_backends::Error> for Error {
     }
 }
 
-impl From<crate::regions::RegionError> for Error {
-    fn from(e: crate::regions::RegionError) -> Self {
+impl From<RegionError> for Error {
+    fn from(e: RegionError) -> Self {
         Error::Regions(Box::new(e))
     }
+}
+
+/// Errors of positive/negative regions and sample grids. Messages name the
+/// setting, category, image or video at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum RegionError {
+    /// A setting cannot work (fix the named field).
+    #[error("invalid {field}: {msg}")]
+    BadConfig {
+        /// The setting at fault (`window`, `overlap`, `ratio`, …).
+        field: &'static str,
+        /// What is wrong with it.
+        msg: String,
+    },
+    /// A class name is not a category of the dataset.
+    #[error("{field}: no category named {name:?} in the dataset")]
+    UnknownClass {
+        /// Where the name was given.
+        field: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// An image or a video has no width/height.
+    #[error("{what} has no width/height in the dataset")]
+    MissingSize {
+        /// The record (`image 3`, `video 2 (nor its first frame)`).
+        what: String,
+    },
+    /// A frame's `warp_img_to_vid` could not be read.
+    #[error("warp_img_to_vid of image {image_id}: {msg}")]
+    BadWarp {
+        /// The frame.
+        image_id: i64,
+        /// What is wrong.
+        msg: String,
+    },
+    /// The spatial index refused a box, or negative mining failed.
+    #[error("regions: {0}")]
+    Index(#[from] region_index::Error),
 }

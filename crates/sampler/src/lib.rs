@@ -46,22 +46,24 @@
 pub mod batch;
 mod coco_source;
 pub mod error;
+mod frames;
 pub mod grid;
 pub mod loader;
 pub mod locality;
 pub mod pixels;
 pub mod plan;
 pub mod regions;
+mod rng;
 mod sampler;
 pub mod target;
 
 pub use coco_source::image_source;
-pub use error::{Error, Result};
+pub use error::{Error, RegionError, Result};
 pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;
-pub use regions::{NegativeOptions, PreselectConfig, RegionError, Regions};
+pub use regions::{NegativeOptions, PreselectConfig, Regions};
 pub use sampler::{
     CocoSampler, Resolved, Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams,
     SamplerConfig, WithAnnots,
 };
-pub use target::{Pad, Scale, Target, WindowDims};
+pub use target::{ChannelCode, Nodata, Pad, Scale, Target, WindowDims};

@@ -19,7 +19,7 @@
 //! use sampler::locality::LocalityOrder;
 //! use sampler::Target;
 //! let t = |gid: i64, y: i64, x: i64| Target {
-//!     image_id: Some(gid),
+//!     image_id: Some(coco_model::ImageId(gid)),
 //!     space_slice: Some([[Some(y), Some(y + 64)], [Some(x), Some(x + 64)]]),
 //!     ..Target::default()
 //! };
@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 
 use rand::Rng;
 
-use crate::plan::rng_for;
+use crate::rng::rng_for;
 use crate::target::{Target, WindowDims};
 
 /// `(image id, tile row, tile column)` of a window's top-left corner.
@@ -71,7 +71,7 @@ pub fn tile_key(target: &Target, tile: [i64; 2]) -> Option<TileKey> {
     if tile[0] <= 0 || tile[1] <= 0 {
         return None;
     }
-    let gid = target.image_id?;
+    let gid = target.image_id?.0;
     let (y0, x0) = if let Some([[y0, _], [x0, _]]) = target.space_slice {
         (y0.unwrap_or(0), x0.unwrap_or(0))
     } else {
@@ -152,7 +152,7 @@ mod tests {
 
     fn win(gid: i64, y: i64, x: i64) -> Target {
         Target {
-            image_id: Some(gid),
+            image_id: Some(coco_model::ImageId(gid)),
             space_slice: Some([[Some(y), Some(y + 100)], [Some(x), Some(x + 100)]]),
             ..Target::default()
         }
@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(tile_key(&win(3, 255, 256), [256, 256]), Some((3, 0, 1)));
         assert_eq!(tile_key(&win(3, -1, 0), [256, 256]), Some((3, -1, 0)));
         let centred = Target {
-            image_id: Some(2),
+            image_id: Some(coco_model::ImageId(2)),
             cx: Some(600.0),
             cy: Some(100.0),
             width: Some(100.0),
@@ -172,7 +172,7 @@ mod tests {
         };
         assert_eq!(tile_key(&centred, [256, 256]), Some((2, 0, 2)));
         let video = Target {
-            video_id: Some(1),
+            video_id: Some(coco_model::VideoId(1)),
             ..Target::default()
         };
         assert_eq!(tile_key(&video, [256, 256]), None);
@@ -226,7 +226,7 @@ mod tests {
         ) {
             let plan: Vec<Target> = cells
                 .iter()
-                .map(|&(g, y, x, keyed)| if keyed { win(g, y, x) } else { Target { video_id: Some(g), ..Target::default() } })
+                .map(|&(g, y, x, keyed)| if keyed { win(g, y, x) } else { Target { video_id: Some(coco_model::VideoId(g)), ..Target::default() } })
                 .collect();
             let lo = LocalityOrder { tile: [256, 256], window, seed };
             let order = lo.order(&plan);

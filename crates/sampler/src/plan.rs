@@ -7,19 +7,13 @@
 
 use std::path::Path;
 
+use coco_model::ImageId;
+use rand::Rng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+pub use crate::rng::rng_for;
 use crate::target::Target;
-
-/// A deterministic RNG for `(seed, epoch, stream)`; `stream` separates uses.
-pub fn rng_for(seed: u64, epoch: u64, stream: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(epoch.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ stream);
-    rng
-}
 
 /// Where an epoch's targets come from.
 pub trait PlanSource: Send + Sync {
@@ -158,7 +152,7 @@ impl PlanSource for RandomWindows {
         let y0 = rng.random_range(0..=(h - wh).max(0));
         let x0 = rng.random_range(0..=(w - ww).max(0));
         Target {
-            image_id: Some(gid),
+            image_id: Some(ImageId(gid)),
             space_slice: Some([[Some(y0), Some(y0 + wh)], [Some(x0), Some(x0 + ww)]]),
             ..Target::default()
         }
@@ -241,7 +235,7 @@ mod tests {
         TargetList::new(
             (0..n)
                 .map(|i| Target {
-                    image_id: Some(i as i64),
+                    image_id: Some(ImageId(i as i64)),
                     ..Target::default()
                 })
                 .collect(),
@@ -273,7 +267,7 @@ mod tests {
             let [[y0, y1], [x0, x1]] = a.space_slice.unwrap();
             let (y0, y1, x0, x1) = (y0.unwrap(), y1.unwrap(), x0.unwrap(), x1.unwrap());
             assert_eq!((y1 - y0, x1 - x0), (32, 16));
-            let (h, w) = if a.image_id == Some(1) {
+            let (h, w) = if a.image_id == Some(ImageId(1)) {
                 (100, 80)
             } else {
                 (300, 300)
@@ -308,7 +302,7 @@ mod tests {
             let mut all: Vec<i64> = Vec::new();
             for rank in 0..world {
                 let e = EpochPlan::from_list(&l, seed, epoch, rank, world).unwrap();
-                all.extend(e.targets.iter().map(|t| t.image_id.unwrap()));
+                all.extend(e.targets.iter().map(|t| t.image_id.unwrap().0));
             }
             all.sort_unstable();
             prop_assert_eq!(all, (0..n as i64).collect::<Vec<_>>());

@@ -22,7 +22,7 @@
 //!   positives uncovered).
 //!
 //! ```
-//! use coco_model::CocoDataset;
+//! use coco_model::{AnnotId, CategoryId, CocoDataset, ImageId};
 //! use sampler::regions::{NegativeOptions, Regions};
 //!
 //! let ds = CocoDataset::from_json_str(r#"{
@@ -32,25 +32,26 @@
 //! }"#, ".")?;
 //! let regions = Regions::new(&ds)?;
 //! let pos = regions.positive(0).unwrap();
-//! assert_eq!((pos.annot_id, pos.cx, pos.cy, pos.height), (Some(5), Some(25.0), Some(40.0), Some(40.0)));
+//! assert_eq!((pos.annot_id, pos.cx, pos.cy, pos.height), (Some(coco_model::AnnotId(5)), Some(25.0), Some(40.0), Some(40.0)));
 //!
 //! let negs = regions.negatives(&NegativeOptions::absolute([32, 32]).with_thresh(0.0), 4, 7)?;
 //! assert_eq!(negs.len(), 4);
-//! assert!(negs.iter().all(|t| t.category_id == Some(0))); // the background class
+//! assert!(negs.iter().all(|t| t.category_id == Some(coco_model::CategoryId(0)))); // the background class
 //! assert_eq!(negs, regions.negatives(&NegativeOptions::absolute([32, 32]).with_thresh(0.0), 4, 7)?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
-use coco_model::CocoDataset;
+use coco_model::{AnnotId, CategoryId, CocoDataset, ImageId};
 use rand::seq::SliceRandom;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use region_index::{FrameExtent, MiningMode, NegativeConfig, RegionIndex, WindowSizes};
 
-use crate::grid::{annotation_rows, image_size};
-use crate::plan::rng_for;
+use crate::error::RegionError;
+use crate::frames::{annotation_rows, image_size};
+use crate::rng::rng_for;
 use crate::target::{Target, WindowDims, centered_span};
 
 /// Most anchors [`Regions::anchors`] keeps (a seeded sample when there are more
@@ -61,45 +62,6 @@ pub const MAX_ANCHORS: usize = 1000;
 const STREAM_NEGATIVES: u64 = 0x4E45_4741;
 /// RNG stream of the covering selection of [`Regions::preselect`].
 const STREAM_COVER: u64 = 0x434F_5645;
-
-/// Errors of positive/negative regions and sample grids. Messages name the
-/// setting, category, image or video at fault.
-#[derive(Debug, thiserror::Error)]
-pub enum RegionError {
-    /// A setting cannot work (fix the named field).
-    #[error("invalid {field}: {msg}")]
-    BadConfig {
-        /// The setting at fault (`window`, `overlap`, `ratio`, …).
-        field: &'static str,
-        /// What is wrong with it.
-        msg: String,
-    },
-    /// A class name is not a category of the dataset.
-    #[error("{field}: no category named {name:?} in the dataset")]
-    UnknownClass {
-        /// Where the name was given.
-        field: &'static str,
-        /// The name.
-        name: String,
-    },
-    /// An image or a video has no width/height.
-    #[error("{what} has no width/height in the dataset")]
-    MissingSize {
-        /// The record (`image 3`, `video 2 (nor its first frame)`).
-        what: String,
-    },
-    /// A frame's `warp_img_to_vid` could not be read.
-    #[error("warp_img_to_vid of image {image_id}: {msg}")]
-    BadWarp {
-        /// The frame.
-        image_id: i64,
-        /// What is wrong.
-        msg: String,
-    },
-    /// The spatial index refused a box, or negative mining failed.
-    #[error("regions: {0}")]
-    Index(#[from] region_index::Error),
-}
 
 /// One positive: an annotation with a usable box.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,9 +86,9 @@ impl Positive {
     /// A centre-mode target on the annotation.
     pub fn to_target(&self) -> Target {
         Target {
-            annot_id: Some(self.annot_id),
-            image_id: Some(self.image_id),
-            category_id: self.category_id,
+            annot_id: Some(AnnotId(self.annot_id)),
+            image_id: Some(ImageId(self.image_id)),
+            category_id: self.category_id.map(CategoryId),
             cx: Some(self.cx),
             cy: Some(self.cy),
             width: Some(self.width),
@@ -452,8 +414,8 @@ impl Regions {
                 let (x0, y0) = (b.x0.round() as i64, b.y0.round() as i64);
                 let (x1, y1) = (b.x1.round() as i64, b.y1.round() as i64);
                 let mut t = Target {
-                    image_id: Some(n.frame),
-                    category_id: self.background,
+                    image_id: Some(ImageId(n.frame)),
+                    category_id: self.background.map(CategoryId),
                     ..Target::default()
                 };
                 match opts.form {
@@ -677,7 +639,7 @@ mod tests {
         assert_eq!(t.cx, Some(20.0));
         assert_eq!(t.cy, Some(15.0));
         assert_eq!(t.width, Some(20.0));
-        assert_eq!(t.category_id, Some(1));
+        assert_eq!(t.category_id, Some(CategoryId(1)));
         assert_eq!(r.positive(1).unwrap().category_id, None);
         assert!(r.positive(2).is_none());
         // only image 1 has a size: one anchor
@@ -701,7 +663,7 @@ mod tests {
             .unwrap();
         assert_eq!(c.len(), 5);
         for (c, s) in c.iter().zip(&s) {
-            assert_eq!(c.image_id, Some(1));
+            assert_eq!(c.image_id, Some(ImageId(1)));
             let [ys, xs] = s.space_slice.unwrap();
             let (y0, y1, x0, x1) = (
                 ys[0].unwrap(),
@@ -733,7 +695,7 @@ mod tests {
         assert_eq!(sel.negatives.len(), 3);
         assert_eq!(sel.len(), 5);
         let ts = sel.targets(&r);
-        assert_eq!(ts[0].annot_id, Some(1));
+        assert_eq!(ts[0].annot_id, Some(AnnotId(1)));
         assert_eq!(ts[4].annot_id, None);
         assert!(sel.target(&r, 5).is_none());
         let bad = PreselectConfig {

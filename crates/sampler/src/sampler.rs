@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use coco_model::geometry::{Affine, BBox, Keypoints, Segmentation, TransformSpec};
-use coco_model::{AnnotId, CocoDataset, Image, ImageId, VideoId};
+use coco_model::{AnnotId, CocoDataset, Image, ImageId};
 use frame_backends::{
     Backend, Channels, DType, FrameReader, ImageSource, Interpolation, ReadOptions, ReaderOptions,
     Window,
@@ -17,7 +17,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::pixels::Pixels;
-use crate::target::{Target, WindowDims, centered_span, close_span, window_dims_for};
+use crate::target::{ChannelCode, Nodata, Target};
+
+mod resolve;
 
 /// Which annotation geometry a sample carries (`with_annots`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -204,6 +206,91 @@ struct FrameInfo {
     img_from_vid: Affine,
 }
 
+/// Everything [`CocoSampler::load_sample_with`] decided once for all frames
+/// of a sample.
+struct FramePlan<'a> {
+    /// Sampled space (video space, or image space of a lone image) → output.
+    sample_from_vid: Affine,
+    out_h: usize,
+    out_w: usize,
+    /// The padded window in the sampled space.
+    window_vid: BBox,
+    read_opts: ReadOptions,
+    channels: Channels,
+    annots: AnnotRequest,
+    opts: &'a SampleOptions,
+}
+
+impl FramePlan<'_> {
+    /// Real frames as read; fill frames (`None`) take the dtype and band count
+    /// of the real ones (else the target's dtype, float32 by default, and `nb`).
+    fn fill_frames(&self, windows: Vec<Option<Window>>, nb: usize) -> Vec<Window> {
+        let proto = windows
+            .iter()
+            .flatten()
+            .next()
+            .map(|w| (w.dtype(), w.shape().2));
+        let (dt, nb) = proto.unwrap_or((self.read_opts.dtype.unwrap_or(DType::F32), nb));
+        let shape = (self.out_h, self.out_w, nb);
+        windows
+            .into_iter()
+            .map(|w| w.unwrap_or_else(|| Window::filled(dt, shape)))
+            .collect()
+    }
+}
+
+/// One frame of a sample as [`CocoSampler::load_frame`] makes it.
+struct LoadedFrame {
+    /// Pixels (`None` when skipped or for a fill frame).
+    window: Option<Window>,
+    /// Sample-from-image matrix (`None` for a fill frame).
+    warp: Option<[[f64; 3]; 3]>,
+    frame: SampleFrame,
+}
+
+/// Which annotations a sample carries: per-call options over the target's own.
+struct AnnotRequest {
+    with: WithAnnots,
+    visible_thresh: f64,
+    /// Only these annotations (no spatial lookup).
+    filter: Option<HashSet<i64>>,
+}
+
+impl AnnotRequest {
+    fn new(t: &Target, opts: &SampleOptions) -> Result<AnnotRequest> {
+        let with = match opts.with_annots {
+            Some(w) => w,
+            None => match t.with_annots.as_deref() {
+                Some(s) => WithAnnots::parse(s)?,
+                None => WithAnnots::default(),
+            },
+        };
+        let filter = match (&opts.annot_ids, &t.annot_ids) {
+            (Some(ids), _) => Some(ids.iter().copied().collect()),
+            (None, Some(ids)) => Some(ids.iter().map(|a| a.0).collect()),
+            (None, None) => None,
+        };
+        Ok(AnnotRequest {
+            with,
+            visible_thresh: opts.visible_thresh.or(t.visible_thresh).unwrap_or(0.0),
+            filter,
+        })
+    }
+}
+
+/// The reader options a target asks for (linear, antialiased unless nearest).
+fn read_options(t: &Target) -> ReadOptions {
+    let interpolation = t.interpolation.unwrap_or_default();
+    ReadOptions {
+        interpolation,
+        antialias: t
+            .antialias
+            .unwrap_or(interpolation != Interpolation::Nearest),
+        dtype: t.dtype,
+        nodata_float: t.nodata == Some(Nodata::Float),
+    }
+}
+
 /// A target resolved into frames and a padded window.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -343,187 +430,6 @@ impl CocoSampler {
         &self.index
     }
 
-    fn image(&self, id: i64, key: &'static str) -> Result<&Image> {
-        self.dset.image(ImageId(id)).ok_or(Error::UnknownId {
-            key,
-            table: "image",
-            id,
-        })
-    }
-
-    fn image_dims(img: &Image, key: &'static str) -> Result<[i64; 2]> {
-        match (img.height, img.width) {
-            (Some(h), Some(w)) => Ok([h as i64, w as i64]),
-            _ => Err(Error::BadTarget {
-                key,
-                msg: format!("image {} has no width/height in the dataset", img.id.0),
-            }),
-        }
-    }
-
-    /// Resolve a target: infer the frames, the window and the padding.
-    pub fn resolve(&self, target: &Target) -> Result<Resolved> {
-        let mut t = target.clone();
-        // Annotation-centred targets.
-        if let Some(aid) = t.annot_id {
-            let ann = self.dset.annotation(AnnotId(aid)).ok_or(Error::UnknownId {
-                key: "annot_id",
-                table: "annotation",
-                id: aid,
-            })?;
-            if let Some(gid) = t.image_id
-                && gid != ann.image_id.0
-            {
-                return Err(Error::BadTarget {
-                    key: "image_id",
-                    msg: format!(
-                        "{gid} disagrees with annotation {aid}, which is on image {}",
-                        ann.image_id.0
-                    ),
-                });
-            }
-            t.image_id = Some(ann.image_id.0);
-            t.category_id = t.category_id.or(ann.category_id.map(|c| c.0));
-            if t.space_slice.is_none() {
-                let [x, y, w, h] = ann.bbox.ok_or_else(|| Error::BadTarget {
-                    key: "annot_id",
-                    msg: format!("annotation {aid} has no bbox to centre on"),
-                })?;
-                t.cx = t.cx.or(Some(x + w / 2.0));
-                t.cy = t.cy.or(Some(y + h / 2.0));
-                t.width = t.width.or(Some(w));
-                t.height = t.height.or(Some(h));
-            }
-        }
-
-        // Frames.
-        let pad = t.pad.as_ref().map(|p| p.normalized()).unwrap_or_default();
-        let (is_video, frame_list, data_dims): (bool, Vec<ImageId>, [i64; 2]) =
-            if let Some(gids) = &t.image_ids {
-                if gids.is_empty() {
-                    return Err(Error::BadTarget {
-                        key: "image_ids",
-                        msg: "is empty".into(),
-                    });
-                }
-                let mut vid = None;
-                for &g in gids {
-                    let img = self.image(g, "image_ids")?;
-                    if let Some(v) = img.video_id {
-                        if vid.is_some_and(|u: VideoId| u != v) {
-                            return Err(Error::BadTarget {
-                                key: "image_ids",
-                                msg: "frames belong to different videos".into(),
-                            });
-                        }
-                        vid = Some(v);
-                    }
-                }
-                if let (Some(v), Some(given)) = (vid, t.video_id)
-                    && v.0 != given
-                {
-                    return Err(Error::BadTarget {
-                        key: "video_id",
-                        msg: format!("{given} disagrees with the frames' video {}", v.0),
-                    });
-                }
-                t.video_id = vid.map(|v| v.0).or(t.video_id);
-                let dims = self.video_dims(t.video_id, gids[0])?;
-                (true, gids.iter().map(|&g| ImageId(g)).collect(), dims)
-            } else if let Some(vid) = t.video_id {
-                let video = self.dset.video(VideoId(vid)).ok_or(Error::UnknownId {
-                    key: "video_id",
-                    table: "video",
-                    id: vid,
-                })?;
-                let gids = self.dset.images_of_video(video.id).to_vec();
-                if gids.is_empty() {
-                    return Err(Error::BadTarget {
-                        key: "video_id",
-                        msg: format!("video {vid} has no frames"),
-                    });
-                }
-                let dims = self.video_dims(Some(vid), gids[0].0)?;
-                (true, gids, dims)
-            } else if let Some(gid) = t.image_id {
-                let img = self.image(gid, "image_id")?;
-                (false, vec![img.id], Self::image_dims(img, "image_id")?)
-            } else {
-                return Err(Error::BadTarget {
-                    key: "image_id",
-                    msg: "a target needs one of image_id, video_id, image_ids or annot_id".into(),
-                });
-            };
-
-        // Time.
-        let (frames, time_span) = if is_video {
-            let n = frame_list.len() as i64;
-            let [t0, t1] = close_span(t.time_slice.unwrap_or([None, None]), n, "time_slice")?;
-            let lo = t0 - pad[0][0];
-            let hi = t1 + pad[0][1];
-            let frames: Vec<Option<ImageId>> = (lo..hi)
-                .map(|p| (0..n).contains(&p).then(|| frame_list[p as usize]))
-                .collect();
-            t.time_slice = Some([Some(t0), Some(t1)]);
-            let core: Vec<i64> = (t0.max(0)..t1.min(n))
-                .map(|p| frame_list[p as usize].0)
-                .collect();
-            t.image_ids = Some(core);
-            (frames, Some([lo, hi]))
-        } else {
-            (frame_list.into_iter().map(Some).collect(), None)
-        };
-
-        // Space.
-        let [y_span, x_span] = if let Some([ys, xs]) = t.space_slice {
-            let y = close_span(ys, data_dims[0], "space_slice")?;
-            let x = close_span(xs, data_dims[1], "space_slice")?;
-            [y, x]
-        } else if t.cx.is_some() || t.cy.is_some() {
-            let (cx, cy) = match (t.cx, t.cy) {
-                (Some(cx), Some(cy)) if cx.is_finite() && cy.is_finite() => (cx, cy),
-                _ => {
-                    return Err(Error::BadTarget {
-                        key: "cx",
-                        msg: "centre mode needs finite cx and cy".into(),
-                    });
-                }
-            };
-            let mode = t.window_dims.unwrap_or(WindowDims::Extent);
-            let [h, w] = window_dims_for(mode, t.width, t.height)?;
-            t.window_dims = Some(WindowDims::Dims([h, w]));
-            [centered_span(cy, h), centered_span(cx, w)]
-        } else {
-            [[0, data_dims[0]], [0, data_dims[1]]]
-        };
-        t.space_slice = Some([
-            [Some(y_span[0]), Some(y_span[1])],
-            [Some(x_span[0]), Some(x_span[1])],
-        ]);
-        let padded = [
-            [y_span[0] - pad[1][0], y_span[1] + pad[1][1]],
-            [x_span[0] - pad[2][0], x_span[1] + pad[2][1]],
-        ];
-        Ok(Resolved {
-            target: t,
-            is_video,
-            frames,
-            padded,
-            data_dims,
-            time_span,
-        })
-    }
-
-    fn video_dims(&self, vid: Option<i64>, first_gid: i64) -> Result<[i64; 2]> {
-        if let Some(v) = vid.and_then(|v| self.dset.video(VideoId(v)))
-            && let (Some(w), Some(h)) = (v.width, v.height)
-        {
-            return Ok([h as i64, w as i64]);
-        }
-        let img = self.image(first_gid, "image_ids")?;
-        Self::image_dims(img, "image_ids")
-    }
-
     /// Load the sample a target asks for (pixels and annotations), with the
     /// target's own `visible_thresh` / `with_annots` / `annot_ids` if present.
     pub fn load_sample(&self, target: &Target) -> Result<Sample> {
@@ -537,141 +443,48 @@ impl CocoSampler {
         let [sx, sy] = t.scale.map(|s| s.xy()).unwrap_or([1.0, 1.0]);
         let [[y0, y1], [x0, x1]] = r.padded;
         let (h, w) = ((y1 - y0) as f64, (x1 - x0) as f64);
-        let out_h = (h * sy).round().max(0.0) as usize;
-        let out_w = (w * sx).round().max(0.0) as usize;
-        let sample_from_vid =
-            Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy));
+        let read_opts = read_options(t);
+        let channels = self.resolve_channels(t.channels.as_ref(), &r.frames)?;
+        let plan = FramePlan {
+            sample_from_vid: Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy)),
+            out_h: (h * sy).round().max(0.0) as usize,
+            out_w: (w * sx).round().max(0.0) as usize,
+            window_vid: BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64),
+            read_opts,
+            channels,
+            annots: AnnotRequest::new(t, opts)?,
+            opts,
+        };
 
-        let interpolation = match t.interpolation.as_deref() {
-            None => Interpolation::Linear,
-            Some(s) => Interpolation::parse(s).ok_or_else(|| Error::BadTarget {
-                key: "interpolation",
-                msg: format!("unknown method {s:?} (nearest, linear, cubic, area)"),
-            })?,
-        };
-        let dtype = match t.dtype.as_deref() {
-            None => None,
-            Some(s) => Some(DType::parse(s).ok_or_else(|| Error::BadTarget {
-                key: "dtype",
-                msg: format!("unknown dtype {s:?} (uint8, uint16, int16, float32, float64)"),
-            })?),
-        };
-        let nodata_float = match t.nodata.as_deref() {
-            None => false,
-            Some("float") => true,
-            Some(s) => {
-                return Err(Error::BadTarget {
-                    key: "nodata",
-                    msg: format!("unknown value {s:?} (only \"float\")"),
-                });
-            }
-        };
-        let read_opts = ReadOptions {
-            interpolation,
-            antialias: t
-                .antialias
-                .unwrap_or(interpolation != Interpolation::Nearest),
-            dtype,
-            nodata_float,
-        };
-        let channels = self.resolve_channels(t.channels.as_deref(), &r.frames)?;
-
-        let with_annots = match opts.with_annots {
-            Some(w) => w,
-            None => match t.with_annots.as_deref() {
-                Some(s) => WithAnnots::parse(s)?,
-                None => WithAnnots::default(),
-            },
-        };
-        let visible_thresh = opts.visible_thresh.or(t.visible_thresh).unwrap_or(0.0);
-        let annot_ids = opts.annot_ids.as_ref().or(t.annot_ids.as_ref());
-        let annot_filter: Option<HashSet<i64>> = annot_ids.map(|v| v.iter().copied().collect());
-
-        let window_vid = BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64);
         let mut windows = Vec::with_capacity(r.frames.len());
         let mut frames_out = Vec::with_capacity(r.frames.len());
         let mut warps = Vec::with_capacity(r.frames.len());
         for gid in &r.frames {
-            let Some(gid) = gid else {
-                warps.push(None);
-                frames_out.push(SampleFrame {
-                    image_id: None,
-                    annots: Vec::new(),
-                });
-                windows.push(None);
-                continue;
+            let loaded = match gid {
+                Some(gid) => self.load_frame(*gid, &plan)?,
+                None => LoadedFrame {
+                    window: None,
+                    warp: None,
+                    frame: SampleFrame {
+                        image_id: None,
+                        annots: Vec::new(),
+                    },
+                },
             };
-            let info = self.frames.get(gid).ok_or(Error::UnknownId {
-                key: "image_id",
-                table: "image",
-                id: gid.0,
-            })?;
-            let sample_from_img = info.vid_from_img.then(&sample_from_vid);
-            warps.push(Some(sample_from_img.matrix()));
-            if !opts.skip_pixels {
-                let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
-                    key: "image_id",
-                    msg: format!("image {} has no width/height in the dataset", gid.0),
-                })?;
-                let win = self
-                    .reader
-                    .read_warped(
-                        source,
-                        out_h,
-                        out_w,
-                        &sample_from_img,
-                        &channels,
-                        &read_opts,
-                    )
-                    .map_err(|e| Error::Read {
-                        image_id: gid.0,
-                        source: Box::new(e),
-                    })?;
-                windows.push(Some(win));
-            } else {
-                windows.push(None);
-            }
-            let annots = if with_annots.any() {
-                let window_img = window_vid.warp(&info.img_from_vid).quantize_outward();
-                self.frame_annots(
-                    *gid,
-                    &window_img,
-                    &sample_from_img,
-                    visible_thresh,
-                    with_annots,
-                    annot_filter.as_ref(),
-                    opts.clip
-                        .then_some(&BBox::from_ltrb(0.0, 0.0, out_w as f64, out_h as f64)),
-                )?
-            } else {
-                Vec::new()
-            };
-            frames_out.push(SampleFrame {
-                image_id: Some(gid.0),
-                annots,
-            });
+            windows.push(loaded.window);
+            warps.push(loaded.warp);
+            frames_out.push(loaded.frame);
         }
 
-        let channel_names: Vec<String> = match &channels {
+        let channel_names: Vec<String> = match &plan.channels {
             Channels::Names(n) => n.clone(),
             Channels::All => Vec::new(),
         };
         let im = if opts.skip_pixels {
             Pixels::zeros(DType::U8, &[0])
         } else {
-            // Fill frames take the dtype and band count of the real ones.
-            let proto = windows
-                .iter()
-                .flatten()
-                .next()
-                .map(|w| (w.dtype(), w.shape().2));
-            let (dt, nb) =
-                proto.unwrap_or((read_opts.dtype.unwrap_or(DType::F32), channel_names.len()));
-            let filled: Vec<Window> = windows
-                .into_iter()
-                .map(|w| w.unwrap_or_else(|| Window::filled(dt, (out_h, out_w, nb))))
-                .collect();
-            Pixels::from_frames(filled, r.is_video)?
+            let nb = channel_names.len();
+            Pixels::from_frames(plan.fill_frames(windows, nb), r.is_video)?
         };
 
         let mut target_out = r.target.clone();
@@ -695,12 +508,77 @@ impl CocoSampler {
         })
     }
 
+    /// One real frame of a sample: its pixels (unless skipped), its
+    /// sample-from-image warp, and its annotations in sample space.
+    fn load_frame(&self, gid: ImageId, plan: &FramePlan<'_>) -> Result<LoadedFrame> {
+        let info = self.frames.get(&gid).ok_or(Error::UnknownId {
+            key: "image_id",
+            table: "image",
+            id: gid.0,
+        })?;
+        let (out_h, out_w) = (plan.out_h, plan.out_w);
+        let sample_from_img = info.vid_from_img.then(&plan.sample_from_vid);
+        let win = if plan.opts.skip_pixels {
+            None
+        } else {
+            let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
+                key: "image_id",
+                msg: format!("image {} has no width/height in the dataset", gid.0),
+            })?;
+            let win = self
+                .reader
+                .read_warped(
+                    source,
+                    out_h,
+                    out_w,
+                    &sample_from_img,
+                    &plan.channels,
+                    &plan.read_opts,
+                )
+                .map_err(|e| Error::Read {
+                    image_id: gid.0,
+                    source: Box::new(e),
+                })?;
+            Some(win)
+        };
+        let req = &plan.annots;
+        let annots = if req.with.any() {
+            let window_img = plan.window_vid.warp(&info.img_from_vid).quantize_outward();
+            self.frame_annots(
+                gid,
+                &window_img,
+                &sample_from_img,
+                req.visible_thresh,
+                req.with,
+                req.filter.as_ref(),
+                plan.opts
+                    .clip
+                    .then_some(&BBox::from_ltrb(0.0, 0.0, out_w as f64, out_h as f64)),
+            )?
+        } else {
+            Vec::new()
+        };
+        let frame = SampleFrame {
+            image_id: Some(gid.0),
+            annots,
+        };
+        Ok(LoadedFrame {
+            window: win,
+            warp: Some(sample_from_img.matrix()),
+            frame,
+        })
+    }
+
     /// Turn the target's channel code into the bands to read. `None` means the
     /// first frame's own bands in their native order; `<all>` means every band
     /// any frame has, sorted by name.
-    fn resolve_channels(&self, code: Option<&str>, frames: &[Option<ImageId>]) -> Result<Channels> {
+    fn resolve_channels(
+        &self,
+        code: Option<&ChannelCode>,
+        frames: &[Option<ImageId>],
+    ) -> Result<Channels> {
         match code {
-            Some(code) if code.trim() == "<all>" => {
+            Some(code) if code.code().trim() == "<all>" => {
                 let mut all = Vec::new();
                 for g in frames.iter().flatten() {
                     all.extend(self.native_band_names(*g)?);
@@ -709,11 +587,8 @@ impl CocoSampler {
                 all.dedup();
                 Ok(Channels::Names(all))
             }
-            // The reader's own parser (coco-model's channel grammar); `<all>` is handled above.
-            Some(code) => Channels::from_code(code).map_err(|e| Error::BadTarget {
-                key: "channels",
-                msg: e.to_string(),
-            }),
+            // Parsed with the full kwcoco grammar when the target was read.
+            Some(code) => Ok(code.channels().clone()),
             None => match frames.iter().flatten().next() {
                 Some(g) => Ok(Channels::Names(self.native_band_names(*g)?)),
                 None => Ok(Channels::Names(Vec::new())),

@@ -1,6 +1,8 @@
 //! Targets: what a caller asks for (DESIGN §4), in the JSON form shared by the
 //! library and the CLI, and the exact slice arithmetic of DESIGN §3.
 
+use coco_model::{AnnotId, CategoryId, ImageId, VideoId};
+use frame_backends::{Channels, DType, Interpolation};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
@@ -15,7 +17,7 @@ use crate::error::{Error, Result};
 /// ```
 /// use sampler::Target;
 /// let t: Target = serde_json::from_str(r#"{"gid": 1, "cx": 10, "cy": 20, "width": 8, "height": 6, "pad": 2}"#).unwrap();
-/// assert_eq!(t.image_id, Some(1));
+/// assert_eq!(t.image_id, Some(coco_model::ImageId(1)));
 /// assert_eq!(t.pad.unwrap().space(), [[2, 2], [2, 2]]);
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -23,19 +25,19 @@ use crate::error::{Error, Result};
 pub struct Target {
     /// 2D sample from this image (`gid`).
     #[serde(alias = "gid", default, skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<i64>,
+    pub image_id: Option<ImageId>,
     /// 3D sample from this video's frames ordered by `frame_index` (`vidid`).
     #[serde(alias = "vidid", default, skip_serializing_if = "Option::is_none")]
-    pub video_id: Option<i64>,
+    pub video_id: Option<VideoId>,
     /// 3D sample from these frames (`gids`); the video is inferred.
     #[serde(alias = "gids", default, skip_serializing_if = "Option::is_none")]
-    pub image_ids: Option<Vec<i64>>,
+    pub image_ids: Option<Vec<ImageId>>,
     /// Centre the window on this annotation (`aid`).
     #[serde(alias = "aid", default, skip_serializing_if = "Option::is_none")]
-    pub annot_id: Option<i64>,
+    pub annot_id: Option<AnnotId>,
     /// Category of the centred annotation (filled in on resolution).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category_id: Option<i64>,
+    pub category_id: Option<CategoryId>,
     /// Centre x (column) in the sampled space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cx: Option<f64>,
@@ -64,22 +66,28 @@ pub struct Target {
     pub pad: Option<Pad>,
     /// kwcoco channel code (`"r|g|b"`, `"B1|B8"`, `"<all>"`); default: the image's own bands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channels: Option<String>,
+    pub channels: Option<ChannelCode>,
     /// Extra output zoom: a float or `[sx, sy]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<Scale>,
-    /// `nearest`, `linear` (default), `cubic` or `area`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interpolation: Option<String>,
+    /// `nearest`, `linear` (default), `cubic` or `area` (also `nn`, `bilinear`,
+    /// `bicubic`, any case); written back by its canonical name.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "interpolation_key"
+    )]
+    pub interpolation: Option<Interpolation>,
     /// Antialias when downscaling (default true unless `nearest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub antialias: Option<bool>,
-    /// Output dtype: `uint8`, `uint16`, `int16`, `float32`, `float64`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dtype: Option<String>,
+    /// Output dtype: `uint8`, `uint16`, `int16`, `float32`, `float64` (also `u8`,
+    /// `float`, `double`, …); written back by its canonical name.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "dtype_key")]
+    pub dtype: Option<DType>,
     /// `"float"`: integer data becomes float32 with NaN padding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nodata: Option<String>,
+    pub nodata: Option<Nodata>,
     /// Keep only annotations whose visibility is strictly greater than this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_thresh: Option<f64>,
@@ -88,7 +96,157 @@ pub struct Target {
     pub with_annots: Option<String>,
     /// Skip the spatial lookup: only these annotations (those on each frame) are returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annot_ids: Option<Vec<i64>>,
+    pub annot_ids: Option<Vec<AnnotId>>,
+}
+
+/// A kwcoco channel code, parsed (full kwcoco grammar) when the target is read
+/// and written back as given.
+///
+/// ```
+/// use sampler::target::ChannelCode;
+/// let c: ChannelCode = serde_json::from_str(r#""B1|B8""#).unwrap();
+/// assert_eq!(c.channels(), &frame_backends::Channels::Names(vec!["B1".into(), "B8".into()]));
+/// assert_eq!(serde_json::to_string(&c).unwrap(), r#""B1|B8""#);
+/// assert!(serde_json::from_str::<ChannelCode>(r#""B.0:x""#).unwrap_err().to_string().contains("channels"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelCode {
+    code: String,
+    channels: Channels,
+}
+
+impl ChannelCode {
+    /// Parse a channel code (`"r|g|b"`, `"B1|B8"`, `"B.0:3"`, `"<all>"`).
+    ///
+    /// Errors: [`Error::BadTarget`] naming the `channels` key for a malformed code.
+    pub fn parse(code: &str) -> Result<ChannelCode> {
+        let channels = Channels::from_code(code).map_err(|e| Error::BadTarget {
+            key: "channels",
+            msg: e.to_string(),
+        })?;
+        Ok(ChannelCode {
+            code: code.to_string(),
+            channels,
+        })
+    }
+
+    /// The code as given.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// The bands it names ([`Channels::All`] for `"<all>"`).
+    pub fn channels(&self) -> &Channels {
+        &self.channels
+    }
+}
+
+impl std::str::FromStr for ChannelCode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        ChannelCode::parse(s)
+    }
+}
+
+impl Serialize for ChannelCode {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.code)
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        ChannelCode::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The `nodata` key: how to fill where no data is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Nodata {
+    /// `"float"`: integer data becomes float32 with NaN padding.
+    Float,
+}
+
+impl Serialize for Nodata {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Nodata::Float => s.serialize_str("float"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Nodata {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "float" => Ok(Nodata::Float),
+            s => Err(serde::de::Error::custom(format!(
+                "target key `nodata` unknown value {s:?} (only \"float\")"
+            ))),
+        }
+    }
+}
+
+/// Canonical name of an interpolation method (the inverse of [`Interpolation::parse`]).
+pub fn interpolation_name(i: Interpolation) -> &'static str {
+    match i {
+        Interpolation::Nearest => "nearest",
+        Interpolation::Linear => "linear",
+        Interpolation::Cubic => "cubic",
+        Interpolation::Area => "area",
+    }
+}
+
+/// Serde form of the `interpolation` key (a method name).
+mod interpolation_key {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<Interpolation>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match v {
+            Some(i) => s.serialize_str(interpolation_name(*i)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<Interpolation>, D::Error> {
+        let s = String::deserialize(d)?;
+        Interpolation::parse(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "target key `interpolation` unknown method {s:?} (nearest, linear, cubic, area)"
+            ))
+        })
+    }
+}
+
+/// Serde form of the `dtype` key (a numpy dtype name).
+mod dtype_key {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(
+        v: &Option<DType>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_str(d.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<DType>, D::Error> {
+        let s = String::deserialize(d)?;
+        DType::parse(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "target key `dtype` unknown dtype {s:?} (uint8, uint16, int16, float32, float64)"
+            ))
+        })
+    }
 }
 
 /// Window size in centre mode.
@@ -331,13 +489,51 @@ mod tests {
         let t: Target =
             serde_json::from_str(r#"{"aid": 5, "window_dims": "square", "pad": [25, 25]}"#)
                 .unwrap();
-        assert_eq!(t.annot_id, Some(5));
+        assert_eq!(t.annot_id, Some(AnnotId(5)));
         assert_eq!(t.window_dims, Some(WindowDims::Square));
         assert_eq!(t.pad.as_ref().unwrap().space(), [[25, 25], [25, 25]]);
         let e = serde_json::from_str::<Target>(r#"{"gid": 1, "cxx": 3}"#).unwrap_err();
         assert!(e.to_string().contains("cxx"), "{e}");
         let e = serde_json::from_str::<Target>(r#"{"gid": 1, "window_dims": "wide"}"#).unwrap_err();
         assert!(e.to_string().contains("window_dims"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_fail_at_parse_naming_the_key() {
+        for (json, key) in [
+            (r#"{"gid": 1, "interpolation": "lanczos"}"#, "interpolation"),
+            (r#"{"gid": 1, "dtype": "complex"}"#, "dtype"),
+            (r#"{"gid": 1, "nodata": "nan"}"#, "nodata"),
+            (r#"{"gid": 1, "channels": "B.0:x"}"#, "channels"),
+        ] {
+            let e = serde_json::from_str::<Target>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn typed_values_round_trip() {
+        let json = r#"{"image_id":1,"channels":"r|g,b","interpolation":"nearest","dtype":"float32","nodata":"float","annot_ids":[2,3]}"#;
+        let t: Target = serde_json::from_str(json).unwrap();
+        assert_eq!(t.image_id, Some(ImageId(1)));
+        assert_eq!(t.interpolation, Some(Interpolation::Nearest));
+        assert_eq!(t.dtype, Some(DType::F32));
+        assert_eq!(t.nodata, Some(Nodata::Float));
+        let names = ["r", "g", "b"].map(String::from).to_vec();
+        assert_eq!(
+            t.channels.as_ref().unwrap().channels(),
+            &Channels::Names(names)
+        );
+        assert_eq!(serde_json::to_string(&t).unwrap(), json);
+        // Aliases are read, and written back by their canonical names.
+        let t: Target =
+            serde_json::from_str(r#"{"interpolation": "Bilinear", "dtype": "float"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"interpolation":"linear","dtype":"float32"}"#
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! [`ChunkCache`] so overlapping windows never decode the same chunk twice while
 //! it stays in budget.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use ndarray::Array3;
@@ -209,6 +210,32 @@ fn copy_window_block(
         Ok(())
     }
     with_window!(c, a => go(a, cc, cbox, out, region, ov, bands))
+}
+
+/// Open a dataset file directly: TIFFs with the pure-Rust tiled reader, other
+/// formats with the `image` crate; with the `gdal` feature, anything those refuse
+/// goes to GDAL.
+pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let first: Result<Arc<dyn Raster>> = if ext == "tif" || ext == "tiff" {
+        tiff::TiffRaster::open_file(path, chunks.clone()).map(|r| Arc::new(r) as Arc<dyn Raster>)
+    } else {
+        decoded::DecodedRaster::open(path, chunks.clone()).map(|r| Arc::new(r) as Arc<dyn Raster>)
+    };
+    match first {
+        Ok(r) => Ok(r),
+        #[cfg(feature = "gdal")]
+        Err(e @ (Error::Unsupported { .. } | Error::Decode { .. })) => {
+            gdal_raster::GdalRaster::open(path, chunks)
+                .map(|r| Arc::new(r) as Arc<dyn Raster>)
+                .map_err(|_| e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

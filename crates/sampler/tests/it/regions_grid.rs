@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use coco_model::{CocoDataset, ImageId};
+use coco_model::CocoDataset;
 use proptest::prelude::*;
 use sampler::Target;
 use sampler::grid::{ClassSpec, GridConfig, SampleGrid, sample_grid};
@@ -117,13 +117,13 @@ fn shapes4_grid_matches_brute_force() {
             .with_overlap(overlap)
             .with_full(full);
         let grid = sample_grid(&ds, &cfg).unwrap();
-        check_labels(&grid, |t| brute_label(&ds, t.image_id.unwrap(), slice(t)));
+        check_labels(&grid, |t| brute_label(&ds, t.image_id.unwrap().0, slice(t)));
         assert!(!grid.positives.is_empty() && !grid.negatives.is_empty() || window[0] >= 400);
         for img in ds.images() {
             let wins: Vec<_> = grid
                 .targets
                 .iter()
-                .filter(|t| t.image_id == Some(img.id.0))
+                .filter(|t| t.image_id == Some(img.id))
                 .map(slice)
                 .filter(|s| !(full && *s == [[0, 400], [0, 400]]))
                 .collect();
@@ -148,7 +148,7 @@ fn indexes_point_at_their_own_window() {
         assert_eq!(
             brute_label(
                 &ds,
-                grid.targets[i].image_id.unwrap(),
+                grid.targets[i].image_id.unwrap().0,
                 slice(&grid.targets[i])
             ),
             1
@@ -158,7 +158,7 @@ fn indexes_point_at_their_own_window() {
         assert_eq!(
             brute_label(
                 &ds,
-                grid.targets[i].image_id.unwrap(),
+                grid.targets[i].image_id.unwrap().0,
                 slice(&grid.targets[i])
             ),
             0
@@ -182,7 +182,7 @@ fn shapes4_classes_of_interest() {
     check_labels(&grid, |t| {
         let win = slice(t);
         let hits: Vec<_> = ds
-            .image_annotations(ImageId(t.image_id.unwrap()))
+            .image_annotations(t.image_id.unwrap())
             .filter(|a| a.bbox.is_some_and(|b| touches(b, win)))
             .collect();
         if hits.iter().any(|a| a.category_id == Some(star)) {
@@ -204,7 +204,7 @@ fn vidshapes_video_grid_matches_brute_force() {
     // 2 videos x 2 time windows ([0,2), [1,3)) x 3 x 3 windows
     assert_eq!(grid.targets.len(), 2 * 2 * 9);
     check_labels(&grid, |t| {
-        let vid = coco_model::VideoId(t.video_id.unwrap());
+        let vid = t.video_id.unwrap();
         let frames = ds.images_of_video(vid);
         let [t0, t1] = t
             .time_slice
@@ -222,7 +222,7 @@ fn vidshapes_video_grid_matches_brute_force() {
         let wins: Vec<_> = grid
             .targets
             .iter()
-            .filter(|t| t.video_id == Some(v.id.0) && t.time_slice == Some([Some(0), Some(2)]))
+            .filter(|t| t.video_id == Some(v.id) && t.time_slice == Some([Some(0), Some(2)]))
             .map(slice)
             .collect();
         check_cover(&wins, [300, 300], [128, 128]);
@@ -300,13 +300,13 @@ proptest! {
         full in any::<bool>(),
     ) {
         let grid = sample_grid(&ds, &GridConfig::new([wh, ww]).with_overlap(overlap).with_full(full)).unwrap();
-        check_labels(&grid, |t| brute_label(&ds, t.image_id.unwrap(), slice(t)));
+        check_labels(&grid, |t| brute_label(&ds, t.image_id.unwrap().0, slice(t)));
         for img in ds.images() {
             let (h, w) = (img.height.unwrap() as i64, img.width.unwrap() as i64);
             let wins: Vec<_> = grid
                 .targets
                 .iter()
-                .filter(|t| t.image_id == Some(img.id.0))
+                .filter(|t| t.image_id == Some(img.id))
                 .map(slice)
                 .collect();
             let sliding: Vec<_> = if full && wins.len() > 1 && *wins.last().unwrap() == [[0, h], [0, w]] {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use coco_model::{AnnotId, CocoDataset};
+use coco_model::CocoDataset;
 use proptest::prelude::*;
 use region_index::MiningMode;
 use sampler::Target;
@@ -49,7 +49,7 @@ fn worst_overlap(ds: &CocoDataset, t: &Target) -> (f64, bool) {
     let area = ((y1 - y0) * (x1 - x0)) as f64;
     let mut worst = 0.0f64;
     let mut touch = false;
-    for ann in ds.image_annotations(coco_model::ImageId(t.image_id.unwrap())) {
+    for ann in ds.image_annotations(t.image_id.unwrap()) {
         let Some([x, y, w, h]) = ann.bbox else {
             continue;
         };
@@ -72,12 +72,12 @@ fn shapes4_positive_table() {
     for (i, ann) in ds.annotations().iter().enumerate() {
         let t = r.positive(i).unwrap();
         let [x, y, w, h] = ann.bbox.unwrap();
-        assert_eq!(t.annot_id, Some(ann.id.0));
-        assert_eq!(t.image_id, Some(ann.image_id.0));
-        assert_eq!(t.category_id, ann.category_id.map(|c| c.0));
+        assert_eq!(t.annot_id, Some(ann.id));
+        assert_eq!(t.image_id, Some(ann.image_id));
+        assert_eq!(t.category_id, ann.category_id);
         assert_eq!((t.cx, t.cy), (Some(x + w / 2.0), Some(y + h / 2.0)));
         assert_eq!((t.width, t.height), (Some(w), Some(h)));
-        assert!(ds.annotation(AnnotId(t.annot_id.unwrap())).is_some());
+        assert!(ds.annotation(t.annot_id.unwrap()).is_some());
     }
     // learned anchors: relative sizes of the boxes on 400x400 images
     assert_eq!(r.anchors().len(), ds.annotations().len());
@@ -111,7 +111,7 @@ fn shapes4_negatives_respect_thresh() {
                 if let NegativeSize::Absolute([h, w]) = size {
                     assert_eq!((y1 - y0, x1 - x0), (h, w));
                 }
-                assert_eq!(t.category_id, Some(0));
+                assert_eq!(t.category_id, Some(coco_model::CategoryId(0)));
                 let (worst, touch) = worst_overlap(&ds, t);
                 if thresh == 0.0 {
                     assert!(!touch, "{t:?} touches an annotation");

@@ -29,7 +29,10 @@ fn time_slice_past_the_ends_gives_fill_frames() {
     };
     assert!(a.index_axis(ndarray::Axis(0), 0).iter().all(|&v| v == 0));
     assert!(a.index_axis(ndarray::Axis(0), 2).iter().any(|&v| v != 0));
-    assert_eq!(sample.target.image_ids, Some(vec![1, 2, 3]));
+    assert_eq!(
+        sample.target.image_ids,
+        Some([1, 2, 3].map(coco_model::ImageId).to_vec())
+    );
 }
 
 #[test]
