@@ -205,6 +205,7 @@ fn setup(args: &BenchArgs) -> Result<Setup> {
             SamplerConfig {
                 backend,
                 reader: reader_opts,
+                max_sample_bytes: args.backend.max_sample_mb << 20,
             },
         )
         .context("building the sampler")?,

@@ -91,9 +91,23 @@ pub struct BackendArg {
     /// Cache directory for the `npy` and `cog` backends (default: `<bundle>/_cache`).
     #[arg(long)]
     pub workdir: Option<PathBuf>,
+    /// Most MiB of pixels one sample may take; larger requests fail before
+    /// anything is allocated.
+    #[arg(long, default_value_t = sampler::DEFAULT_MAX_SAMPLE_BYTES >> 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 24)))]
+    pub max_sample_mb: u64,
 }
 
 impl BackendArg {
+    /// The sampler configuration: this backend (for a dataset whose bundle
+    /// directory is `bundle`) and the sample size limit.
+    pub fn sampler_config(&self, bundle: &std::path::Path) -> sampler::SamplerConfig {
+        sampler::SamplerConfig {
+            backend: self.backend(bundle),
+            max_sample_bytes: self.max_sample_mb << 20,
+            ..sampler::SamplerConfig::default()
+        }
+    }
+
     /// The backend for a dataset whose bundle directory is `bundle`.
     pub fn backend(&self, bundle: &std::path::Path) -> frame_backends::Backend {
         use frame_backends::{Backend, CogOptions};

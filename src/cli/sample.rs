@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use sampler::{CocoSampler, SampleOptions, SamplerConfig, WithAnnots};
+use sampler::{CocoSampler, SampleOptions, WithAnnots};
 
 #[derive(Args, Debug)]
 pub struct SampleArgs {
@@ -41,14 +41,8 @@ pub fn open_sampler(
     backend: &super::BackendArg,
 ) -> Result<CocoSampler> {
     let dset = super::load_dataset(&dataset.dataset)?;
-    let backend = backend.backend(dset.bundle_dir());
-    Ok(CocoSampler::new(
-        Arc::new(dset),
-        SamplerConfig {
-            backend,
-            ..SamplerConfig::default()
-        },
-    )?)
+    let config = backend.sampler_config(dset.bundle_dir());
+    Ok(CocoSampler::new(Arc::new(dset), config)?)
 }
 
 /// `--with-annots`: `boxes+segmentation+keypoints` (any subset) or `none`.

@@ -24,6 +24,21 @@ pub enum Error {
         /// The id given.
         id: i64,
     },
+    /// A sample's pixels would exceed `SamplerConfig::max_sample_bytes`
+    /// (checked before anything is allocated).
+    #[error(
+        "sample of shape {shape:?} needs {} which exceeds the limit of {limit} bytes \
+         (SamplerConfig::max_sample_bytes; the CLI's --max-sample-mb)",
+        bytes.map_or_else(|| "more than 2^64 bytes".to_string(), |b| format!("{b} bytes"))
+    )]
+    TooLarge {
+        /// Output shape: `[H, W, C]`, or `[T, H, W, C]` for videos.
+        shape: Vec<usize>,
+        /// Bytes the pixels would take (`None`: beyond 2^64).
+        bytes: Option<u64>,
+        /// The configured limit.
+        limit: u64,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

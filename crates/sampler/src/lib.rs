@@ -63,7 +63,7 @@ pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;
 pub use regions::{NegativeOptions, PreselectConfig, Regions};
 pub use sampler::{
-    CocoSampler, Resolved, Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams,
-    SamplerConfig, WithAnnots,
+    CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, Resolved, Sample, SampleAnnot, SampleFrame,
+    SampleOptions, SampleParams, SamplerConfig, WithAnnots,
 };
 pub use target::{ChannelCode, Nodata, Pad, Scale, Target, WindowDims};

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::pixels::Pixels;
-use crate::target::{ChannelCode, Nodata, Target};
+use crate::target::{ChannelCode, MAX_COORD, Nodata, Target};
 
 mod resolve;
 
@@ -278,6 +278,21 @@ impl AnnotRequest {
     }
 }
 
+/// Output pixels along one axis: `extent × scale`, rounded; an error when the
+/// product is not a finite size below [`MAX_COORD`].
+fn scaled_extent(extent: f64, scale: f64) -> Result<usize> {
+    let n = (extent * scale).round().max(0.0);
+    if !(n <= MAX_COORD as f64) {
+        return Err(Error::BadTarget {
+            key: "scale",
+            msg: format!(
+                "{scale} times a window of {extent} pixels is beyond the {MAX_COORD}-pixel limit"
+            ),
+        });
+    }
+    Ok(n as usize)
+}
+
 /// The reader options a target asks for (linear, antialiased unless nearest).
 fn read_options(t: &Target) -> ReadOptions {
     let interpolation = t.interpolation.unwrap_or_default();
@@ -315,13 +330,21 @@ pub struct SamplerConfig {
     pub backend: Backend,
     /// Reader tuning (chunk cache budget, open handles).
     pub reader: ReaderOptions,
+    /// Most bytes one sample's pixels may take ([`DEFAULT_MAX_SAMPLE_BYTES`] by
+    /// default). Checked before anything is allocated: a larger request is
+    /// [`Error::TooLarge`], naming the limit and the request.
+    pub max_sample_bytes: u64,
 }
+
+/// Default of [`SamplerConfig::max_sample_bytes`]: 4 GiB of pixels per sample.
+pub const DEFAULT_MAX_SAMPLE_BYTES: u64 = 4 << 30;
 
 impl Default for SamplerConfig {
     fn default() -> Self {
         SamplerConfig {
             backend: Backend::Raw,
             reader: ReaderOptions::default(),
+            max_sample_bytes: DEFAULT_MAX_SAMPLE_BYTES,
         }
     }
 }
@@ -340,6 +363,7 @@ impl Default for SamplerConfig {
 pub struct CocoSampler {
     dset: Arc<CocoDataset>,
     reader: FrameReader,
+    max_sample_bytes: u64,
     index: RegionIndex<ImageId, AnnotId>,
     frames: HashMap<ImageId, FrameInfo>,
 }
@@ -392,6 +416,7 @@ impl CocoSampler {
         Ok(CocoSampler {
             dset,
             reader,
+            max_sample_bytes: config.max_sample_bytes,
             index,
             frames,
         })
@@ -443,12 +468,17 @@ impl CocoSampler {
         let [sx, sy] = t.scale.map(|s| s.xy()).unwrap_or([1.0, 1.0]);
         let [[y0, y1], [x0, x1]] = r.padded;
         let (h, w) = ((y1 - y0) as f64, (x1 - x0) as f64);
+        let out_h = scaled_extent(h, sy)?;
+        let out_w = scaled_extent(w, sx)?;
         let read_opts = read_options(t);
         let channels = self.resolve_channels(t.channels.as_ref(), &r.frames)?;
+        if !opts.skip_pixels {
+            self.check_sample_size(&r, [out_h, out_w], &channels, &read_opts)?;
+        }
         let plan = FramePlan {
             sample_from_vid: Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy)),
-            out_h: (h * sy).round().max(0.0) as usize,
-            out_w: (w * sx).round().max(0.0) as usize,
+            out_h,
+            out_w,
             window_vid: BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64),
             read_opts,
             channels,
@@ -506,6 +536,63 @@ impl CocoSampler {
             params,
             frames: frames_out,
         })
+    }
+
+    /// Refuses a sample whose pixels would take more than the configured
+    /// `max_sample_bytes`, before anything is allocated. The element count is
+    /// checked first (at one byte each); the dtype is looked up only for
+    /// samples near the limit.
+    fn check_sample_size(
+        &self,
+        r: &Resolved,
+        [out_h, out_w]: [usize; 2],
+        channels: &Channels,
+        read_opts: &ReadOptions,
+    ) -> Result<()> {
+        let bands = match channels {
+            Channels::Names(n) => n.len().max(1),
+            Channels::All => 1,
+        };
+        let shape = if r.is_video {
+            vec![r.frames.len(), out_h, out_w, bands]
+        } else {
+            vec![out_h, out_w, bands]
+        };
+        let too_large = |bytes: Option<u64>| Error::TooLarge {
+            shape: shape.clone(),
+            bytes,
+            limit: self.max_sample_bytes,
+        };
+        let elements = shape
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+            .ok_or_else(|| too_large(None))?;
+        let worst = elements.checked_mul(8).ok_or_else(|| too_large(None))?;
+        if worst <= self.max_sample_bytes {
+            return Ok(());
+        }
+        let size = match read_opts.dtype {
+            Some(d) => d.size(),
+            None if read_opts.nodata_float => self.source_dtype_size(&r.frames).max(4),
+            None => self.source_dtype_size(&r.frames),
+        } as u64;
+        let bytes = elements.checked_mul(size).ok_or_else(|| too_large(None))?;
+        if bytes > self.max_sample_bytes {
+            return Err(too_large(Some(bytes)));
+        }
+        Ok(())
+    }
+
+    /// Bytes per sample of the first real frame's first file (8 when it cannot
+    /// be opened: the worst case).
+    fn source_dtype_size(&self, frames: &[Option<ImageId>]) -> usize {
+        frames
+            .iter()
+            .flatten()
+            .find_map(|g| self.frames.get(g)?.source.as_ref())
+            .and_then(|src| src.assets.first())
+            .and_then(|a| self.reader.open_asset(&a.path).ok())
+            .map_or(8, |raster| raster.info().dtype.size())
     }
 
     /// One real frame of a sample: its pixels (unless skipped), its

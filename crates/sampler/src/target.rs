@@ -39,27 +39,51 @@ pub struct Target {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<CategoryId>,
     /// Centre x (column) in the sampled space.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::cx"
+    )]
     pub cx: Option<f64>,
     /// Centre y (row) in the sampled space.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::cy"
+    )]
     pub cy: Option<f64>,
     /// Width of the object of interest (centre mode).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::width"
+    )]
     pub width: Option<f64>,
     /// Height of the object of interest (centre mode).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::height"
+    )]
     pub height: Option<f64>,
     /// Window size in centre mode: `[h, w]`, `"extent"` (default) or `"square"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_dims: Option<WindowDims>,
     /// `[[y0, y1], [x0, x1]]`, half-open; a `null` bound means the data edge.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::space_slice"
+    )]
     pub space_slice: Option<[[Option<i64>; 2]; 2]>,
     /// `[t0, t1]`: positions in the video's frame list, half-open. Positions past
     /// either end give fill frames (0 / NaN, no annotations) where the reference
     /// raises an error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::time_slice"
+    )]
     pub time_slice: Option<[Option<i64>; 2]>,
     /// Context added around the window (DESIGN §3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +121,77 @@ pub struct Target {
     /// Skip the spatial lookup: only these annotations (those on each frame) are returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annot_ids: Option<Vec<AnnotId>>,
+}
+
+/// The largest magnitude of any coordinate, size, padding or time position a
+/// target may give (2^40 ≈ 1.1·10^12 pixels or frames). Larger values are
+/// refused when the target is parsed, naming the key, so that no sum of a
+/// target's numbers can overflow; what a sample may allocate is limited
+/// separately by `SamplerConfig::max_sample_bytes`.
+pub const MAX_COORD: i64 = 1 << 40;
+
+/// Checks one number of key `key` against [`MAX_COORD`].
+fn check_coord<E: serde::de::Error>(key: &str, v: f64) -> std::result::Result<(), E> {
+    if v.is_finite() && v.abs() <= MAX_COORD as f64 {
+        Ok(())
+    } else {
+        Err(E::custom(format!(
+            "target key `{key}`: {v} is not a finite number within ±{MAX_COORD}"
+        )))
+    }
+}
+
+/// Parse-time bounds of the numeric keys (see [`MAX_COORD`]).
+mod bounded {
+    use super::*;
+
+    type Res<T, E> = std::result::Result<T, E>;
+
+    fn number<'de, D: Deserializer<'de>>(d: D, key: &str) -> Res<Option<f64>, D::Error> {
+        let v = Option::<f64>::deserialize(d)?;
+        if let Some(x) = v {
+            check_coord(key, x)?;
+        }
+        Ok(v)
+    }
+
+    pub fn cx<'de, D: Deserializer<'de>>(d: D) -> Res<Option<f64>, D::Error> {
+        number(d, "cx")
+    }
+    pub fn cy<'de, D: Deserializer<'de>>(d: D) -> Res<Option<f64>, D::Error> {
+        number(d, "cy")
+    }
+    pub fn width<'de, D: Deserializer<'de>>(d: D) -> Res<Option<f64>, D::Error> {
+        number(d, "width")
+    }
+    pub fn height<'de, D: Deserializer<'de>>(d: D) -> Res<Option<f64>, D::Error> {
+        number(d, "height")
+    }
+
+    fn bounds<E: serde::de::Error>(key: &str, v: &[Option<i64>]) -> Res<(), E> {
+        v.iter()
+            .flatten()
+            .try_for_each(|&x| check_coord(key, x as f64))
+    }
+
+    pub fn space_slice<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Res<Option<[[Option<i64>; 2]; 2]>, D::Error> {
+        let v = Option::<[[Option<i64>; 2]; 2]>::deserialize(d)?;
+        if let Some([y, x]) = &v {
+            bounds("space_slice", y)?;
+            bounds("space_slice", x)?;
+        }
+        Ok(v)
+    }
+
+    pub fn time_slice<'de, D: Deserializer<'de>>(d: D) -> Res<Option<[Option<i64>; 2]>, D::Error> {
+        let v = Option::<[Option<i64>; 2]>::deserialize(d)?;
+        if let Some(t) = &v {
+            bounds("time_slice", t)?;
+        }
+        Ok(v)
+    }
 }
 
 /// A kwcoco channel code, parsed (full kwcoco grammar) when the target is read
@@ -290,6 +385,8 @@ impl<'de> Deserialize<'de> for WindowDims {
                         "window_dims: [h, w] must be non-negative, got [{h}, {w}]"
                     )));
                 }
+                check_coord("window_dims", h)?;
+                check_coord("window_dims", w)?;
                 Ok(WindowDims::Dims([h.ceil() as i64, w.ceil() as i64]))
             }
         }
@@ -364,6 +461,9 @@ impl<'de> Deserialize<'de> for Pad {
         };
         if pad.normalized().iter().flatten().any(|&p| p < 0) {
             return Err(bad("padding must be non-negative".into()));
+        }
+        if let Some(&p) = pad.normalized().iter().flatten().find(|&&p| p > MAX_COORD) {
+            return Err(bad(format!("{p} is beyond the {MAX_COORD}-pixel limit")));
         }
         Ok(pad)
     }

@@ -189,6 +189,10 @@ impl CocoSampler {
     }
 }
 
+/// Most frames one sample may span (fill frames included): the frame list is
+/// built before the pixel size is checked.
+pub const MAX_FRAMES: i64 = 1 << 20;
+
 /// Time: the frames of `time_slice` padded by `pad_t` (positions outside the
 /// video become fill frames, `None`), and the padded span. Records the closed
 /// `time_slice` and the core frames as `image_ids` in the target.
@@ -201,6 +205,15 @@ fn resolve_time(
     let [t0, t1] = close_span(t.time_slice.unwrap_or([None, None]), n, "time_slice")?;
     let lo = t0 - pad_t[0];
     let hi = t1 + pad_t[1];
+    if hi - lo > MAX_FRAMES {
+        return Err(Error::BadTarget {
+            key: "time_slice",
+            msg: format!(
+                "{} frames (with padding) are more than one sample may hold ({MAX_FRAMES})",
+                hi - lo
+            ),
+        });
+    }
     let frames: Vec<Option<ImageId>> = (lo..hi)
         .map(|p| (0..n).contains(&p).then(|| frame_list[p as usize]))
         .collect();
