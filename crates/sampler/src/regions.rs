@@ -49,7 +49,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use region_index::{FrameExtent, MiningMode, NegativeConfig, RegionIndex, WindowSizes};
 
-use crate::error::RegionError;
+pub use crate::error::RegionError;
 use crate::frames::{annotation_rows, image_size};
 use crate::rng::rng_for;
 use crate::target::{Target, WindowDims, centered_span};
