@@ -10,3 +10,4 @@ mod cli_sample_draw;
 mod cli_stats_validate;
 mod cli_toydata;
 mod compat_fixtures;
+mod hostile;

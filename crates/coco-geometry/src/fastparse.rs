@@ -557,7 +557,8 @@ mod bytes {
                 if d > 9 {
                     break;
                 }
-                v = v * 10 + d as u64;
+                // wraps only past 19 digits, which are refused below
+                v = v.wrapping_mul(10).wrapping_add(d as u64);
                 i += 1;
             }
             let nd = i - digits;
@@ -783,6 +784,7 @@ mod tests {
             "[-0, 1e5, 2E-3, -0.0, 3, 4]",
             "[-0, 1, 2, 3]",
             "[12345678901234567890, 1]",
+            "[77777777777777777777777777777777777777, 1]",
             "[123456789012345678, -123456789012345678]",
             "[01, 2]",
             "[1., 2]",

@@ -130,6 +130,16 @@ pub struct Target {
 /// separately by `SamplerConfig::max_sample_bytes`.
 pub const MAX_COORD: i64 = 1 << 40;
 
+/// Checks a centre-mode number, which may come from the dataset (an
+/// annotation's box) rather than the target text, against [`MAX_COORD`].
+pub(crate) fn check_centre(key: &'static str, v: f64) -> Result<f64> {
+    check_coord::<serde::de::value::Error>(key, v).map_err(|e| Error::BadTarget {
+        key,
+        msg: e.to_string().replace(&format!("target key `{key}`: "), ""),
+    })?;
+    Ok(v)
+}
+
 /// Checks one number of key `key` against [`MAX_COORD`].
 fn check_coord<E: serde::de::Error>(key: &str, v: f64) -> std::result::Result<(), E> {
     if v.is_finite() && v.abs() <= MAX_COORD as f64 {
@@ -545,7 +555,7 @@ pub fn window_dims_for(
 ) -> Result<[i64; 2]> {
     let need = |v: Option<f64>, key: &'static str| -> Result<i64> {
         match v {
-            Some(v) if v.is_finite() && v >= 0.0 => Ok(v.ceil() as i64),
+            Some(v) if v.is_finite() && v >= 0.0 => Ok(check_centre(key, v)?.ceil() as i64),
             Some(v) => Err(Error::BadTarget {
                 key,
                 msg: format!("must be a finite non-negative number, got {v}"),

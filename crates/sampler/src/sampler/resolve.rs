@@ -6,7 +6,9 @@ use coco_model::{Image, ImageId, VideoId};
 
 use super::{CocoSampler, Resolved};
 use crate::error::{Error, Result};
-use crate::target::{Span, Target, WindowDims, centered_span, close_span, window_dims_for};
+use crate::target::{
+    Span, Target, WindowDims, centered_span, check_centre, close_span, window_dims_for,
+};
 
 /// The frames a target samples: whether it is a video sample, its frame list
 /// in order, and `[height, width]` of the sampled space.
@@ -235,7 +237,9 @@ fn resolve_space(t: &mut Target, data_dims: [i64; 2]) -> Result<[Span; 2]> {
         [y, x]
     } else if t.cx.is_some() || t.cy.is_some() {
         let (cx, cy) = match (t.cx, t.cy) {
-            (Some(cx), Some(cy)) if cx.is_finite() && cy.is_finite() => (cx, cy),
+            (Some(cx), Some(cy)) if cx.is_finite() && cy.is_finite() => {
+                (check_centre("cx", cx)?, check_centre("cy", cy)?)
+            }
             _ => {
                 return Err(Error::BadTarget {
                     key: "cx",

@@ -23,7 +23,10 @@ fn sampler(max_sample_bytes: u64) -> (tempfile::TempDir, CocoSampler) {
             {"id": 1, "file_name": "a.png", "width": W, "height": H, "video_id": 1, "frame_index": 0},
             {"id": 2, "file_name": "a.png", "width": W, "height": H, "video_id": 1, "frame_index": 1}
         ],
-        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 8, 8]}]
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 8, 8]},
+            {"id": 2, "image_id": 1, "category_id": 1, "bbox": [1e300, 1, 1e300, 1]}
+        ]
     })
     .to_string();
     let dset = CocoDataset::from_json_str(&text, dir.path()).unwrap();
@@ -184,4 +187,22 @@ fn long_time_slices_fail_before_building_frame_lists() {
         ))
         .unwrap();
     assert_eq!(ok.im.shape(), [1000, 1, 1, 1]);
+}
+
+#[test]
+fn huge_boxes_from_the_dataset_are_refused_not_overflowed() {
+    let (_d, s) = sampler(sampler::DEFAULT_MAX_SAMPLE_BYTES);
+    let e = s
+        .load_sample(&target(r#"{"annot_id": 2}"#))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("cx") || e.contains("width"), "{e}");
+    // The ordinary annotation still samples.
+    assert_eq!(
+        s.load_sample(&target(r#"{"annot_id": 1}"#))
+            .unwrap()
+            .im
+            .shape(),
+        [8, 8, 1]
+    );
 }
