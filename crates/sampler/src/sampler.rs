@@ -282,7 +282,7 @@ impl AnnotRequest {
 /// product is not a finite size below [`MAX_COORD`].
 fn scaled_extent(extent: f64, scale: f64) -> Result<usize> {
     let n = (extent * scale).round().max(0.0);
-    if !(n <= MAX_COORD as f64) {
+    if n.is_nan() || n > MAX_COORD as f64 {
         return Err(Error::BadTarget {
             key: "scale",
             msg: format!(

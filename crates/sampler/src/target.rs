@@ -184,10 +184,11 @@ mod bounded {
             .try_for_each(|&x| check_coord(key, x as f64))
     }
 
-    pub fn space_slice<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Res<Option<[[Option<i64>; 2]; 2]>, D::Error> {
-        let v = Option::<[[Option<i64>; 2]; 2]>::deserialize(d)?;
+    /// `[[y0, y1], [x0, x1]]`, `null` bounds meaning the edge.
+    type SpaceSlice = [[Option<i64>; 2]; 2];
+
+    pub fn space_slice<'de, D: Deserializer<'de>>(d: D) -> Res<Option<SpaceSlice>, D::Error> {
+        let v = Option::<SpaceSlice>::deserialize(d)?;
         if let Some([y, x]) = &v {
             bounds("space_slice", y)?;
             bounds("space_slice", x)?;
