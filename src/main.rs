@@ -1,4 +1,4 @@
-//! The `ndsampler` command-line tool (see `DESIGN.md` §6 and the README).
+//! The `ndsampler` command-line tool (see `docs/DESIGN.md` §6 and the README).
 
 use std::process::ExitCode;
 

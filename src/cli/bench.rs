@@ -1,6 +1,6 @@
 //! `ndsampler bench`: window throughput of a backend and thread count, with a
 //! per-stage breakdown, cache hit rates and (with `--baseline`) the memory-copy
-//! ceiling measured in the same run (DESIGN §6).
+//! ceiling measured in the same run (docs/DESIGN.md §6).
 //!
 //! What is timed:
 //! - **setup** (reported, not in the throughput): dataset load, sampler build

@@ -11,7 +11,7 @@ use sampler::{SampleOptions, WithAnnots};
 pub struct DrawArgs {
     #[command(flatten)]
     pub dataset: super::DatasetArg,
-    /// The target as JSON (DESIGN §4), or `@FILE`.
+    /// The target as JSON (docs/DESIGN.md §4), or `@FILE`.
     #[arg(long)]
     pub target: String,
     #[command(flatten)]

@@ -1,5 +1,5 @@
 //! `ndsampler sample`: one window with its annotations, written as `im.npy` +
-//! `sample.json` (DESIGN §6).
+//! `sample.json` (docs/DESIGN.md §6).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,7 +13,7 @@ use sampler::{CocoSampler, SampleOptions, WithAnnots};
 pub struct SampleArgs {
     #[command(flatten)]
     pub dataset: super::DatasetArg,
-    /// The target as JSON (DESIGN §4), or `@FILE`.
+    /// The target as JSON (docs/DESIGN.md §4), or `@FILE`.
     #[arg(long)]
     pub target: String,
     #[command(flatten)]

@@ -66,7 +66,7 @@ impl DType {
     }
 
     /// The float type able to hold this type with NaN padding: `F64` for `F64`,
-    /// `F32` otherwise (the rule of DESIGN §3 `nodata: "float"`).
+    /// `F32` otherwise (the rule of docs/DESIGN.md §3 `nodata: "float"`).
     pub fn to_float(self) -> DType {
         if self == DType::F64 {
             DType::F64
@@ -125,7 +125,7 @@ pub trait Pixel:
 {
     /// The tag of this type.
     const DTYPE: DType;
-    /// The padding value: 0 for integers, NaN for floats (DESIGN §3).
+    /// The padding value: 0 for integers, NaN for floats (docs/DESIGN.md §3).
     const FILL: Self;
     /// The value as f32 (exact for every type but large f64 values).
     fn to_f32(self) -> f32;

@@ -9,7 +9,7 @@ pub enum Error {
     /// A target key has a bad or inconsistent value.
     #[error("target key `{key}` {msg}")]
     BadTarget {
-        /// The offending key of the target (DESIGN §4).
+        /// The offending key of the target (docs/DESIGN.md §4).
         key: &'static str,
         /// What is wrong with it.
         msg: String,

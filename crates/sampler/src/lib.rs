@@ -2,7 +2,7 @@
 //!
 //! `CocoSampler`: random access to windows of a kwcoco dataset's images and
 //! videos, with the annotations that fall in each window expressed in the
-//! window's coordinates — the core of `ndsampler` (DESIGN §3–§5). One code path
+//! window's coordinates — the core of `ndsampler` (docs/DESIGN.md §3–§5). One code path
 //! serves 2D images (image space) and 3D videos (video space, frames by
 //! `frame_index`): every option (pad, channels, scale, dtype, annotations) works
 //! in both.
@@ -31,7 +31,7 @@
 //! ```
 //!
 //! ## Tour
-//! - [`Target`] (JSON form of DESIGN §4) → [`CocoSampler::resolve`] →
+//! - [`Target`] (JSON form of docs/DESIGN.md §4) → [`CocoSampler::resolve`] →
 //!   [`CocoSampler::load_sample`] → [`Sample`] (`im`, resolved `target`,
 //!   `params`, per-frame annotations).
 //! - [`regions`]: positives, negatives mined through `region-index`, per-epoch

@@ -1,6 +1,6 @@
 //! `CocoSampler`: resolve a [`Target`] against a dataset, read its window from
 //! every frame, and gather the annotations that fall in it — one code path for
-//! 2D images and 3D videos (DESIGN §3–§5).
+//! 2D images and 3D videos (docs/DESIGN.md §3–§5).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -185,7 +185,7 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// `{"target": …, "params": …, "frames": […]}` (DESIGN §6 `sample.json`).
+    /// `{"target": …, "params": …, "frames": […]}` (docs/DESIGN.md §6 `sample.json`).
     pub fn to_json(&self) -> Value {
         serde_json::json!({
             "target": self.target,

@@ -1,5 +1,5 @@
-//! Targets: what a caller asks for (DESIGN §4), in the JSON form shared by the
-//! library and the CLI, and the exact slice arithmetic of DESIGN §3.
+//! Targets: what a caller asks for (docs/DESIGN.md §4), in the JSON form shared by the
+//! library and the CLI, and the exact slice arithmetic of docs/DESIGN.md §3.
 
 use coco_model::{AnnotId, CategoryId, ImageId, VideoId};
 use frame_backends::{Channels, DType, Interpolation};
@@ -85,7 +85,7 @@ pub struct Target {
         deserialize_with = "bounded::time_slice"
     )]
     pub time_slice: Option<[Option<i64>; 2]>,
-    /// Context added around the window (DESIGN §3).
+    /// Context added around the window (docs/DESIGN.md §3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad: Option<Pad>,
     /// kwcoco channel code (`"r|g|b"`, `"B1|B8"`, `"<all>"`); default: the image's own bands.
@@ -404,7 +404,7 @@ impl<'de> Deserialize<'de> for WindowDims {
     }
 }
 
-/// Context padding as given (DESIGN §3): an int (space only), `[ph, pw]`,
+/// Context padding as given (docs/DESIGN.md §3): an int (space only), `[ph, pw]`,
 /// `[pt, ph, pw]`, or per-dimension `[lo, hi]` pairs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pad {
@@ -534,7 +534,7 @@ impl<'de> Deserialize<'de> for Scale {
 /// A half-open integer interval `[lo, hi)`.
 pub type Span = [i64; 2];
 
-/// Centre mode (DESIGN §3): `lo = floor(c - d/2)`, `hi = floor(c + d/2)`, then
+/// Centre mode (docs/DESIGN.md §3): `lo = floor(c - d/2)`, `hi = floor(c + d/2)`, then
 /// `hi` is nudged so that `hi - lo == d` exactly (floating-point guard).
 ///
 /// ```

@@ -1,4 +1,4 @@
-//! Property tests of `CocoSampler::load_sample` (DESIGN §3–§5) on a dataset
+//! Property tests of `CocoSampler::load_sample` (docs/DESIGN.md §3–§5) on a dataset
 //! with known pixels and random boxes, built in the test.
 
 use std::sync::{Arc, OnceLock};
