@@ -4,10 +4,14 @@
 //!   (with `apt-get` when run as root, otherwise prints the exact command and
 //!   fails), then runs the whole test suite with all features.
 //! * `cargo xtask lint` — `cargo fmt --check` and clippy with `-D warnings`.
+//! * `cargo xtask fuzz --minutes N` — the hostile-input campaign for N minutes,
+//!   then its outcome table (not part of `test`: the bounded campaign is).
 //! * `cargo xtask toydata KEY --out DIR [--seed S]` — writes a synthetic dataset
 //!   (runs `ndsampler toydata` from a release build: xtask itself depends on no
 //!   workspace crate, so `cargo xtask test` does not build them twice with
 //!   different feature sets before the tests build them again).
+
+mod fuzz;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -35,6 +39,12 @@ enum Cmd {
     },
     /// `cargo fmt --check` and `cargo clippy --workspace --all-targets --all-features -D warnings`.
     Lint,
+    /// The hostile-input campaign (tests/it/hostile.rs) for N minutes, then its outcome table.
+    Fuzz {
+        /// How long to run (whole rounds; at least one).
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+    },
     /// Generate a deterministic toy dataset (see the `toydata` crate for keys).
     Toydata {
         /// Dataset key, e.g. `shapes8`, `vidshapes2-frames5`, `vidshapes2-msi`, `big2-gsize4096`.
@@ -72,6 +82,7 @@ fn run(cli: Cli) -> Result<()> {
             args.extend(rest);
             cargo(&args)
         }
+        Cmd::Fuzz { minutes } => fuzz::run(minutes),
         Cmd::Lint => {
             cargo(&["fmt", "--all", "--", "--check"])?;
             ensure_system_packages()?;
