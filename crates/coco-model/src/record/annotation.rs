@@ -222,7 +222,7 @@ impl Schema for Annotation {
                     return Ok(false);
                 }
             },
-            10 => self.caption = map.next_value()?,
+            10 => self.caption = crate::json::opt_string(map)?,
             11 => self.area = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;
