@@ -70,7 +70,10 @@ fn a_bare_token_in_a_string_field_is_a_type_error_naming_record_and_field() {
             assert!(err.contains(place), "{text}: {err}");
             assert!(err.contains(&format!("bare `{token}`")), "{text}: {err}");
             // "expected a string" (track ids: "an integer or a string")
-            assert!(err.contains("or a string") || err.contains("expected a string"), "{text}: {err}");
+            assert!(
+                err.contains("or a string") || err.contains("expected a string"),
+                "{text}: {err}"
+            );
         }
     }
 }
