@@ -610,6 +610,20 @@ mod tests {
     }
 
     #[test]
+    fn geometry_text_reads_tokens_as_numbers_and_strings_as_strings() {
+        use crate::{Keypoints, Segmentation, TransformSpec};
+        assert!(Segmentation::from_json_str("[[NaN, 0, 4, 0, 4, 4]]").is_ok());
+        assert!(Segmentation::from_json_str(r#"[["\u0000NaN", 0, 4, 0, 4, 4]]"#).is_err());
+        assert!(Keypoints::from_json_str("[1, Infinity, 2]").is_ok());
+        assert!(Keypoints::from_json_str(r#"[1, "\u0000Infinity", 2]"#).is_err());
+        let spec = TransformSpec::from_json_str(r#"{"type": "affine", "scale": "\u0000NaN"}"#);
+        assert!(spec.is_err());
+        // pre-passed text (a loaded record's raw field) keeps its sentinels
+        let pre = replace_non_finite("[[NaN, 0, 4, 0, 4, 4]]");
+        assert!(Segmentation::from_prepassed_json_str(&pre).is_ok());
+    }
+
+    #[test]
     fn restore_tokens_tracks_strings() {
         // an escaped quote followed by sentinel-like text inside a string is not a token
         let text = r#"["a\"\u0000NaN", "b\"\u0000\u0000"]"#;

@@ -209,7 +209,9 @@ fn parse_warp(
 ) -> Result<crate::geometry::Affine, crate::geometry::GeometryError> {
     match raw {
         None => Ok(crate::geometry::Affine::IDENTITY),
-        Some(r) => crate::geometry::TransformSpec::from_json_str(r.get()).map(|t| *t.affine()),
+        Some(r) => {
+            crate::geometry::TransformSpec::from_prepassed_json_str(r.get()).map(|t| *t.affine())
+        }
     }
 }
 
