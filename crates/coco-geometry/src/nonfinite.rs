@@ -288,7 +288,12 @@ impl Rewriter {
                     match b {
                         b'"' => {
                             out.push(b);
-                            self.state = State::StrStart(0);
+                            // most strings do not begin with an escape: skip
+                            // the check of a leading `\u0000` for them
+                            self.state = match input.get(i) {
+                                Some(&c) if c != b'\\' => State::InString,
+                                _ => State::StrStart(0),
+                            };
                         }
                         b'-' => self.state = State::Minus,
                         b'N' => {
