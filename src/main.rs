@@ -30,10 +30,67 @@ fn main() -> ExitCode {
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {
-            // One line with the cause chain, as the CLI contract asks.
-            let msg = format!("{e:#}").replace('\n', " ");
-            eprintln!("ndsampler: error: {msg}");
+            eprintln!("ndsampler: error: {}", one_line(&e));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes as one readable line (the CLI contract): each cause
+/// once (an error whose text already holds its source's text, as many
+/// `thiserror` messages do, is not followed by that source again), echoed input
+/// cut to a readable length (see [`coco_model::text::shorten_words`]).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace(['\n', '\r'], " ");
+        if parts.last().is_some_and(|prev| prev.contains(text.trim())) {
+            continue;
+        }
+        parts.push(text);
+    }
+    let line = parts.join(": ");
+    coco_model::text::shorten_words(&line, 200, 2000).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "reading x.json: {}", self.0)
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone (os error 2)");
+        let e = anyhow::Error::new(Outer(io)).context("loading dataset x.json");
+        assert_eq!(
+            one_line(&e),
+            "loading dataset x.json: reading x.json: gone (os error 2)"
+        );
+    }
+
+    #[test]
+    fn echoed_input_is_cut() {
+        let e = anyhow::anyhow!(
+            "file {} does not exist\nsecond line",
+            "f".repeat(50_000_000)
+        );
+        let line = one_line(&e);
+        assert!(line.len() < 2100, "{}", line.len());
+        assert!(
+            line.contains("(50000000 chars) does not exist second line"),
+            "{line}"
+        );
     }
 }

@@ -44,8 +44,8 @@ pub struct BenchArgs {
     /// Window size `H,W` (or one number for a square window).
     #[arg(long, default_value = "256,256", value_name = "H,W", value_parser = super::parse_window)]
     pub window: [i64; 2],
-    /// Number of windows to load.
-    #[arg(long, default_value_t = 500)]
+    /// Number of windows to load (at most 1,000,000).
+    #[arg(long, default_value_t = 500, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(..=1_000_000))]
     pub count: usize,
     #[command(flatten)]
     pub backend: super::BackendArg,

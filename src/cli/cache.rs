@@ -40,7 +40,8 @@ pub struct CacheArgs {
     /// Cache root directory (files go under `DIR/_frame_cache/BACKEND/`).
     #[arg(long)]
     pub workdir: PathBuf,
-    /// Worker threads (0 = one per core).
+    /// Worker threads (0 = one per core); more than 4 per core are clamped to
+    /// 4 per core, with a warning.
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// COG compression.
@@ -100,7 +101,7 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     };
     let reader = FrameReader::new(backend)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads)
+        .num_threads(clamp_threads(args.threads))
         .build()?;
     let pb = ProgressBar::new(files.len() as u64);
     pb.set_style(
@@ -149,4 +150,18 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `--threads` clamped to 4 per available core (0 stays 0: one per core); a
+/// clamped request is logged.
+fn clamp_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let max = cores.saturating_mul(4);
+    if requested > max {
+        eprintln!(
+            "ndsampler: warning: --threads {requested} clamped to {max} (4 per core, {cores} cores)"
+        );
+        return max;
+    }
+    requested
 }

@@ -33,7 +33,7 @@ pub struct DemoArgs {
 fn ensure(key: &str, dir: &std::path::Path) -> Result<CocoDataset> {
     let path = dir.join(toydata::DATASET_FILE);
     if !path.exists() {
-        let s = super::progress::generate_toydata(key, Some(0), dir)
+        let s = super::progress::generate_toydata(key, Some(0), dir, false)
             .with_context(|| format!("generating {key} into {}", dir.display()))?;
         eprintln!("demo: {s}");
     }

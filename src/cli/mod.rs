@@ -5,6 +5,43 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+/// Every subcommand prints through these two macros, which shadow the standard
+/// ones for the modules below (textual scope): a failed write to stdout is
+/// handled once, in [`stdout_failed`], instead of panicking as `println!` does.
+macro_rules! println {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cli::stdout_failed(e);
+        }
+    }};
+}
+
+/// See [`println!`] above.
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            $crate::cli::stdout_failed(e);
+        }
+    }};
+}
+
+/// Exit status of a Unix tool killed by `SIGPIPE` (128 + 13), which is what a
+/// shell shows for `cat big | head`.
+pub const BROKEN_PIPE_STATUS: i32 = 141;
+
+/// A write to stdout failed. A closed reader (`ndsampler validate big.json | head`)
+/// ends the process quietly with [`BROKEN_PIPE_STATUS`], as Unix tools do; any
+/// other error is reported as one line with exit status 2.
+pub fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(BROKEN_PIPE_STATUS);
+    }
+    eprintln!("ndsampler: error: writing to stdout: {e}");
+    std::process::exit(2);
+}
+
 mod bench;
 mod cache;
 mod demo;
@@ -166,13 +203,48 @@ pub fn load_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDa
         .with_context(|| format!("loading dataset {}", path.display()))
 }
 
-/// A target given on the command line: inline JSON, or `@FILE` / a path to a JSON file.
+/// Largest `--target @FILE` read (64 MiB): a target is a few hundred bytes.
+pub const MAX_TARGET_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a `--target` file: only a regular file (not `/dev/zero`, a FIFO or a
+/// directory) of at most [`MAX_TARGET_FILE_BYTES`].
+fn read_target_file(path: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    use std::io::Read;
+    let file = std::fs::File::open(path).with_context(|| format!("--target: reading {path}"))?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("--target: reading {path}"))?;
+    if !meta.is_file() {
+        anyhow::bail!("--target: {path} is not a regular file");
+    }
+    if meta.len() > MAX_TARGET_FILE_BYTES {
+        anyhow::bail!(
+            "--target: {path} has {} bytes, more than the limit of {MAX_TARGET_FILE_BYTES} (64 MiB)",
+            meta.len()
+        );
+    }
+    let mut text = String::new();
+    // `take` also bounds a file that grows while it is read
+    file.take(MAX_TARGET_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("--target: reading {path}"))?;
+    if text.len() as u64 > MAX_TARGET_FILE_BYTES {
+        anyhow::bail!(
+            "--target: {path} is larger than the limit of {MAX_TARGET_FILE_BYTES} bytes (64 MiB)"
+        );
+    }
+    Ok(text)
+}
+
+/// A target given on the command line: inline JSON, or `@FILE` / a path to a
+/// JSON file (a regular file of at most [`MAX_TARGET_FILE_BYTES`]).
 pub fn parse_target(arg: &str) -> anyhow::Result<sampler::Target> {
     use anyhow::Context;
     let text = if let Some(path) = arg.strip_prefix('@') {
-        std::fs::read_to_string(path).with_context(|| format!("--target: reading {path}"))?
+        read_target_file(path)?
     } else if !arg.trim_start().starts_with('{') && std::path::Path::new(arg).is_file() {
-        std::fs::read_to_string(arg).with_context(|| format!("--target: reading {arg}"))?
+        read_target_file(arg)?
     } else {
         arg.to_string()
     };

@@ -48,9 +48,13 @@ pub fn generate_toydata(
     key: &str,
     seed: Option<u64>,
     out: &std::path::Path,
+    allow_large: bool,
 ) -> anyhow::Result<toydata::Summary> {
     let bar = ToydataBar::default();
-    Ok(toydata::generate_with_progress(key, seed, out, &|p| {
-        bar.report(p)
-    })?)
+    let progress = |p: toydata::Progress<'_>| bar.report(p);
+    let opts = toydata::GenerateOptions {
+        allow_large,
+        progress: Some(&progress),
+    };
+    Ok(toydata::generate_with(key, seed, out, opts)?)
 }

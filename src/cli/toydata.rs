@@ -19,11 +19,16 @@ pub struct ToydataArgs {
     /// Seed (overrides a `seed{K}` token of the key; default 0).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Generate even when the estimated output exceeds the 20 GiB limit
+    /// (`toydata::MAX_OUTPUT_BYTES`; the estimate counts uncompressed pixels).
+    #[arg(long)]
+    pub allow_large: bool,
 }
 
 pub fn run(args: ToydataArgs) -> anyhow::Result<ExitCode> {
-    let summary = super::progress::generate_toydata(&args.key, args.seed, &args.out)
-        .with_context(|| format!("generating toy dataset into {}", args.out.display()))?;
+    let summary =
+        super::progress::generate_toydata(&args.key, args.seed, &args.out, args.allow_large)
+            .with_context(|| format!("generating toy dataset into {}", args.out.display()))?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 mod cli_bench;
 mod cli_cache;
 mod cli_grid;
+mod cli_hardening;
 mod cli_sample_draw;
 mod cli_stats_validate;
 mod cli_toydata;

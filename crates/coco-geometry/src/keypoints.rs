@@ -95,6 +95,15 @@ impl Keypoints {
         Self::from_json(&v)
     }
 
+    /// [`Keypoints::from_json_str`] for text that already went through the
+    /// non-finite pre-pass ([`crate::nonfinite`]), such as the raw fields of a
+    /// loaded dataset record (running the pre-pass twice would turn its
+    /// sentinels into genuine strings).
+    pub fn from_prepassed_json_str(s: &str) -> Result<Self> {
+        let v = super::parse_prepassed(s, WHAT)?;
+        Self::from_json(&v)
+    }
+
     /// No points, in the given form.
     pub fn empty(form: KeypointsForm) -> Self {
         Keypoints {

@@ -222,18 +222,16 @@ pub(crate) fn read_pair(v: &Value, what: &'static str) -> Result<([f64; 2], bool
     }
 }
 
-/// Parse JSON text; Python's bare `NaN` / `Infinity` / `-Infinity` tokens
-/// are accepted (read as the sentinel strings).
+/// Parse raw JSON text (as in a file): Python's bare `NaN` / `Infinity` /
+/// `-Infinity` tokens are accepted (read as the sentinel strings) and every
+/// string stays a string (see [`nonfinite`]).
 pub(crate) fn parse_text(s: &str, what: &'static str) -> Result<Value> {
-    match serde_json::from_str(s) {
-        Ok(v) => Ok(v),
-        Err(source) => match nonfinite::replace_non_finite(s) {
-            std::borrow::Cow::Owned(fixed) => {
-                serde_json::from_str(&fixed).map_err(|source| GeometryError::Json { what, source })
-            }
-            std::borrow::Cow::Borrowed(_) => Err(GeometryError::Json { what, source }),
-        },
-    }
+    parse_prepassed(&nonfinite::replace_non_finite(s), what)
+}
+
+/// Parse JSON text that already went through the [`nonfinite`] pre-pass.
+pub(crate) fn parse_prepassed(s: &str, what: &'static str) -> Result<Value> {
+    serde_json::from_str(s).map_err(|source| GeometryError::Json { what, source })
 }
 
 /// A short name of a JSON value's kind, for error messages.

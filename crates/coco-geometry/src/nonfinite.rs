@@ -4,11 +4,27 @@
 //! `NaN` / `Infinity` / `-Infinity` tokens, which strict JSON parsers reject.
 //! Before parsing, a byte pre-pass ([`NonFiniteReader`], [`replace_non_finite`])
 //! rewrites each such token found *outside strings* into a sentinel string
-//! (`"\u0000NaN"`, `"\u0000Infinity"`, `"\u0000-Infinity"`). Typed float fields
-//! read the sentinels back as `f64` values ([`sentinel_to_f64`]), untyped values
-//! ([`serde_json::Value`] in a record's `extra`, raw geometry text) keep the
-//! sentinel string, and every writer of this crate turns the sentinels back into
-//! the bare tokens, so a file round-trips unchanged.
+//! (`"\u0000NaN"`, `"\u0000Infinity"`, `"\u0000-Infinity"`).
+//!
+//! So that no genuine string can pass for a sentinel, the pre-pass also
+//! *escapes* every genuine string that begins with a NUL character (written
+//! `"\u0000…` in JSON): it gets one more leading NUL (`"\u0000\u0000…`). In
+//! pre-passed text a string that begins with NUL is therefore either exactly a
+//! sentinel (a bare token of the input) or an escaped genuine string, never
+//! ambiguous:
+//!
+//! - typed float fields read the sentinels as `f64` values ([`sentinel_to_f64`])
+//!   and reject every other string, an escaped `"\u0000NaN"` included;
+//! - typed string fields reject the sentinels (a bare `NaN` where a string is
+//!   expected is a type error) and undo the escape ([`decode_str`]);
+//! - untyped values ([`serde_json::Value`] in a record's `extra`, raw geometry
+//!   text) keep both forms as they are; [`decode_str`] reads such a string;
+//! - every writer of this workspace turns the sentinels back into the bare
+//!   tokens and undoes the escape ([`restore_tokens`], [`sentinel_token`],
+//!   [`unescape`]), so a file round-trips unchanged.
+//!
+//! The pre-pass must run exactly once on any text (running it on its own output
+//! would escape the sentinels into genuine strings).
 //!
 //! Line numbers of parse errors are unaffected by the rewrite; columns on a line
 //! that holds such a token may be shifted by the added characters.
@@ -26,6 +42,57 @@ pub const NEG_INF_SENTINEL: &str = "\u{0}-Infinity";
 const NAN_JSON: &[u8] = b"\"\\u0000NaN\"";
 const INF_JSON: &[u8] = b"\"\\u0000Infinity\"";
 const NEG_INF_JSON: &[u8] = b"\"\\u0000-Infinity\"";
+/// JSON text of a NUL character, the first character of every reserved string.
+const NUL_JSON: &[u8] = b"\\u0000";
+
+/// A string read from pre-passed text (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decoded<'a> {
+    /// A genuine string (the escape undone).
+    Str(&'a str),
+    /// A bare non-finite token of the input.
+    NonFinite(f64),
+}
+
+/// Reads a string of pre-passed text: a sentinel is the non-finite number it
+/// stands for, any other string is genuine (with the escape of a leading NUL
+/// undone, see [`unescape`]).
+///
+/// ```
+/// use coco_geometry::nonfinite::{decode_str, replace_non_finite, Decoded};
+/// let text = replace_non_finite(r#"[NaN, "\u0000NaN", "x"]"#);
+/// let v: Vec<String> = serde_json::from_str(&text).unwrap();
+/// assert!(matches!(decode_str(&v[0]), Decoded::NonFinite(x) if x.is_nan()));
+/// assert_eq!(decode_str(&v[1]), Decoded::Str("\u{0}NaN")); // a genuine string stays one
+/// assert_eq!(decode_str(&v[2]), Decoded::Str("x"));
+/// ```
+pub fn decode_str(s: &str) -> Decoded<'_> {
+    match sentinel_to_f64(s) {
+        Some(x) => Decoded::NonFinite(x),
+        None => Decoded::Str(unescape(s)),
+    }
+}
+
+/// Undoes the pre-pass escape of a genuine string that begins with NUL
+/// (`"\0\0…"` → `"\0…"`); other strings are returned as they are.
+pub fn unescape(s: &str) -> &str {
+    if s.starts_with("\u{0}\u{0}") {
+        &s[1..]
+    } else {
+        s
+    }
+}
+
+/// The untyped-value form of a genuine string: one more leading NUL when it
+/// begins with NUL (the inverse of [`unescape`]), so that it cannot pass for a
+/// sentinel once placed in a [`serde_json::Value`] of pre-passed data.
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with('\u{0}') {
+        std::borrow::Cow::Owned(format!("\u{0}{s}"))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
 
 /// The `f64` a sentinel string stands for, if it is one.
 ///
@@ -70,17 +137,59 @@ pub fn sentinel_token(s: &str) -> Option<&'static str> {
     }
 }
 
-/// Replaces the sentinel strings in JSON text by the bare tokens (used when
-/// writing raw JSON fragments such as `segmentation`).
+/// Turns pre-passed JSON text back into the input form (used when writing raw
+/// JSON fragments such as `segmentation`): the sentinel strings become bare
+/// tokens again and escaped strings lose their extra leading NUL. Strings are
+/// tracked, so a `\"\u0000NaN` inside a longer string is left alone.
 pub fn restore_tokens(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains("\"\\u0000") {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(
-        text.replace("\"\\u0000NaN\"", "NaN")
-            .replace("\"\\u0000Infinity\"", "Infinity")
-            .replace("\"\\u0000-Infinity\"", "-Infinity"),
-    )
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let mut in_str = false;
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            let step = if c == b'\\' { 2 } else { 1 };
+            let end = (i + step).min(b.len());
+            out.extend_from_slice(&b[i..end]);
+            in_str = c != b'"';
+            i = end;
+            continue;
+        }
+        if c == b'"' {
+            let rest = &b[i..];
+            let token = [
+                (NAN_JSON, "NaN"),
+                (INF_JSON, "Infinity"),
+                (NEG_INF_JSON, "-Infinity"),
+            ]
+            .into_iter()
+            .find(|(json, _)| rest.starts_with(json));
+            if let Some((json, tok)) = token {
+                out.extend_from_slice(tok.as_bytes());
+                i += json.len();
+                continue;
+            }
+            in_str = true;
+            out.push(c);
+            i += 1;
+            if rest[1..].starts_with(NUL_JSON) && rest[1 + NUL_JSON.len()..].starts_with(NUL_JSON) {
+                // an escaped genuine string: drop the extra NUL
+                i += NUL_JSON.len();
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    // only ASCII sequences were removed or replaced by ASCII
+    match String::from_utf8(out) {
+        Ok(s) => std::borrow::Cow::Owned(s),
+        Err(_) => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 /// Scanner state carried across chunk boundaries.
@@ -90,6 +199,9 @@ enum State {
     Normal,
     /// Inside a string.
     InString,
+    /// Just after the opening quote of a string, with this many bytes of a
+    /// leading `\u0000` matched (a genuine string beginning with NUL is escaped).
+    StrStart(usize),
     /// Inside a string, just after a backslash.
     Escape,
     /// A `-` outside a string was held back (it may start `-Infinity`).
@@ -126,7 +238,9 @@ impl Rewriter {
         // parity of its quotes (a trailing `-` goes through the slow path, as it
         // may start a `-Infinity` in the next chunk).
         if matches!(self.state, State::Normal | State::InString) {
-            let cut = if input.last() == Some(&b'-') {
+            // (a trailing `"` too: the string it opens may begin with `\u0000`
+            // in the next chunk)
+            let cut = if matches!(input.last(), Some(b'-' | b'"')) {
                 input.len() - 1
             } else {
                 input.len()
@@ -174,7 +288,12 @@ impl Rewriter {
                     match b {
                         b'"' => {
                             out.push(b);
-                            self.state = State::InString;
+                            // most strings do not begin with an escape: skip
+                            // the check of a leading `\u0000` for them
+                            self.state = match input.get(i) {
+                                Some(&c) if c != b'\\' => State::InString,
+                                _ => State::StrStart(0),
+                            };
                         }
                         b'-' => self.state = State::Minus,
                         b'N' => {
@@ -214,6 +333,29 @@ impl Rewriter {
                     } else {
                         State::Escape
                     };
+                }
+                State::StrStart(matched) => {
+                    if input[i] == NUL_JSON[matched] {
+                        i += 1;
+                        if matched + 1 == NUL_JSON.len() {
+                            out.extend_from_slice(NUL_JSON);
+                            out.extend_from_slice(NUL_JSON);
+                            replaced = true;
+                            self.state = State::InString;
+                        } else {
+                            self.state = State::StrStart(matched + 1);
+                        }
+                    } else {
+                        // not a leading NUL: emit what was held back and go on
+                        // with the current byte (the escaped byte after a lone
+                        // `\`, else an ordinary string byte)
+                        out.extend_from_slice(&NUL_JSON[..matched]);
+                        self.state = if matched == 1 {
+                            State::Escape
+                        } else {
+                            State::InString
+                        };
+                    }
                 }
                 State::Escape => {
                     out.push(input[i]);
@@ -266,6 +408,11 @@ impl Rewriter {
     /// Emits the bytes of an unfinished token unchanged (the JSON parser then
     /// reports the error at its position).
     fn flush_partial(&mut self, out: &mut Vec<u8>) {
+        if let State::StrStart(matched) = self.state {
+            out.extend_from_slice(&NUL_JSON[..matched]);
+            self.state = State::InString;
+            return;
+        }
         match self.state {
             State::Minus => out.push(b'-'),
             State::Token { nan, neg, matched } => {
@@ -295,8 +442,9 @@ impl Rewriter {
 /// assert_eq!(v["c"][1], -1);
 /// ```
 pub fn replace_non_finite(text: &str) -> std::borrow::Cow<'_, str> {
-    // Quick reject: the tokens need an `N` or `I` byte somewhere.
-    if !text.bytes().any(|b| b == b'N' || b == b'I') {
+    // Quick reject: the tokens need an `N` or `I` byte somewhere, an escape a
+    // string beginning with `\u0000`.
+    if !text.bytes().any(|b| b == b'N' || b == b'I') && !text.contains("\"\\u0000") {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut rw = Rewriter::new();
@@ -427,6 +575,131 @@ mod tests {
         for text in ["[Na]", "[Inf", "[-I, 1]", "[-"] {
             assert_eq!(replace_non_finite(text), text);
             assert_eq!(stream(text, 1), text);
+        }
+    }
+
+    #[test]
+    fn genuine_strings_beginning_with_nul_are_escaped() {
+        let text =
+            r#"{"\u0000NaN": ["\u0000NaN", NaN, "\u0000", "a\u0000NaN", "\u0001", "\\u0000NaN"]}"#;
+        let out = replace_non_finite(text);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let key = v.as_object().unwrap().keys().next().unwrap().clone();
+        assert_eq!(decode_str(&key), Decoded::Str("\u{0}NaN"));
+        let items: Vec<&str> = v[&key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        assert_eq!(decode_str(items[0]), Decoded::Str("\u{0}NaN"));
+        assert_eq!(sentinel_to_f64(items[0]), None);
+        assert!(matches!(decode_str(items[1]), Decoded::NonFinite(x) if x.is_nan()));
+        assert_eq!(decode_str(items[2]), Decoded::Str("\u{0}"));
+        assert_eq!(items[3], "a\u{0}NaN");
+        assert_eq!(items[4], "\u{1}");
+        assert_eq!(items[5], "\\u0000NaN");
+        assert_eq!(restore_tokens(&out), text);
+        for chunk in 1..text.len() {
+            assert_eq!(stream(text, chunk), out, "chunk {chunk}");
+        }
+        // no token, only an escape: still rewritten
+        assert_eq!(replace_non_finite(r#"["\u0000x"]"#), r#"["\u0000\u0000x"]"#);
+        assert_eq!(escape("\u{0}x"), "\u{0}\u{0}x");
+        assert_eq!(unescape(&escape("\u{0}x")), "\u{0}x");
+        // an unterminated leading escape is kept for the parser to reject
+        for text in [r#"["\u00"#, r#"["\"#, r#"["\u0000"#] {
+            assert!(serde_json::from_str::<serde_json::Value>(&replace_non_finite(text)).is_err());
+            assert_eq!(stream(text, 1), replace_non_finite(text));
+        }
+    }
+
+    #[test]
+    fn geometry_text_reads_tokens_as_numbers_and_strings_as_strings() {
+        use crate::{Keypoints, Segmentation, TransformSpec};
+        assert!(Segmentation::from_json_str("[[NaN, 0, 4, 0, 4, 4]]").is_ok());
+        assert!(Segmentation::from_json_str(r#"[["\u0000NaN", 0, 4, 0, 4, 4]]"#).is_err());
+        assert!(Keypoints::from_json_str("[1, Infinity, 2]").is_ok());
+        assert!(Keypoints::from_json_str(r#"[1, "\u0000Infinity", 2]"#).is_err());
+        let spec = TransformSpec::from_json_str(r#"{"type": "affine", "scale": "\u0000NaN"}"#);
+        assert!(spec.is_err());
+        // pre-passed text (a loaded record's raw field) keeps its sentinels
+        let pre = replace_non_finite("[[NaN, 0, 4, 0, 4, 4]]");
+        assert!(Segmentation::from_prepassed_json_str(&pre).is_ok());
+    }
+
+    #[test]
+    fn restore_tokens_tracks_strings() {
+        // an escaped quote followed by sentinel-like text inside a string is not a token
+        let text = r#"["a\"\u0000NaN", "b\"\u0000\u0000"]"#;
+        assert_eq!(restore_tokens(text), text);
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// One element: a genuine string (any characters, often a leading NUL
+        /// and sentinel-like text) or a bare token.
+        fn element() -> impl Strategy<Value = Result<String, &'static str>> {
+            prop_oneof![
+                "\\PC{0,6}".prop_map(Ok),
+                "(\u{0}){1,3}(NaN|Infinity|-Infinity|\"|\\\\|[a-z]{0,2})".prop_map(Ok),
+                prop_oneof![Just("NaN"), Just("Infinity"), Just("-Infinity")].prop_map(Err),
+            ]
+        }
+
+        proptest! {
+            /// After the pre-pass (in memory, or streamed in any chunking) every
+            /// genuine string reads back as itself and every token as its number,
+            /// and restoring gives back the input text.
+            #[test]
+            fn strings_stay_strings_and_tokens_are_numbers(
+                items in prop::collection::vec(element(), 0..8),
+                chunk in 1usize..17,
+                as_keys in any::<bool>(),
+            ) {
+                let json = |e: &Result<String, &str>| match e {
+                    Ok(s) => serde_json::to_string(s).unwrap(),
+                    Err(tok) => (*tok).to_owned(),
+                };
+                let text = if as_keys {
+                    // genuine strings as keys, every element as a value
+                    let pairs: Vec<String> = items.iter().enumerate()
+                        .map(|(i, e)| format!("{}: {}", serde_json::to_string(&format!("\u{0}{i}")).unwrap(), json(e)))
+                        .collect();
+                    format!("{{{}}}", pairs.join(", "))
+                } else {
+                    format!("[{}]", items.iter().map(json).collect::<Vec<_>>().join(", "))
+                };
+                let out = replace_non_finite(&text).into_owned();
+                prop_assert_eq!(&stream(&text, chunk), &out);
+                prop_assert_eq!(restore_tokens(&out), text.as_str());
+                let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                let values: Vec<&serde_json::Value> = match &v {
+                    serde_json::Value::Array(a) => a.iter().collect(),
+                    serde_json::Value::Object(m) => {
+                        for (i, k) in m.keys().enumerate() {
+                            prop_assert_eq!(decode_str(k), Decoded::Str(&format!("\u{0}{i}")));
+                        }
+                        m.values().collect()
+                    }
+                    _ => unreachable!(),
+                };
+                prop_assert_eq!(values.len(), items.len());
+                for (got, want) in values.iter().zip(&items) {
+                    let got = decode_str(got.as_str().unwrap());
+                    match want {
+                        Ok(s) => prop_assert_eq!(got, Decoded::Str(s)),
+                        Err(tok) => {
+                            let Decoded::NonFinite(x) = got else {
+                                return Err(TestCaseError::fail(format!("{tok} read as {got:?}")));
+                            };
+                            prop_assert_eq!(format!("{x}").replace("inf", "Infinity"), *tok);
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -104,10 +104,18 @@ impl Segmentation {
     /// Reads the text directly into coordinates (no intermediate
     /// `serde_json::Value`); the result is the same as [`Self::from_json`].
     pub fn from_json_str(s: &str) -> Result<Self> {
+        Self::from_prepassed_json_str(&super::nonfinite::replace_non_finite(s))
+    }
+
+    /// [`Segmentation::from_json_str`] for text that already went through the
+    /// non-finite pre-pass ([`crate::nonfinite`]), such as the raw fields of a
+    /// loaded dataset record (running the pre-pass twice would turn its
+    /// sentinels into genuine strings).
+    pub fn from_prepassed_json_str(s: &str) -> Result<Self> {
         if let Some(seg) = super::fastparse::segmentation(s) {
             return Ok(seg);
         }
-        let v = super::parse_text(s, WHAT)?;
+        let v = super::parse_prepassed(s, WHAT)?;
         Self::from_json(&v)
     }
 

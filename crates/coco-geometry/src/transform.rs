@@ -82,6 +82,15 @@ impl TransformSpec {
         Self::from_json(&v)
     }
 
+    /// [`TransformSpec::from_json_str`] for text that already went through the
+    /// non-finite pre-pass ([`crate::nonfinite`]), such as the raw fields of a
+    /// loaded dataset record (running the pre-pass twice would turn its
+    /// sentinels into genuine strings).
+    pub fn from_prepassed_json_str(s: &str) -> Result<Self> {
+        let v = super::parse_prepassed(s, WHAT)?;
+        Self::from_json(&v)
+    }
+
     /// `{"type": "affine", "matrix": [[..], [..], [..]]}`.
     pub fn from_affine_matrix(affine: Affine) -> Self {
         let rows: Vec<Value> = affine

@@ -116,10 +116,11 @@ pub(crate) fn read_track_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Tr
                 .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<TrackId, E> {
-            Ok(TrackId::Str(v.to_owned()))
-        }
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<TrackId, E> {
-            Ok(TrackId::Str(v))
+            // a bare `NaN` token is not a string id; an escaped NUL is undone
+            match crate::json::decode_str(v) {
+                crate::json::Decoded::Str(s) => Ok(TrackId::Str(s.to_owned())),
+                crate::json::Decoded::NonFinite(x) => Err(crate::json::token_not_string(x, &self)),
+            }
         }
     }
     d.deserialize_any(V)

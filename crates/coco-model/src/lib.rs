@@ -89,6 +89,7 @@ pub mod paths;
 pub mod record;
 pub mod remove;
 pub mod stats;
+pub mod text;
 mod tree;
 pub mod validate;
 

@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::dataset::CocoDataset;
 
+/// Longest category name printed in full by the report ([`Stats`]'s `Display`).
+const NAME_COLUMN: usize = 60;
+
 /// Summary statistics of a list of numbers (all zero when empty).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Summary {
@@ -237,13 +240,16 @@ impl fmt::Display for Stats {
         writeln!(f, "box height:   {}", self.box_height)?;
         writeln!(f, "box area:     {}", self.box_area)?;
         if !self.per_category.is_empty() {
+            // names are cut to NAME_COLUMN characters: a width from the data
+            // could exceed what `format!` accepts (65,535) and makes no table
+            let name = |c: &CategoryFreq| crate::text::shorten(&c.name, NAME_COLUMN).into_owned();
             let w = self
                 .per_category
                 .iter()
-                .map(|c| c.name.len())
+                .map(|c| name(c).chars().count())
                 .max()
                 .unwrap_or(4)
-                .max(8);
+                .clamp(8, NAME_COLUMN + 30);
             writeln!(f, "per category:")?;
             writeln!(
                 f,
@@ -254,10 +260,30 @@ impl fmt::Display for Stats {
                 writeln!(
                     f,
                     "  {:>6}  {:<w$}  {:>11}  {:>7}",
-                    c.id, c.name, c.annotations, c.images
+                    c.id,
+                    name(c),
+                    c.annotations,
+                    c.images
                 )?;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_category_name_is_cut_in_the_report() {
+        let name = "n".repeat(65_536);
+        let text = format!(
+            r#"{{"categories": [{{"id": 1, "name": "{name}"}}, {{"id": 2, "name": "b"}}]}}"#
+        );
+        let ds = CocoDataset::from_json_str(&text, ".").unwrap();
+        let report = ds.stats().to_string();
+        assert!(report.contains("(65536 chars)"), "{report}");
+        assert!(report.lines().all(|l| l.chars().count() < 200), "{report}");
     }
 }

@@ -60,14 +60,16 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        // echoed values (a 50 MB file name) are cut to a readable length
+        use crate::text::{shorten, shorten_words};
         write!(f, "{sev}: {}", self.table)?;
         if let Some(id) = &self.id {
-            write!(f, " id {id}")?;
+            write!(f, " id {}", shorten(id, 80))?;
         }
         if let Some(field) = &self.field {
-            write!(f, " field `{field}`")?;
+            write!(f, " field `{}`", shorten(field, 80))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", shorten_words(&self.message, 200, 1000))
     }
 }
 
@@ -171,7 +173,9 @@ impl CocoDataset {
     }
 
     /// Validates with the given checks. Diagnostics come in a fixed order:
-    /// duplicate ids, duplicate names, categories, images, annotations, files.
+    /// duplicate ids, duplicate names, categories, images, annotations, files,
+    /// empty sizes, then (with `check_geometry`) singular warps and keypoint
+    /// categories.
     pub fn validate_with(&self, opts: ValidateOptions) -> ValidationReport {
         let mut out = Out(Vec::new());
         self.check_duplicate_ids(&mut out);
@@ -181,6 +185,11 @@ impl CocoDataset {
         self.check_annotations(opts, &mut out);
         if opts.check_files {
             self.check_files(&mut out);
+        }
+        self.check_zero_sizes(&mut out);
+        if opts.check_geometry {
+            self.check_warps_invertible(&mut out);
+            self.check_keypoint_categories(&mut out);
         }
         ValidationReport { diagnostics: out.0 }
     }
@@ -451,7 +460,7 @@ impl CocoDataset {
                 && self.track(t).is_none()
             {
                 out.push(
-                    Warning,
+                    Error,
                     DanglingReference,
                     "annotations",
                     id.clone(),
@@ -582,7 +591,7 @@ fn check_frame_indexes(frames: HashMap<(VideoId, i64), Vec<ImageId>>, out: &mut 
     dups.sort();
     for ((v, fi), gids) in dups {
         out.push(
-            Warning,
+            Error,
             DuplicateId,
             "images",
             Some(gids[0].to_string()),
@@ -628,11 +637,267 @@ fn push_duplicate_names(
     }
 }
 
+impl CocoDataset {
+    /// Errors for images, assets and videos whose `width` or `height` is 0: no
+    /// window can be read from them.
+    fn check_zero_sizes(&self, out: &mut Out) {
+        let zero = |w: Option<u32>, h: Option<u32>| w == Some(0) || h == Some(0);
+        let msg = |what: &str, w: Option<u32>, h: Option<u32>| {
+            let show = |v: Option<u32>| v.map_or("?".to_owned(), |v| v.to_string());
+            format!(
+                "{what} size {}x{} is empty (width and height must be at least 1)",
+                show(w),
+                show(h)
+            )
+        };
+        for v in &self.videos {
+            if zero(v.width, v.height) {
+                let m = msg("video", v.width, v.height);
+                out.push(
+                    Severity::Error,
+                    Problem::BadValue,
+                    "videos",
+                    Some(v.id.to_string()),
+                    Some("width"),
+                    m,
+                );
+            }
+        }
+        for g in &self.images {
+            if zero(g.width, g.height) {
+                let m = msg("image", g.width, g.height);
+                out.push(
+                    Severity::Error,
+                    Problem::BadValue,
+                    "images",
+                    Some(g.id.to_string()),
+                    Some("width"),
+                    m,
+                );
+            }
+            for (i, a) in g.assets().iter().enumerate() {
+                if zero(a.width, a.height) {
+                    let field = format!("assets[{i}].width");
+                    let m = msg("asset", a.width, a.height);
+                    out.push(
+                        Severity::Error,
+                        Problem::BadValue,
+                        "images",
+                        Some(g.id.to_string()),
+                        Some(&field),
+                        m,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Errors for warps that parse but cannot be used: singular (`scale 0`) or
+    /// with a non-finite determinant or inverse (`scale 1e308`). Sampling maps
+    /// windows through the inverse, so such a frame could never be sampled.
+    fn check_warps_invertible(&self, out: &mut Out) {
+        for g in &self.images {
+            let id = Some(g.id.to_string());
+            if g.warp_img_to_vid.is_some()
+                && let Ok(w) = g.warp_img_to_vid()
+                && let Some(m) = unusable_warp(&w)
+            {
+                out.push(
+                    Severity::Error,
+                    Problem::BadValue,
+                    "images",
+                    id.clone(),
+                    Some("warp_img_to_vid"),
+                    m,
+                );
+            }
+            for (i, a) in g.assets().iter().enumerate() {
+                if a.warp_aux_to_img.is_some()
+                    && let Ok(w) = a.warp_aux_to_img()
+                    && let Some(m) = unusable_warp(&w)
+                {
+                    let field = format!("assets[{i}].warp_aux_to_img");
+                    out.push(
+                        Severity::Error,
+                        Problem::BadValue,
+                        "images",
+                        id.clone(),
+                        Some(&field),
+                        m,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Errors for keypoints naming a keypoint category (by `keypoint_category_id`
+    /// or `keypoint_category` name) that is not in `keypoint_categories`.
+    fn check_keypoint_categories(&self, out: &mut Out) {
+        for a in &self.annotations {
+            let Ok(Some(kps)) = a.parse_keypoints() else {
+                continue;
+            };
+            for (i, p) in kps.points.iter().enumerate() {
+                let missing = if let Some(k) = p.category_id {
+                    self.keypoint_category(crate::ids::KeypointCategoryId(k))
+                        .is_none()
+                        .then(|| {
+                            format!(
+                                "keypoint {i} names keypoint category {k}, which does not exist"
+                            )
+                        })
+                } else if let Some(crate::json::Decoded::Str(name)) = p
+                    .extra
+                    .get("keypoint_category")
+                    .and_then(|v| v.as_str())
+                    .map(crate::json::decode_str)
+                {
+                    self.keypoint_category_by_name(name).is_none().then(|| {
+                        format!(
+                            "keypoint {i} names keypoint category {name:?}, which does not exist"
+                        )
+                    })
+                } else {
+                    None
+                };
+                if let Some(m) = missing {
+                    out.push(
+                        Severity::Error,
+                        Problem::DanglingReference,
+                        "annotations",
+                        Some(a.id.to_string()),
+                        Some("keypoints"),
+                        m,
+                    );
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Why a parsed warp cannot be used (singular, or a non-finite determinant or
+/// inverse), or `None` when it is usable.
+fn unusable_warp(w: &crate::geometry::Affine) -> Option<String> {
+    let det = w.det();
+    match w.inverse() {
+        Ok(inv) if det.is_finite() && inv.m.iter().flatten().all(|v| v.is_finite()) => None,
+        _ => Some(format!(
+            "transform is singular or not finite (determinant {det:e}); windows cannot be mapped through it"
+        )),
+    }
+}
+
 /// The message of a field error without its table/id/field prefix (the
 /// diagnostic carries those).
 fn field_message(e: &crate::Error) -> String {
     match e {
         crate::Error::Field { message, .. } => message.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NO_FILES: ValidateOptions = ValidateOptions {
+        check_files: false,
+        check_geometry: true,
+    };
+
+    fn errors_of(text: &str) -> Vec<String> {
+        let ds = CocoDataset::from_json_str(text, ".").unwrap();
+        ds.validate_with(NO_FILES)
+            .errors()
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    fn one_error(text: &str, expected: &str) {
+        let errs = errors_of(text);
+        assert!(
+            errs.iter().any(|e| e.contains(expected)),
+            "expected an error containing {expected:?}, got {errs:?}"
+        );
+    }
+
+    #[test]
+    fn a_clean_video_dataset_has_no_errors() {
+        let text = r#"{"videos": [{"id": 1, "width": 8, "height": 8}],
+            "images": [{"id": 1, "file_name": "a.png", "width": 8, "height": 8, "video_id": 1, "frame_index": 0,
+                        "warp_img_to_vid": {"type": "affine", "scale": 2}},
+                       {"id": 2, "file_name": "b.png", "width": 8, "height": 8, "video_id": 1, "frame_index": 1}],
+            "categories": [{"id": 1, "name": "c"}], "keypoint_categories": [{"id": 1, "name": "k"}],
+            "tracks": [{"id": 1}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "track_id": 1,
+                             "keypoints": [{"xy": [1, 2], "keypoint_category_id": 1}, {"xy": [1, 2], "keypoint_category": "k"}]}]}"#;
+        assert_eq!(errors_of(text), Vec::<String>::new());
+    }
+
+    #[test]
+    fn singular_and_non_finite_warps_are_errors() {
+        for scale in ["0", "1e308", "[1, 0]", "1e-320"] {
+            let text = format!(
+                r#"{{"images": [{{"id": 1, "file_name": "a.png", "warp_img_to_vid": {{"type": "affine", "scale": {scale}}}}},
+                {{"id": 2, "assets": [{{"file_name": "b.tif", "warp_aux_to_img": {{"type": "affine", "scale": {scale}}}}}]}}]}}"#
+            );
+            one_error(
+                &text,
+                "images id 1 field `warp_img_to_vid`: transform is singular",
+            );
+            one_error(
+                &text,
+                "images id 2 field `assets[0].warp_aux_to_img`: transform is singular",
+            );
+        }
+    }
+
+    #[test]
+    fn keypoints_naming_a_missing_keypoint_category_are_errors() {
+        let base = r#"{"images": [{"id": 1, "file_name": "a.png"}], "keypoint_categories": [{"id": 1, "name": "k"}],
+            "annotations": [{"id": 5, "image_id": 1, "category_id": null, "keypoints": KP}]}"#;
+        one_error(
+            &base.replace("KP", r#"[{"xy": [1, 2], "keypoint_category_id": 7}]"#),
+            "annotations id 5 field `keypoints`: keypoint 0 names keypoint category 7",
+        );
+        one_error(
+            &base.replace("KP", r#"[{"xy": [1, 2], "keypoint_category_id": 1}, {"xy": [1, 2], "keypoint_category": "nose"}]"#),
+            "keypoint 1 names keypoint category \"nose\"",
+        );
+    }
+
+    #[test]
+    fn a_missing_track_is_an_error() {
+        one_error(
+            r#"{"images": [{"id": 1, "file_name": "a.png"}], "tracks": [{"id": 1}],
+                "annotations": [{"id": 3, "image_id": 1, "track_id": 2}]}"#,
+            "annotations id 3 field `track_id`: track 2",
+        );
+    }
+
+    #[test]
+    fn a_duplicate_frame_index_is_an_error() {
+        one_error(
+            r#"{"videos": [{"id": 1}], "images": [
+                {"id": 1, "file_name": "a.png", "video_id": 1, "frame_index": 0},
+                {"id": 2, "file_name": "b.png", "video_id": 1, "frame_index": 0}]}"#,
+            "images 1, 2 share frame_index 0 of video 1",
+        );
+    }
+
+    #[test]
+    fn empty_sizes_are_errors() {
+        let text = r#"{"videos": [{"id": 1, "width": 0, "height": 0}], "images": [
+            {"id": 1, "file_name": "a.png", "width": 0, "height": 0, "video_id": 1, "frame_index": 0},
+            {"id": 2, "file_name": "a.png", "width": 5, "height": 0},
+            {"id": 3, "assets": [{"file_name": "b.tif", "width": 0, "height": 3}]}]}"#;
+        one_error(text, "videos id 1 field `width`: video size 0x0 is empty");
+        one_error(text, "images id 1 field `width`: image size 0x0 is empty");
+        one_error(text, "images id 2 field `width`: image size 5x0 is empty");
+        one_error(
+            text,
+            "images id 3 field `assets[0].width`: asset size 0x3 is empty",
+        );
     }
 }

@@ -56,7 +56,10 @@ mod texture;
 
 pub use bundle::DATASET_FILE;
 pub use error::{Error, Result};
-pub use generate::{PROGRESS_PIXELS, Summary, generate, generate_key, generate_with_progress};
+pub use generate::{
+    GenerateOptions, MAX_OUTPUT_BYTES, PROGRESS_PIXELS, Summary, estimated_bytes, generate,
+    generate_key, generate_with, generate_with_progress,
+};
 pub use key::{
     BigSpec, DatasetKey, ExtraChannels, MAX_ANNOTS, MAX_COUNT, MAX_IN_MEMORY_PIXELS, MAX_SIDE,
     ShapesSpec, VidShapesSpec,

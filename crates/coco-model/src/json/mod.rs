@@ -4,8 +4,8 @@ pub(crate) mod split;
 mod write;
 
 pub use coco_geometry::nonfinite::{
-    INF_SENTINEL, NAN_SENTINEL, NEG_INF_SENTINEL, NonFiniteReader, replace_non_finite,
-    restore_tokens, sentinel_to_f64, sentinel_token,
+    Decoded, INF_SENTINEL, NAN_SENTINEL, NEG_INF_SENTINEL, NonFiniteReader, decode_str, escape,
+    replace_non_finite, restore_tokens, sentinel_to_f64, sentinel_token, unescape,
 };
 #[doc(hidden)]
 pub use write::JsonWriter;
@@ -37,13 +37,67 @@ impl<'de> Deserialize<'de> for JsonF64 {
                 Ok(JsonF64(v as f64))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonF64, E> {
+                // an escaped genuine string (`"\u0000NaN"` in the file) is not a number
                 sentinel_to_f64(v)
                     .map(JsonF64)
-                    .ok_or_else(|| E::invalid_type(de::Unexpected::Str(v), &self))
+                    .ok_or_else(|| E::invalid_type(de::Unexpected::Str(unescape(v)), &self))
             }
         }
         d.deserialize_any(V)
     }
+}
+
+/// A typed string field of pre-passed text: a bare `NaN` / `Infinity` token of
+/// the input is a type error, and a genuine string beginning with NUL has its
+/// escape undone (see `coco_geometry::nonfinite`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonString(pub String);
+
+/// The error of a bare non-finite token where a string is expected.
+pub(crate) fn token_not_string<E: de::Error>(x: f64, exp: &dyn de::Expected) -> E {
+    let tok = if x.is_nan() {
+        "NaN"
+    } else if x > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    };
+    E::invalid_type(de::Unexpected::Other(&format!("bare `{tok}`")), exp)
+}
+
+impl<'de> Deserialize<'de> for JsonString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = JsonString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonString, E> {
+                match decode_str(v) {
+                    Decoded::Str(s) => Ok(JsonString(s.to_owned())),
+                    Decoded::NonFinite(x) => Err(token_not_string(x, &self)),
+                }
+            }
+            fn visit_string<E: de::Error>(self, mut v: String) -> Result<JsonString, E> {
+                if let Some(x) = sentinel_to_f64(&v) {
+                    return Err(token_not_string(x, &self));
+                }
+                if unescape(&v).len() < v.len() {
+                    v.remove(0);
+                }
+                Ok(JsonString(v))
+            }
+        }
+        d.deserialize_string(V)
+    }
+}
+
+/// Reads an optional typed string field (see [`JsonString`]).
+pub(crate) fn opt_string<'de, A: de::MapAccess<'de>>(
+    map: &mut A,
+) -> Result<Option<String>, A::Error> {
+    Ok(map.next_value::<Option<JsonString>>()?.map(|s| s.0))
 }
 
 /// Splits serde_json's " at line L column C" suffixes off a message.

@@ -22,8 +22,10 @@ pub(crate) struct Cut {
     /// Line and column (1-based) of the value's first byte.
     pub line: usize,
     pub column: usize,
-    /// Whether a bare `N` or `I` occurs outside strings (a `NaN` / `Infinity`
-    /// token to rewrite before parsing).
+    /// Whether the value needs the non-finite pre-pass: a bare `N` or `I`
+    /// occurs outside strings (a `NaN` / `Infinity` token to rewrite), or a
+    /// string begins with a `\u` escape (it may begin with NUL, which the
+    /// pre-pass escapes; see `coco_geometry::nonfinite`).
     pub non_finite: bool,
 }
 
@@ -185,6 +187,8 @@ impl<R: Read> Splitter<R> {
         let mut i = 0usize;
         let mut depth = 0usize;
         let mut in_str = false;
+        // offset of the first byte inside the current string
+        let mut str_open = 0usize;
         let mut non_finite = false;
         let first = self.buf[self.pos];
         let scalar = !matches!(first, b'{' | b'[' | b'"');
@@ -204,6 +208,7 @@ impl<R: Read> Splitter<R> {
                                 if i + 1 >= bytes.len() {
                                     break;
                                 }
+                                non_finite |= i == str_open && bytes[i + 1] == b'u';
                                 i += 2;
                             } else {
                                 in_str = false;
@@ -232,7 +237,10 @@ impl<R: Read> Splitter<R> {
                     continue;
                 }
                 match b {
-                    b'"' => in_str = true,
+                    b'"' => {
+                        in_str = true;
+                        str_open = i + 1;
+                    }
                     b'{' | b'[' => depth += 1,
                     b'}' | b']' => {
                         depth = depth.saturating_sub(1);

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use coco_geometry::nonfinite::{restore_tokens, sentinel_token};
+use coco_geometry::nonfinite::{restore_tokens, sentinel_token, unescape};
 
 /// Output layout of [`crate::CocoDataset::dump`] and friends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,9 +38,10 @@ impl<W: Write> JsonWriter<W> {
         self.out.write_all(if self.pretty { b", " } else { b"," })
     }
 
-    /// Writes `"key": ` (the separator of the style included).
+    /// Writes `"key": ` (the separator of the style included). Keys are in the
+    /// untyped-value form (an escaped leading NUL is undone).
     pub(crate) fn key(&mut self, k: &str) -> io::Result<()> {
-        self.string(k)?;
+        self.string(unescape(k))?;
         self.out.write_all(if self.pretty { b": " } else { b":" })
     }
 
@@ -52,11 +53,18 @@ impl<W: Write> JsonWriter<W> {
         self.out.write_all(b"null")
     }
 
+    /// Writes a typed string as it is.
     pub(crate) fn string(&mut self, s: &str) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, s).map_err(io::Error::other)
+    }
+
+    /// Writes a string of an untyped value: a sentinel as its bare token, an
+    /// escaped genuine string without its escape (see `coco_geometry::nonfinite`).
+    pub(crate) fn value_string(&mut self, s: &str) -> io::Result<()> {
         if let Some(tok) = sentinel_token(s) {
             return self.out.write_all(tok.as_bytes());
         }
-        serde_json::to_writer(&mut self.out, s).map_err(io::Error::other)
+        self.string(unescape(s))
     }
 
     pub(crate) fn i64(&mut self, v: i64) -> io::Result<()> {
@@ -126,7 +134,7 @@ impl<W: Write> JsonWriter<W> {
             Value::Null => self.null(),
             Value::Bool(b) => self.out.write_all(if *b { b"true" } else { b"false" }),
             Value::Number(n) => write!(self.out, "{n}"),
-            Value::String(s) => self.string(s),
+            Value::String(s) => self.value_string(s),
             Value::Array(items) => {
                 self.out.write_all(b"[")?;
                 for (i, item) in items.iter().enumerate() {

@@ -95,7 +95,7 @@ impl Annotation {
         match self.segmentation.as_deref() {
             None => Ok(None),
             Some(r) if r.get() == "null" => Ok(None),
-            Some(r) => crate::geometry::Segmentation::from_json_str(r.get())
+            Some(r) => crate::geometry::Segmentation::from_prepassed_json_str(r.get())
                 .map(Some)
                 .map_err(|e| self.field_error("segmentation", e)),
         }
@@ -106,7 +106,7 @@ impl Annotation {
         match self.keypoints.as_deref() {
             None => Ok(None),
             Some(r) if r.get() == "null" => Ok(None),
-            Some(r) => crate::geometry::Keypoints::from_json_str(r.get())
+            Some(r) => crate::geometry::Keypoints::from_prepassed_json_str(r.get())
                 .map(Some)
                 .map_err(|e| self.field_error("keypoints", e)),
         }
@@ -222,7 +222,7 @@ impl Schema for Annotation {
                     return Ok(false);
                 }
             },
-            10 => self.caption = map.next_value()?,
+            10 => self.caption = crate::json::opt_string(map)?,
             11 => self.area = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;

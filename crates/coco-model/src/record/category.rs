@@ -65,8 +65,8 @@ impl Schema for Category {
     ) -> Result<bool, A::Error> {
         match tag {
             0 => self.id = CategoryId(map.next_value()?),
-            1 => self.name = map.next_value()?,
-            2 => self.supercategory = map.next_value()?,
+            1 => self.name = map.next_value::<crate::json::JsonString>()?.0,
+            2 => self.supercategory = crate::json::opt_string(map)?,
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;
             }
@@ -137,8 +137,8 @@ impl Schema for KeypointCategory {
     ) -> Result<bool, A::Error> {
         match tag {
             0 => self.id = KeypointCategoryId(map.next_value()?),
-            1 => self.name = map.next_value()?,
-            2 => self.supercategory = map.next_value()?,
+            1 => self.name = map.next_value::<crate::json::JsonString>()?.0,
+            2 => self.supercategory = crate::json::opt_string(map)?,
             3 => self.reflection_id = map.next_value::<Option<i64>>()?.map(KeypointCategoryId),
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;

@@ -209,7 +209,9 @@ fn parse_warp(
 ) -> Result<crate::geometry::Affine, crate::geometry::GeometryError> {
     match raw {
         None => Ok(crate::geometry::Affine::IDENTITY),
-        Some(r) => crate::geometry::TransformSpec::from_json_str(r.get()).map(|t| *t.affine()),
+        Some(r) => {
+            crate::geometry::TransformSpec::from_prepassed_json_str(r.get()).map(|t| *t.affine())
+        }
     }
 }
 
@@ -244,16 +246,16 @@ impl Schema for Image {
     ) -> Result<bool, A::Error> {
         match tag {
             0 => self.id = ImageId(map.next_value()?),
-            1 => self.file_name = map.next_value()?,
-            2 => self.name = map.next_value()?,
+            1 => self.file_name = crate::json::opt_string(map)?,
+            2 => self.name = crate::json::opt_string(map)?,
             3 => self.width = map.next_value()?,
             4 => self.height = map.next_value()?,
-            5 => self.channels = map.next_value()?,
+            5 => self.channels = crate::json::opt_string(map)?,
             6 => self.video_id = map.next_value::<Option<i64>>()?.map(VideoId),
             7 => self.frame_index = map.next_value()?,
             8 => self.warp_img_to_vid = map.next_value()?,
             9 => self.timestamp = map.next_value::<Option<Value>>()?,
-            10 => self.sensor = map.next_value()?,
+            10 => self.sensor = crate::json::opt_string(map)?,
             TAG_ASSETS | TAG_AUX => {
                 if self.assets.is_some() {
                     // both `assets` and `auxiliary`: keep the second one untyped
@@ -386,8 +388,8 @@ impl Schema for Asset {
         map: &mut A,
     ) -> Result<bool, A::Error> {
         match tag {
-            0 => self.file_name = map.next_value()?,
-            1 => self.channels = map.next_value()?,
+            0 => self.file_name = crate::json::opt_string(map)?,
+            1 => self.channels = crate::json::opt_string(map)?,
             2 => self.width = map.next_value()?,
             3 => self.height = map.next_value()?,
             4 => self.warp_aux_to_img = map.next_value()?,

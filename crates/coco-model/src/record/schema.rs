@@ -199,16 +199,25 @@ impl<T: Schema> Visitor<'_> for KeySeed<T> {
         f.write_str("a key")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-        Ok(match T::KEYS.iter().position(|k| *k == v) {
-            Some(tag) => Key::Known(tag),
-            None => Key::Extra(v.to_owned()),
-        })
+        match T::KEYS.iter().position(|k| *k == v) {
+            Some(tag) => Ok(Key::Known(tag)),
+            None => extra_key(v).map(|()| Key::Extra(v.to_owned())),
+        }
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
-        Ok(match T::KEYS.iter().position(|k| *k == v) {
-            Some(tag) => Key::Known(tag),
-            None => Key::Extra(v),
-        })
+        match T::KEYS.iter().position(|k| *k == v) {
+            Some(tag) => Ok(Key::Known(tag)),
+            None => extra_key(&v).map(|()| Key::Extra(v)),
+        }
+    }
+}
+
+/// Rejects a bare `NaN` / `Infinity` token in key position (the pre-pass made
+/// it a sentinel string); other extra keys are kept in the untyped-value form.
+fn extra_key<E: de::Error>(v: &str) -> Result<(), E> {
+    match crate::json::sentinel_to_f64(v) {
+        Some(_) => Err(E::custom("key must be a string")),
+        None => Ok(()),
     }
 }
 

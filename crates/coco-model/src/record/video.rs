@@ -49,7 +49,7 @@ impl Schema for Video {
     ) -> Result<bool, A::Error> {
         match tag {
             0 => self.id = VideoId(map.next_value()?),
-            1 => self.name = map.next_value()?,
+            1 => self.name = crate::json::opt_string(map)?,
             2 => self.width = map.next_value()?,
             3 => self.height = map.next_value()?,
             _ => {
@@ -121,7 +121,7 @@ impl Schema for Track {
     ) -> Result<bool, A::Error> {
         match tag {
             0 => self.id = map.next_value_seed(TrackIdSeed)?,
-            1 => self.name = map.next_value()?,
+            1 => self.name = crate::json::opt_string(map)?,
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;
             }

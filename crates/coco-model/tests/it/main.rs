@@ -5,4 +5,5 @@
 
 mod fixtures_roundtrip;
 mod model;
+mod nan_strings;
 mod proptest_roundtrip;

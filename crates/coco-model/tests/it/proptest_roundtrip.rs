@@ -2,7 +2,7 @@
 //! (key order, table order, unknown keys, nulls, non-finite floats), and a
 //! second write→read is the identity on the text.
 
-use coco_model::json::{NAN_SENTINEL, NEG_INF_SENTINEL, replace_non_finite, to_json_text};
+use coco_model::json::{NAN_SENTINEL, NEG_INF_SENTINEL, escape, replace_non_finite, to_json_text};
 use coco_model::{CocoDataset, DumpStyle};
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -15,6 +15,9 @@ fn leaf() -> impl Strategy<Value = Value> {
         (-1e6f64..1e6).prop_map(Value::from),
         "[a-zA-Z0-9 _\"\\\\/é\n-]{0,8}".prop_map(Value::String),
         Just(Value::String(NAN_SENTINEL.into())),
+        // genuine strings beginning with NUL, in the untyped-value form
+        "(NaN|Infinity|-Infinity|[a-z]{0,3})"
+            .prop_map(|s| Value::String(escape(&format!("\u{0}{s}")).into_owned())),
     ]
 }
 
@@ -43,7 +46,9 @@ fn opt_string() -> impl Strategy<Value = Option<Value>> {
     prop_oneof![
         Just(None),
         Just(Some(Value::Null)),
-        "[a-z/._ -]{0,10}".prop_map(|s| Some(Value::String(s)))
+        "[a-z/._ -]{0,10}".prop_map(|s| Some(Value::String(s))),
+        "(NaN|Infinity|[a-z]{0,2})"
+            .prop_map(|s| Some(Value::String(escape(&format!("\u{0}{s}")).into_owned()))),
     ]
 }
 

@@ -109,7 +109,97 @@ pub fn generate_with_progress(
 
 /// [`generate`] from a parsed key.
 pub fn generate_key(key: &DatasetKey, seed: Option<u64>, out_dir: &Path) -> Result<Summary> {
+    check_size(key, false)?;
     run_key(key, seed, out_dir, None)
+}
+
+/// Largest output [`generate`] writes without [`GenerateOptions::allow_large`]:
+/// 20 GiB, as estimated by [`estimated_bytes`] before anything is written.
+pub const MAX_OUTPUT_BYTES: u64 = 20 << 30;
+
+/// Options of [`generate_with`].
+#[derive(Clone, Copy, Default)]
+pub struct GenerateOptions<'a> {
+    /// Generate even when [`estimated_bytes`] exceeds [`MAX_OUTPUT_BYTES`]
+    /// (the CLI's `--allow-large`).
+    pub allow_large: bool,
+    /// Where progress of large outputs goes (see [`generate_with_progress`]).
+    pub progress: Option<ProgressFn<'a>>,
+}
+
+impl std::fmt::Debug for GenerateOptions<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GenerateOptions")
+            .field("allow_large", &self.allow_large)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+/// [`generate`] with options: the size limit can be lifted and progress reported.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let err = toydata::generate_with("big100000-gsize65536", None, dir.path(), Default::default()).unwrap_err();
+/// assert!(err.to_string().contains("above the limit of 20 GiB"), "{err}");
+/// assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none()); // nothing written
+/// ```
+pub fn generate_with(
+    key: &str,
+    seed: Option<u64>,
+    out_dir: &Path,
+    opts: GenerateOptions<'_>,
+) -> Result<Summary> {
+    let parsed = DatasetKey::parse(key)?;
+    check_size(&parsed, opts.allow_large)?;
+    run_key(&parsed, seed, out_dir, opts.progress)
+}
+
+/// An upper estimate of the bytes a key writes: every pixel of every image
+/// and asset uncompressed (3 bytes each; twice over for videos, whose `msi` /
+/// `aux` / `randgsize` variants write more), plus about 300 bytes of JSON per
+/// image and per annotation. Saturates instead of overflowing.
+///
+/// ```
+/// let key: toydata::DatasetKey = "shapes8".parse().unwrap();
+/// assert!(toydata::estimated_bytes(&key) < toydata::MAX_OUTPUT_BYTES);
+/// let key: toydata::DatasetKey = "vidshapes100000-frames100000".parse().unwrap();
+/// assert!(toydata::estimated_bytes(&key) > toydata::MAX_OUTPUT_BYTES);
+/// ```
+pub fn estimated_bytes(key: &DatasetKey) -> u64 {
+    const RECORD: u64 = 300;
+    let (images, annots) = match key {
+        DatasetKey::Shapes(s) => (u64::from(s.num_images), u64::from(s.num_images) * 4),
+        DatasetKey::VidShapes(s) => {
+            let frames = u64::from(s.num_videos).saturating_mul(u64::from(s.num_frames));
+            (frames, frames.saturating_mul(u64::from(s.num_tracks)))
+        }
+        DatasetKey::Big(s) => (
+            u64::from(s.num_images),
+            u64::from(s.num_images).saturating_mul(u64::from(s.annots_per_image)),
+        ),
+    };
+    total_pixels(key)
+        .saturating_mul(3)
+        .saturating_add(images.saturating_add(annots).saturating_mul(RECORD))
+}
+
+/// Refuses keys whose [`estimated_bytes`] exceed [`MAX_OUTPUT_BYTES`] unless allowed.
+fn check_size(key: &DatasetKey, allow_large: bool) -> Result<()> {
+    let estimate = estimated_bytes(key);
+    if allow_large || estimate <= MAX_OUTPUT_BYTES {
+        return Ok(());
+    }
+    let gib = |b: u64| b as f64 / f64::from(1u32 << 30);
+    Err(Error::key(
+        &key.to_string(),
+        format!(
+            "the output would be about {:.1} GiB, above the limit of {} GiB; pass --allow-large \
+             (library: GenerateOptions::allow_large) to generate it anyway",
+            gib(estimate),
+            MAX_OUTPUT_BYTES >> 30
+        ),
+    ))
 }
 
 fn run(
@@ -118,22 +208,28 @@ fn run(
     out_dir: &Path,
     progress: Option<ProgressFn<'_>>,
 ) -> Result<Summary> {
-    let parsed = DatasetKey::parse(key)?;
-    run_key(&parsed, seed, out_dir, progress)
+    generate_with(
+        key,
+        seed,
+        out_dir,
+        GenerateOptions {
+            allow_large: false,
+            progress,
+        },
+    )
 }
 
-/// Total pixels written (upper bound), for the progress decision.
+/// Total pixels written (upper bound, saturating), for the progress decision
+/// and [`estimated_bytes`].
 fn total_pixels(key: &DatasetKey) -> u64 {
+    let area = |w: u32, h: u32| u64::from(w) * u64::from(h);
     match key {
-        DatasetKey::Shapes(s) => u64::from(s.num_images) * u64::from(s.width) * u64::from(s.height),
-        DatasetKey::VidShapes(s) => {
-            u64::from(s.num_videos)
-                * u64::from(s.num_frames)
-                * u64::from(s.width)
-                * u64::from(s.height)
-                * 2
-        }
-        DatasetKey::Big(s) => u64::from(s.num_images) * u64::from(s.width) * u64::from(s.height),
+        DatasetKey::Shapes(s) => u64::from(s.num_images).saturating_mul(area(s.width, s.height)),
+        DatasetKey::VidShapes(s) => u64::from(s.num_videos)
+            .saturating_mul(u64::from(s.num_frames))
+            .saturating_mul(area(s.width, s.height))
+            .saturating_mul(2),
+        DatasetKey::Big(s) => u64::from(s.num_images).saturating_mul(area(s.width, s.height)),
     }
 }
 
