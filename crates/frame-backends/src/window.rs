@@ -334,7 +334,11 @@ pub(crate) fn checked_bytes(dims: &[usize]) -> Option<usize> {
         .filter(|&&d| d != 0)
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .filter(|&n| n <= isize::MAX as usize)?;
-    Some(if dims.contains(&0) { 0 } else { dims.iter().product() })
+    Some(if dims.contains(&0) {
+        0
+    } else {
+        dims.iter().product()
+    })
 }
 
 #[cfg(test)]
