@@ -60,6 +60,11 @@ pub struct CacheArgs {
     /// Build COGs without overviews.
     #[arg(long)]
     pub no_overviews: bool,
+    /// Re-verify every existing entry against its checksum (even one this
+    /// process checked already), rebuild those that do not match, and report
+    /// the counts.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
@@ -115,7 +120,11 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
         files
             .par_iter()
             .map(|f| {
-                let r = reader.prepare(f);
+                let r = if args.verify {
+                    reader.verify(f)
+                } else {
+                    reader.prepare(f)
+                };
                 pb.inc(1);
                 (f.clone(), r)
             })
@@ -135,16 +144,29 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     for (f, e) in &failed {
         eprintln!("ndsampler: error: {}: {e}", f.display());
     }
-    println!(
-        "{} files: {} built, {} already cached, {} rebuilt (corrupt), {} used in place, {} failed; cache under {}",
-        files.len(),
-        count(CacheOutcome::Built),
-        count(CacheOutcome::Existing),
-        count(CacheOutcome::Rebuilt),
-        count(CacheOutcome::InPlace),
-        failed.len(),
-        args.workdir.display()
-    );
+    if args.verify {
+        println!(
+            "{} files: {} verified, {} rebuilt (checksum mismatch or corrupt), {} built (missing), {} used in place, {} failed; cache under {}",
+            files.len(),
+            count(CacheOutcome::Existing),
+            count(CacheOutcome::Rebuilt),
+            count(CacheOutcome::Built),
+            count(CacheOutcome::InPlace),
+            failed.len(),
+            args.workdir.display()
+        );
+    } else {
+        println!(
+            "{} files: {} built, {} already cached (checksum verified), {} rebuilt (corrupt), {} used in place, {} failed; cache under {}",
+            files.len(),
+            count(CacheOutcome::Built),
+            count(CacheOutcome::Existing),
+            count(CacheOutcome::Rebuilt),
+            count(CacheOutcome::InPlace),
+            failed.len(),
+            args.workdir.display()
+        );
+    }
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS
     } else {

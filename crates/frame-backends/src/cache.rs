@@ -14,17 +14,155 @@
 //! takes an exclusive inter-process lock on `NAME.lock` (`std::fs::File::lock`,
 //! which also serialises threads since each opens its own descriptor), checks
 //! again, builds into a temporary file in the same directory and `rename`s it into
-//! place, then validates the result. A file that fails validation (truncated,
-//! wrong shape or dtype) is logged with `log::warn!`, removed and rebuilt — never
-//! served. Lock files are left in place (removing them would race).
+//! place, then validates the result. A file that fails validation (checksum,
+//! truncated, wrong shape or dtype) is logged with `log::warn!`, removed and
+//! rebuilt — never served. Lock files are left in place (removing them would race).
+//!
+//! **Checksums.** Every cache file `NAME` has a sidecar `NAME.xxh3` holding the
+//! xxh3-128 hash and the length of its content (`xxh3-128 <hex> <len>`). The
+//! builder hashes the finished temporary file, publishes the sidecar (temporary
+//! file + `rename`) and then the cache file, all under the lock; a reader that
+//! catches the instant between the two renames sees a mismatch and waits for the
+//! lock. [`ensure`] verifies a file against its sidecar the first time a process
+//! opens that version of it (keyed by device, inode, size, mtime and ctime, so a
+//! rebuilt or modified file is verified again, a file already verified is not):
+//! the cost is one sequential read of the file per process, none per window.
+//! A missing or malformed sidecar counts as a mismatch. [`verify_checksum`]
+//! with `force` re-reads regardless (the `cache --verify` command).
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 
-/// Bump when the on-disk layout of any cache changes.
-const CACHE_FORMAT: u32 = 1;
+/// Bump when the on-disk layout of any cache changes (2: checksum sidecars).
+const CACHE_FORMAT: u32 = 2;
+
+/// The checksum sidecar of the cache file `cache`: `NAME.xxh3`.
+pub fn checksum_path(cache: &Path) -> PathBuf {
+    let mut name = cache.as_os_str().to_owned();
+    name.push(".xxh3");
+    PathBuf::from(name)
+}
+
+/// xxh3-128 and length of a file's content, read in 1 MiB blocks.
+fn hash_file(path: &Path) -> Result<(u128, u64)> {
+    let mut f = crate::file::open_regular(path)?;
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        h.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((h.digest128(), len))
+}
+
+fn sidecar_text(hash: u128, len: u64) -> String {
+    format!("xxh3-128 {hash:032x} {len}\n")
+}
+
+/// One version of one file: path, device, inode, size, mtime and ctime (ns).
+type FileVersion = (PathBuf, u64, u64, u64, i64, i64, i64, i64);
+
+fn version_of(path: &Path) -> Result<FileVersion> {
+    let m = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    Ok((
+        path.to_path_buf(),
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    ))
+}
+
+/// File versions verified by this process.
+fn verified() -> &'static Mutex<HashSet<FileVersion>> {
+    static VERIFIED: OnceLock<Mutex<HashSet<FileVersion>>> = OnceLock::new();
+    VERIFIED.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// Check the cache file `path` against its sidecar (see the module docs):
+/// skipped when this process already verified this version of the file, unless
+/// `force`. [`Error::Checksum`] on a mismatch or a missing sidecar.
+pub fn verify_checksum(path: &Path, force: bool) -> Result<()> {
+    let before = version_of(path)?;
+    if !force && verified().lock().contains(&before) {
+        return Ok(());
+    }
+    let side = checksum_path(path);
+    let text = match std::fs::metadata(&side) {
+        Ok(m) if m.is_file() && m.len() <= 256 => {
+            let mut s = String::new();
+            crate::file::open_regular(&side)?
+                .read_to_string(&mut s)
+                .map_err(|e| Error::io(&side, e))?;
+            s
+        }
+        Ok(_) => String::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Checksum {
+                path: path.to_path_buf(),
+                msg: "no checksum sidecar".into(),
+            });
+        }
+        Err(e) => return Err(Error::io(&side, e)),
+    };
+    let (hash, len) = hash_file(path)?;
+    let want = sidecar_text(hash, len);
+    if text != want {
+        return Err(Error::Checksum {
+            path: path.to_path_buf(),
+            msg: format!(
+                "content has checksum {:?}, the sidecar says {:?}",
+                want.trim_end(),
+                text.chars().take(80).collect::<String>().trim_end()
+            ),
+        });
+    }
+    // Remember the version hashed (a file changed meanwhile is verified again).
+    if version_of(path)? == before {
+        verified().lock().insert(before);
+    }
+    Ok(())
+}
+
+/// Forget that this process verified `path` (any version): the next
+/// [`ensure`] hashes it again.
+pub fn forget_verified(path: &Path) {
+    verified().lock().retain(|v| v.0 != path);
+}
+
+/// Write the sidecar of the finished temporary file `tmp` (to become `path`)
+/// atomically: hash, temporary sidecar, sync, rename.
+fn publish_checksum(tmp: &Path, path: &Path, dir: &Path) -> Result<()> {
+    let (hash, len) = hash_file(tmp)?;
+    let side = checksum_path(path);
+    let mut f = tempfile::Builder::new()
+        .prefix(".building-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    f.write_all(sidecar_text(hash, len).as_bytes())
+        .and_then(|_| f.as_file().sync_all())
+        .map_err(|e| Error::io(f.path(), e))?;
+    f.persist(&side).map_err(|e| Error::io(&side, e.error))?;
+    Ok(())
+}
 
 /// What [`ensure`] had to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,20 +231,23 @@ pub fn cache_path(
 /// Make sure `path` holds a valid cache file: return the validated value if it
 /// does, otherwise build it under an inter-process lock (see the module docs).
 /// `build` writes the temporary file, given both as an open file and by path.
+/// Validation is the checksum ([`verify_checksum`], once per file version and
+/// process) then `validate`.
 pub fn ensure<T>(
     path: &Path,
     validate: impl Fn(&Path) -> Result<T>,
     build: impl FnOnce(&mut File, &Path) -> Result<()>,
 ) -> Result<(T, CacheOutcome)> {
+    let validate = |p: &Path| {
+        verify_checksum(p, false)?;
+        validate(p)
+    };
     let mut had_invalid = false;
     if path.exists() {
         match validate(path) {
             Ok(v) => return Ok((v, CacheOutcome::Existing)),
             Err(e) => {
-                log::warn!(
-                    "cache file {} is invalid ({e}); rebuilding it",
-                    path.display()
-                );
+                log::warn!("invalid cache file: {e}; rebuilding it");
                 had_invalid = true;
             }
         }
@@ -118,10 +259,12 @@ pub fn ensure<T>(
     let mut lock_name = path.as_os_str().to_owned();
     lock_name.push(".lock");
     let lock_path = PathBuf::from(lock_name);
+    // Non-blocking open: a FIFO planted as the lock file fails instead of hanging.
     let lock = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .custom_flags(libc::O_NONBLOCK)
         .open(&lock_path)
         .map_err(|e| Error::io(&lock_path, e))?;
     lock.lock().map_err(|e| Error::io(&lock_path, e))?;
@@ -140,10 +283,7 @@ pub fn ensure<T>(
             }
             Err(e) => {
                 if !had_invalid {
-                    log::warn!(
-                        "cache file {} is invalid ({e}); rebuilding it",
-                        path.display()
-                    );
+                    log::warn!("invalid cache file: {e}; rebuilding it");
                 }
                 had_invalid = true;
                 std::fs::remove_file(path).map_err(|e| Error::io(path, e))?;
@@ -160,7 +300,10 @@ pub fn ensure<T>(
     File::open(&tmp_path)
         .and_then(|f| f.sync_all())
         .map_err(|e| Error::io(&tmp_path, e))?;
+    publish_checksum(&tmp_path, path, dir)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    // Just hashed (same inode, renamed): no second read to verify it.
+    verified().lock().insert(version_of(path)?);
     let v = validate(path).map_err(|e| Error::CorruptCache {
         path: path.to_path_buf(),
         msg: e.to_string(),

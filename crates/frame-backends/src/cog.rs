@@ -21,12 +21,14 @@ use crate::raster::tiff::TiffRaster;
 use crate::raster::{ChunkCache, Raster};
 use crate::window::{PixelBox, Window};
 
-/// Open (building if needed) the COG cache of `source`.
+/// Open (building if needed) the COG cache of `source`; `budget` checks that
+/// decoding the whole source (`[height, width, bands, sample bytes]`) is allowed.
 pub(crate) fn open_cog(
     workdir: &Path,
     options: &CogOptions,
     source: &Path,
     chunks: Arc<ChunkCache>,
+    budget: impl Fn(&[usize]) -> Result<()>,
 ) -> Result<(Arc<dyn Raster>, CacheOutcome)> {
     let ext = source
         .extension()
@@ -46,6 +48,7 @@ pub(crate) fn open_cog(
     let cpath = cache::cache_path(workdir, "cog", &options.key(), source, "tif")?;
     let src = open_raw(source, Arc::new(ChunkCache::new(0)))?;
     let want = src.info().clone();
+    budget(&[want.height, want.width, want.bands, want.dtype.size()])?;
     let validate = |p: &Path| {
         let r = TiffRaster::open_mapped(p, chunks.clone())?;
         let i = r.info();
@@ -129,6 +132,7 @@ fn creation_options(
 
 /// Decode the whole source and write it as a COG at `dest`.
 fn write_cog(src: &dyn Raster, options: &CogOptions, dest: &Path) -> Result<()> {
+    crate::raster::gdal_raster::harden_gdal();
     let info = src.info();
     let bands: Vec<usize> = (0..info.bands).collect();
     let all = src.read_region(0, PixelBox::full(info.height, info.width), &bands)?;

@@ -35,6 +35,49 @@ pub enum Error {
         /// What is not supported.
         msg: String,
     },
+    /// A path that must be a regular file is something else (a FIFO, a device,
+    /// a directory…): refused before opening it, so that nothing blocks.
+    #[error("{path}: is {kind}, not a regular file")]
+    NotAFile {
+        /// The path concerned.
+        path: PathBuf,
+        /// What it is (`"a FIFO"`, `"a directory"`, …).
+        kind: &'static str,
+    },
+    /// A file disagrees with what the dataset declares for it: another size
+    /// than the declared `width`/`height`, or another band count than the
+    /// declared channels. Never read as padding or silently dropped bands.
+    #[error("{path}: the dataset declares {declared} but the file has {found}")]
+    Mismatch {
+        /// The file concerned.
+        path: PathBuf,
+        /// What the dataset says (`"640×480 pixels"`, `"3 bands (r|g|b)"`).
+        declared: String,
+        /// What the file holds.
+        found: String,
+    },
+    /// A cache file's content does not match the checksum in its sidecar (or
+    /// the sidecar is missing or malformed). The cache entry is rebuilt.
+    #[error("cache file {path}: {msg}")]
+    Checksum {
+        /// The cache file.
+        path: PathBuf,
+        /// What disagrees.
+        msg: String,
+    },
+    /// A read would allocate more than the configured limit
+    /// ([`crate::ReaderOptions::max_read_bytes`]); checked before allocating.
+    #[error(
+        "{what} needs {bytes} bytes, more than the limit of {limit} bytes (ReaderOptions::max_read_bytes)"
+    )]
+    TooLarge {
+        /// What was asked (the window, the source region, the whole file).
+        what: String,
+        /// Bytes it would take.
+        bytes: u128,
+        /// The limit.
+        limit: usize,
+    },
     /// A cache file failed validation after it was (re)built.
     #[error("cache file {path} is invalid after building it: {msg}")]
     CorruptCache {

@@ -25,6 +25,23 @@
 //! backend options, and built exactly once across threads and processes (see
 //! [`cache`]).
 //!
+//! ## Limits and trust
+//! - **Only regular files** are opened for pixels (images, caches, GDAL
+//!   inputs): a FIFO, device or directory is [`Error::NotAFile`], never a hang.
+//! - **Declared sizes and bands are checked**: an asset whose file is not the
+//!   declared `width × height`, or has another band count than its declared
+//!   channels, is [`Error::Mismatch`] naming the file and both sides (see
+//!   [`AssetSource`]).
+//! - **Sizes are checked before allocating**: every size, offset and count from
+//!   a request or a file header is checked arithmetic; one read allocates at most
+//!   [`ReaderOptions::max_read_bytes`] ([`DEFAULT_MAX_READ_BYTES`]) or fails with
+//!   [`Error::TooLarge`]; TIFF chunks over 2 GiB are refused when opened.
+//! - **Caches carry checksums**: each cache file has an xxh3-128 sidecar,
+//!   verified the first time a process opens the file; a mismatch is logged and
+//!   the entry rebuilt ([`FrameReader::verify`] re-checks on demand).
+//! - **GDAL** (feature `gdal`) opens only GeoTIFF, PNG and JPEG files by local
+//!   path: never VRT or other indirections, never `/vsi…` network paths.
+//!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use frame_backends::{Affine, Backend, Channels, FrameReader, ImageSource, Interpolation, PixelBox, ReadOptions};
@@ -62,6 +79,7 @@ mod cog;
 mod cog_options;
 mod dtype;
 mod error;
+mod file;
 mod mmap;
 pub mod raster;
 mod reader;
@@ -77,8 +95,8 @@ pub use dtype::{DType, Pixel};
 pub use error::{Error, Result};
 pub use raster::{ChunkCache, ChunkCacheStats, Raster, RasterInfo};
 pub use reader::{
-    Backend, CogCompression, CogOptions, DEFAULT_ZSTD_LEVEL, FrameReader, ReadOptions,
-    ReaderOptions, ReaderStats, open_raw,
+    Backend, CogCompression, CogOptions, DEFAULT_MAX_READ_BYTES, DEFAULT_ZSTD_LEVEL, FrameReader,
+    MAX_DOWNSCALE, ReadOptions, ReaderOptions, ReaderStats, open_raw,
 };
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// Files up to this size are pre-faulted when mapped (`MAP_POPULATE`).
 const POPULATE_MAX: u64 = 1 << 30;
 
-/// Map `path` read-only.
+/// Map `path` read-only (only a regular file, see [`crate::file::open_regular`]).
 ///
 /// Soundness: `Mmap::map` is unsafe because the mapped bytes could change under
 /// us if another process writes to the same file. This crate only maps files it
@@ -21,7 +21,7 @@ const POPULATE_MAX: u64 = 1 << 30;
 /// the old inode intact. The mapping is only ever read through `&[u8]` slices that
 /// live no longer than the `Mmap` (held in an `Arc` by the raster that uses it).
 pub(crate) fn map_file(path: &Path) -> Result<Mmap> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file: File = crate::file::open_regular(path)?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     let mut opts = memmap2::MmapOptions::new();
     if len <= POPULATE_MAX {

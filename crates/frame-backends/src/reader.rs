@@ -14,10 +14,11 @@ use parking_lot::Mutex;
 use crate::cache::{self, CacheOutcome};
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
+use crate::raster::RasterInfo;
 use crate::raster::npy::{NpyRaster, write_npy_cache};
 use crate::raster::{ChunkCache, Raster};
 use crate::resample::{self, Interpolation, axis_taps, taps_span};
-use crate::source::{Channels, ImageSource, default_band_names};
+use crate::source::{AssetSource, Channels, ImageSource, default_band_names};
 use crate::window::{PixelBox, Window};
 use crate::with_window;
 use coco_geometry::Affine;
@@ -57,6 +58,19 @@ impl Backend {
     }
 }
 
+/// Default of [`ReaderOptions::max_read_bytes`]: 4 GiB.
+pub const DEFAULT_MAX_READ_BYTES: usize = 4 << 30;
+
+/// Largest factor by which a read may shrink the source along an axis (after
+/// picking an overview): beyond it one output pixel would average more than a
+/// million source pixels per axis, and the filter tables alone would not fit.
+pub const MAX_DOWNSCALE: f64 = (1u64 << 20) as f64;
+
+/// Largest source coordinate (in pixels, either sign) a read may reach: far
+/// beyond any image, small enough that every coordinate is an exact integer in
+/// `f64` and no sum of two overflows `i64`.
+const MAX_COORD: f64 = (1u64 << 52) as f64;
+
 /// Tuning of a [`FrameReader`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReaderOptions {
@@ -64,6 +78,11 @@ pub struct ReaderOptions {
     pub chunk_cache_bytes: usize,
     /// Open file handles kept (default 256).
     pub max_open: usize,
+    /// Most bytes one read may allocate for its output, for the source region
+    /// it decodes and resamples, and for building a cache file from a whole
+    /// source (default [`DEFAULT_MAX_READ_BYTES`]). Checked before allocating;
+    /// a request over it is [`Error::TooLarge`] naming the request and the limit.
+    pub max_read_bytes: usize,
 }
 
 impl Default for ReaderOptions {
@@ -71,6 +90,7 @@ impl Default for ReaderOptions {
         ReaderOptions {
             chunk_cache_bytes: 512 << 20,
             max_open: 256,
+            max_read_bytes: DEFAULT_MAX_READ_BYTES,
         }
     }
 }
@@ -140,6 +160,7 @@ struct Group {
 /// ```
 pub struct FrameReader {
     backend: Backend,
+    max_read_bytes: usize,
     chunks: Arc<ChunkCache>,
     open: Mutex<LruCache<PathBuf, Arc<dyn Raster>>>,
     built: AtomicU64,
@@ -173,6 +194,7 @@ impl FrameReader {
         let cap = NonZeroUsize::new(options.max_open.max(1)).unwrap_or(NonZeroUsize::MIN);
         Ok(FrameReader {
             backend,
+            max_read_bytes: options.max_read_bytes,
             chunks: Arc::new(ChunkCache::new(options.chunk_cache_bytes)),
             open: Mutex::new(LruCache::new(cap)),
             built: AtomicU64::new(0),
@@ -193,6 +215,21 @@ impl FrameReader {
             rebuilt: self.rebuilt.load(Ordering::Relaxed),
             chunk_hits: c.hits,
             chunk_misses: c.misses,
+        }
+    }
+
+    /// `Ok` when `dims` (multiplied) fit [`ReaderOptions::max_read_bytes`].
+    fn budget(&self, what: impl FnOnce() -> String, dims: &[usize]) -> Result<()> {
+        match crate::window::checked_bytes(dims) {
+            Some(n) if n <= self.max_read_bytes => Ok(()),
+            _ => Err(Error::TooLarge {
+                what: what(),
+                bytes: dims
+                    .iter()
+                    .map(|&d| d as u128)
+                    .fold(1u128, u128::saturating_mul),
+                limit: self.max_read_bytes,
+            }),
         }
     }
 
@@ -232,6 +269,24 @@ impl FrameReader {
         Ok(outcome)
     }
 
+    /// Verify the cache entry of one file now, even if this process verified it
+    /// before (`ndsampler cache --verify`): its checksum and structure are
+    /// checked, and a mismatching entry is logged and rebuilt.
+    /// [`CacheOutcome::Existing`] when it was valid, [`CacheOutcome::Rebuilt`]
+    /// when it was rebuilt, [`CacheOutcome::Built`] when there was none,
+    /// [`CacheOutcome::InPlace`] when the source is used in place.
+    pub fn verify(&self, path: &Path) -> Result<CacheOutcome> {
+        if matches!(self.backend, Backend::Raw) {
+            return self.prepare(path);
+        }
+        if let Some(cache) = self.cache_path_of(path)? {
+            // `prepare` then hashes it again, and logs and rebuilds a mismatch.
+            cache::forget_verified(&cache);
+        }
+        self.open.lock().pop(path);
+        self.prepare(path)
+    }
+
     /// The cache file this reader uses for `source` (`None` for the raw backend).
     pub fn cache_path_of(&self, source: &Path) -> Result<Option<PathBuf>> {
         match &self.backend {
@@ -252,6 +307,10 @@ impl FrameReader {
                 let cpath = cache::cache_path(workdir, "npy", "", path, "npy")?;
                 let src = open_raw(path, Arc::new(ChunkCache::new(0)))?;
                 let want = src.info().clone();
+                self.budget(
+                    || format!("caching all of {}", path.display()),
+                    &[want.height, want.width, want.bands, want.dtype.size()],
+                )?;
                 let validate = |p: &Path| {
                     let r = NpyRaster::open(p)?;
                     let i = r.info();
@@ -281,7 +340,9 @@ impl FrameReader {
             }
             #[cfg(feature = "gdal")]
             Backend::Cog { workdir, options } => {
-                crate::cog::open_cog(workdir, options, path, self.chunks.clone())
+                crate::cog::open_cog(workdir, options, path, self.chunks.clone(), |dims| {
+                    self.budget(|| format!("caching all of {}", path.display()), dims)
+                })
             }
             #[cfg(not(feature = "gdal"))]
             Backend::Cog { .. } => Err(Error::FeatureDisabled {
@@ -289,6 +350,14 @@ impl FrameReader {
                 feature: "gdal",
             }),
         }
+    }
+
+    /// Open an asset (see [`FrameReader::open_asset`]) and check the file
+    /// against what the dataset declares for it (see [`check_declared`]).
+    fn open_declared(&self, asset: &AssetSource) -> Result<Arc<dyn Raster>> {
+        let r = self.open_asset(&asset.path)?;
+        check_declared(asset, r.info())?;
+        Ok(r)
     }
 
     /// Resolve `channels` against the image's assets: the output band names and,
@@ -302,7 +371,7 @@ impl FrameReader {
         let mut rasters: Vec<Option<Arc<dyn Raster>>> = vec![None; src.assets.len()];
         for (i, a) in src.assets.iter().enumerate() {
             if a.channels.is_empty() {
-                let r = self.open_asset(&a.path)?;
+                let r = self.open_declared(a)?;
                 names_of[i] = Some(default_band_names(r.info().bands));
                 rasters[i] = Some(r);
             } else {
@@ -345,16 +414,8 @@ impl FrameReader {
                 None => {
                     let raster = match rasters[ai].take() {
                         Some(r) => r,
-                        None => self.open_asset(&src.assets[ai].path)?,
+                        None => self.open_declared(&src.assets[ai])?,
                     };
-                    if names_of[ai].len() > raster.info().bands {
-                        return Err(Error::invalid(format!(
-                            "{}: the dataset names {} bands but the file has {}",
-                            src.assets[ai].path.display(),
-                            names_of[ai].len(),
-                            raster.info().bands
-                        )));
-                    }
                     groups.push(Group {
                         raster,
                         to_image: src.assets[ai].to_image,
@@ -381,7 +442,7 @@ impl FrameReader {
         channels: &Channels,
         opts: &ReadOptions,
     ) -> Result<Window> {
-        let t = Affine::translate(-window.x0 as f64, -window.y0 as f64);
+        let t = Affine::translate(-(window.x0 as f64), -(window.y0 as f64));
         self.read_warped(src, window.height(), window.width(), &t, channels, opts)
     }
 
@@ -421,7 +482,21 @@ impl FrameReader {
             base
         });
         let n = names.len();
-        PixelBox::full(out_h, out_w).checked_bytes(n, out_dtype.size())?;
+        self.budget(
+            || format!("a {out_h}×{out_w}×{n} {out_dtype} window"),
+            &[out_h, out_w, n, out_dtype.size()],
+        )?;
+        if out_from_image
+            .matrix()
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite())
+        {
+            return Err(Error::invalid(format!(
+                "transform {:?} is not finite",
+                out_from_image.matrix()
+            )));
+        }
         if groups.len() == 1
             && !missing
             && groups[0].out_idx.iter().enumerate().all(|(i, &k)| i == k)
@@ -451,12 +526,31 @@ impl FrameReader {
         out_dtype: DType,
     ) -> Result<Window> {
         let info = raster.info();
+        let path = &info.path;
+        if out_from_asset
+            .matrix()
+            .iter()
+            .flatten()
+            .any(|v| !v.is_finite())
+        {
+            return Err(Error::invalid(format!(
+                "{}: the transform to the output is not finite",
+                path.display()
+            )));
+        }
         if let Some((tx, ty)) = out_from_asset.integer_translation() {
+            // |tx|, |ty| < 2^53 (integer_translation) and out sizes fit the budget.
+            let end = |t: i64, n: usize| {
+                i64::try_from(n)
+                    .ok()
+                    .and_then(|n| n.checked_sub(t))
+                    .ok_or_else(|| Error::invalid(format!("window end {n} − {t} overflows")))
+            };
             let region = PixelBox {
                 y0: -ty,
-                y1: -ty + out_h as i64,
+                y1: end(ty, out_h)?,
                 x0: -tx,
-                x1: -tx + out_w as i64,
+                x1: end(tx, out_w)?,
             };
             let w = raster.read_region(0, region, bands)?;
             if w.dtype() == out_dtype {
@@ -480,11 +574,15 @@ impl FrameReader {
             }
         }
         let (lh, lw) = info.levels[level];
+        if lh == 0 || lw == 0 {
+            return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
+        }
         let asset_from_level = Affine::scale(
             info.width as f64 / lw as f64,
             info.height as f64 / lh as f64,
         );
         let out_from_level = *out_from_asset * asset_from_level;
+        self.check_resample(&out_from_level, out_h, out_w, path)?;
         let fill_nan = out_dtype.is_float();
         let fill = if fill_nan { f32::NAN } else { 0.0 };
         let interp = opts.interpolation;
@@ -494,6 +592,16 @@ impl FrameReader {
             let (x0, x1) = taps_span(&txs);
             let (y0, y1) = taps_span(&tys);
             let region = PixelBox { y0, y1, x0, x1 };
+            let c = bands.len();
+            self.budget(
+                || format!("the source region {region:?} of {}", path.display()),
+                &[region.height(), region.width(), c, 4],
+            )?;
+            // The horizontal pass's intermediate: source rows × output columns.
+            self.budget(
+                || format!("resampling {} rows to {out_w} columns", region.height()),
+                &[region.height(), out_w, c, 4],
+            )?;
             let s = raster.read_region(level, region, bands)?;
             let s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
             resample::separable(&s, y0, x0, &tys, &txs)?
@@ -517,6 +625,7 @@ impl FrameReader {
             let sig_x = if aa && lsx < 1.0 { 0.5 / lsx } else { 0.0 };
             let sig_y = if aa && lsy < 1.0 { 0.5 / lsy } else { 0.0 };
             let margin = interp.radius().ceil() + 1.0 + 3.0 * sig_x.max(sig_y);
+            // Finite and below 2^52 + 2^22 (check_resample), so `as` is exact.
             let fl = |v: f64| v.floor() as i64;
             let bx = (
                 fl(pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min) - margin),
@@ -543,6 +652,10 @@ impl FrameReader {
             if region.is_empty() {
                 return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
             }
+            self.budget(
+                || format!("the source region {region:?} of {}", path.display()),
+                &[region.height(), region.width(), bands.len(), 4],
+            )?;
             let s = raster.read_region(level, region, bands)?;
             let mut s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
             if sig_x > 0.0 || sig_y > 0.0 {
@@ -554,6 +667,93 @@ impl FrameReader {
         };
         Ok(Window::from(res).convert(out_dtype))
     }
+}
+
+impl FrameReader {
+    /// Refuse a resampling whose source coordinates or filter sizes cannot be
+    /// represented (see [`MAX_COORD`], [`MAX_DOWNSCALE`]) or whose filter
+    /// tables would exceed the budget, before computing any of them.
+    fn check_resample(
+        &self,
+        out_from_level: &Affine,
+        out_h: usize,
+        out_w: usize,
+        path: &Path,
+    ) -> Result<()> {
+        let inv = out_from_level.inverse()?;
+        let corners = [
+            (0.0, 0.0),
+            (out_w as f64, 0.0),
+            (0.0, out_h as f64),
+            (out_w as f64, out_h as f64),
+        ];
+        for (x, y) in corners {
+            let [u, v] = inv.apply([x, y]);
+            let inside = |c: f64| c.abs() <= MAX_COORD; // false for NaN
+            if !inside(u) || !inside(v) {
+                return Err(Error::invalid(format!(
+                    "{}: the output maps to source coordinates ({u}, {v}), beyond ±2^52",
+                    path.display()
+                )));
+            }
+        }
+        let (sx, sy) = out_from_level.axis_scales();
+        let shrink = 1.0 / sx.min(sy);
+        if shrink.is_nan() || shrink > MAX_DOWNSCALE {
+            return Err(Error::invalid(format!(
+                "{}: the transform shrinks the source {shrink}× along an axis (at most 2^20× after picking an overview)",
+                path.display()
+            )));
+        }
+        // Filter weights: per output sample at most 3·shrink + 8 taps of 4 bytes.
+        let taps = (3.0 * shrink.max(1.0) + 8.0).ceil() as usize;
+        self.budget(
+            || format!("filter tables for a {out_h}×{out_w} output"),
+            &[out_h.max(out_w), taps, 2, 4],
+        )?;
+        Ok(())
+    }
+}
+
+/// The rule between a dataset and its files: a declared `width` / `height`
+/// (non-zero) must equal the file's, and declared channels must name exactly the
+/// file's bands. Anything else is [`Error::Mismatch`] naming the file and both
+/// sides: a smaller file would otherwise read as padding, a larger one would be
+/// cropped, and extra bands would be dropped, all without a word.
+pub(crate) fn check_declared(asset: &AssetSource, info: &RasterInfo) -> Result<()> {
+    let known = |v: usize| {
+        if v == 0 {
+            "?".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    if (asset.width != 0 && asset.width != info.width)
+        || (asset.height != 0 && asset.height != info.height)
+    {
+        return Err(Error::Mismatch {
+            path: asset.path.clone(),
+            declared: format!("{}×{} pixels", known(asset.width), known(asset.height)),
+            found: format!("{}×{} pixels", info.width, info.height),
+        });
+    }
+    if !asset.channels.is_empty() && asset.channels.len() != info.bands {
+        let mut names = asset.channels.join("|");
+        if names.len() > 80 {
+            let cut = (0..=77)
+                .rev()
+                .find(|&i| names.is_char_boundary(i))
+                .unwrap_or(0);
+            names.truncate(cut);
+            names.push('…');
+        }
+        return Err(Error::Mismatch {
+            path: asset.path.clone(),
+            declared: format!("{} bands ({names})", asset.channels.len()),
+            found: format!("{} bands", info.bands),
+        });
+    }
+    Ok(())
 }
 
 /// The window as f32; with `nan_pad`, pixels outside `inside` (both in the same

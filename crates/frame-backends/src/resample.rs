@@ -160,8 +160,13 @@ pub(crate) fn axis_taps(
                     let first = w.iter().position(|v| v.abs() > 1e-12).unwrap_or(0);
                     let last = w.iter().rposition(|v| v.abs() > 1e-12).map_or(first, |p| p);
                     Taps {
-                        start: k0 + first as i64,
-                        weights: w[first..=last].iter().map(|&v| v as f32).collect(),
+                        start: k0.saturating_add(first as i64),
+                        weights: w
+                            .get(first..=last)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|&v| v as f32)
+                            .collect(),
                     }
                 }
             }
@@ -174,7 +179,7 @@ pub(crate) fn taps_span(taps: &[Taps]) -> (i64, i64) {
     let lo = taps.iter().map(|t| t.start).min().unwrap_or(0);
     let hi = taps
         .iter()
-        .map(|t| t.start + t.weights.len() as i64)
+        .map(|t| t.start.saturating_add(t.weights.len() as i64))
         .max()
         .unwrap_or(0);
     (lo, hi.max(lo))
@@ -196,7 +201,11 @@ pub(crate) fn separable(
     let ow = tx.len();
     let oh = ty.len();
     let check = |t: &Taps, origin: i64, n: usize| {
-        t.start >= origin && (t.start - origin) as usize + t.weights.len() <= n
+        t.start >= origin
+            && usize::try_from(t.start as i128 - origin as i128)
+                .ok()
+                .and_then(|d| d.checked_add(t.weights.len()))
+                .is_some_and(|end| end <= n)
     };
     if !tx.iter().all(|t| check(t, x0, sw)) || !ty.iter().all(|t| check(t, y0, sh)) {
         return Err(Error::invalid("resample taps leave the source block"));

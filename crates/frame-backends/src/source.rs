@@ -16,11 +16,15 @@ pub struct AssetSource {
     /// Atomic band names in file band order (`["r", "g", "b"]`, `["B8"]`). Empty
     /// means "name them from the band count": `gray` (1), `r|g|b` (3),
     /// `r|g|b|a` (4), else `0|1|…`, as kwcoco does for files without a channel spec.
+    /// Otherwise they must name exactly the file's bands: a file with more or
+    /// fewer bands is an [`Error::Mismatch`] when the asset is read.
     pub channels: Vec<String>,
-    /// Columns of the file as recorded in the dataset (0 when unknown; the file's
-    /// own header is what the reader uses).
+    /// Columns of the file as recorded in the dataset, 0 when unknown. A known
+    /// width that differs from the file's is an [`Error::Mismatch`] naming the
+    /// file and both sizes (never zero-padding or cropping).
     pub width: usize,
-    /// Rows of the file as recorded in the dataset (0 when unknown).
+    /// Rows of the file as recorded in the dataset, 0 when unknown; checked
+    /// like [`AssetSource::width`].
     pub height: usize,
     /// The asset → image transform (kwcoco `warp_aux_to_img`), pixel-edge coordinates.
     pub to_image: Affine,
@@ -58,12 +62,16 @@ pub struct ImageSource {
 
 impl ImageSource {
     /// An image held by one file at image resolution whose bands are named from
-    /// its band count (`gray`, `r|g|b`, …).
+    /// its band count (`gray`, `r|g|b`, …). The file must be `width × height`
+    /// (0 = unknown): another size is an [`Error::Mismatch`] when it is read.
     pub fn single(path: impl Into<PathBuf>, width: usize, height: usize) -> ImageSource {
+        let mut asset = AssetSource::new(path, &[]);
+        asset.width = width;
+        asset.height = height;
         ImageSource {
             width,
             height,
-            assets: vec![AssetSource::new(path, &[])],
+            assets: vec![asset],
         }
     }
 }

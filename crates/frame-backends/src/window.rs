@@ -131,30 +131,27 @@ impl Window {
             .map_err(|e| Error::decode(path, format!("writing npy: {e}")))
     }
 
-    /// Read an `(H, W, C)` `.npy` file of one of the supported dtypes.
+    /// Read an `(H, W, C)` `.npy` file of one of the supported dtypes (a regular
+    /// file only; the header's shape is checked against the data's length before
+    /// the array is allocated).
     pub fn read_npy(path: &std::path::Path) -> Result<Window> {
-        use ndarray_npy::{ReadNpyError, ReadNpyExt};
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let err = |e: ReadNpyError| Error::decode(path, format!("npy: {e}"));
-        let wrong = |e: &ReadNpyError| matches!(e, ReadNpyError::WrongDescriptor(_));
-        macro_rules! attempt {
-            ($t:ty) => {
-                match Array3::<$t>::read_npy(&bytes[..]) {
-                    Ok(a) => return Ok(Window::from(a)),
-                    Err(e) if wrong(&e) => {}
-                    Err(e) => return Err(err(e)),
-                }
-            };
-        }
-        attempt!(u8);
-        attempt!(u16);
-        attempt!(i16);
-        attempt!(f32);
-        attempt!(f64);
-        Err(Error::unsupported(
-            path,
-            "npy dtype (supported: u8, u16, i16, f32, f64)",
-        ))
+        use std::io::Read;
+        let mut f = crate::file::open_regular(path)?;
+        let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+        let len = usize::try_from(len)
+            .map_err(|_| Error::unsupported(path, "npy file larger than memory"))?;
+        // 8-byte aligned storage, so the parsed data can be viewed in place.
+        let mut words = vec![0u64; len.div_ceil(8)];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut words);
+        f.read_exact(&mut bytes[..len])
+            .map_err(|e| Error::io(path, e))?;
+        Ok(match view_npy_any(&bytes[..len], path)? {
+            WindowView::U8(a) => Window::from(a.as_standard_layout().into_owned()),
+            WindowView::U16(a) => Window::from(a.as_standard_layout().into_owned()),
+            WindowView::I16(a) => Window::from(a.as_standard_layout().into_owned()),
+            WindowView::F32(a) => Window::from(a.as_standard_layout().into_owned()),
+            WindowView::F64(a) => Window::from(a.as_standard_layout().into_owned()),
+        })
     }
 }
 
@@ -242,24 +239,25 @@ impl PixelBox {
         PixelBox::new(rows[0], rows[1], cols[0], cols[1])
     }
 
-    /// The whole of an `height × width` image.
+    /// The whole of an `height × width` image (sizes past `i64::MAX`, which no
+    /// file has, saturate).
     pub fn full(height: usize, width: usize) -> PixelBox {
         PixelBox {
             y0: 0,
-            y1: height as i64,
+            y1: i64::try_from(height).unwrap_or(i64::MAX),
             x0: 0,
-            x1: width as i64,
+            x1: i64::try_from(width).unwrap_or(i64::MAX),
         }
     }
 
-    /// Rows.
+    /// Rows (exact for any bounds: `y1 − y0` may exceed `i64::MAX`).
     pub fn height(&self) -> usize {
-        (self.y1 - self.y0).max(0) as usize
+        span(self.y0, self.y1)
     }
 
-    /// Columns.
+    /// Columns (exact for any bounds).
     pub fn width(&self) -> usize {
-        (self.x1 - self.x0).max(0) as usize
+        span(self.x0, self.x1)
     }
 
     /// Whether the box holds no pixel.
@@ -279,24 +277,44 @@ impl PixelBox {
         }
     }
 
-    /// The box moved by `(dy, dx)`.
-    pub fn shift(&self, dy: i64, dx: i64) -> PixelBox {
-        PixelBox {
-            y0: self.y0 + dy,
-            y1: self.y1 + dy,
-            x0: self.x0 + dx,
-            x1: self.x1 + dx,
-        }
+    /// The box moved by `(dy, dx)`, or `None` when a bound would overflow `i64`.
+    pub fn shift(&self, dy: i64, dx: i64) -> Option<PixelBox> {
+        Some(PixelBox {
+            y0: self.y0.checked_add(dy)?,
+            y1: self.y1.checked_add(dy)?,
+            x0: self.x0.checked_add(dx)?,
+            x1: self.x1.checked_add(dx)?,
+        })
     }
 
-    /// Checked pixel count times `bytes_per_pixel`, for allocation guards.
+    /// Bytes of the box with `channels` samples of `sample` bytes per pixel,
+    /// checked: an error when the product overflows or exceeds what one array
+    /// may hold (`isize::MAX` bytes), before anything is allocated.
     pub(crate) fn checked_bytes(&self, channels: usize, sample: usize) -> Result<usize> {
-        self.height()
-            .checked_mul(self.width())
-            .and_then(|n| n.checked_mul(channels))
-            .and_then(|n| n.checked_mul(sample))
+        checked_bytes(&[self.height(), self.width(), channels, sample])
             .ok_or_else(|| Error::invalid(format!("window {self:?} is too large")))
     }
+}
+
+/// `b − a` when positive, else 0, exact for any `i64` bounds.
+fn span(a: i64, b: i64) -> usize {
+    let d = (b as i128 - a as i128).max(0);
+    usize::try_from(d).unwrap_or(usize::MAX)
+}
+
+/// The product of `dims` when it fits an array: the product of the non-zero
+/// ones at most `isize::MAX` (ndarray refuses `[2^63, 0, 3]` although it holds
+/// nothing).
+pub(crate) fn checked_bytes(dims: &[usize]) -> Option<usize> {
+    dims.iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize)?;
+    Some(if dims.contains(&0) {
+        0
+    } else {
+        dims.iter().product()
+    })
 }
 
 #[cfg(test)]

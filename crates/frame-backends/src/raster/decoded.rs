@@ -29,6 +29,16 @@ fn ierr(path: &Path, e: image::ImageError) -> Error {
     }
 }
 
+/// An `image` reader of `path`, opened only if it is a regular file.
+fn reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
+    let f = crate::file::open_regular(path)?;
+    let mut r = ImageReader::new(std::io::BufReader::new(f));
+    if let Ok(format) = image::ImageFormat::from_path(path) {
+        r.set_format(format);
+    }
+    Ok(r)
+}
+
 fn layout(ct: ColorType, path: &Path) -> Result<(DType, usize)> {
     Ok(match ct {
         ColorType::L8 => (DType::U8, 1),
@@ -48,8 +58,7 @@ fn layout(ct: ColorType, path: &Path) -> Result<(DType, usize)> {
 impl DecodedRaster {
     /// Read the header of `path` (format guessed from its bytes).
     pub fn open(path: &Path, cache: Arc<ChunkCache>) -> Result<DecodedRaster> {
-        let dec = ImageReader::open(path)
-            .map_err(|e| Error::io(path, e))?
+        let dec = reader(path)?
             .with_guessed_format()
             .map_err(|e| Error::io(path, e))?
             .into_decoder()
@@ -73,8 +82,7 @@ impl DecodedRaster {
 
     fn decode(&self) -> Result<Window> {
         let path = &self.info.path;
-        let img = ImageReader::open(path)
-            .map_err(|e| Error::io(path, e))?
+        let img = reader(path)?
             .with_guessed_format()
             .map_err(|e| Error::io(path, e))?
             .decode()

@@ -34,8 +34,9 @@ impl NpyRaster {
             WindowView::F32(a) => (a.dim(), DType::F32),
             WindowView::F64(a) => (a.dim(), DType::F64),
         };
-        let nbytes = shape.0 * shape.1 * shape.2 * dtype.size();
-        let data_offset = map.len() - nbytes;
+        let data_offset = crate::window::checked_bytes(&[shape.0, shape.1, shape.2, dtype.size()])
+            .and_then(|nbytes| map.len().checked_sub(nbytes))
+            .ok_or_else(|| Error::decode(path, "npy data shorter than its shape"))?;
         Ok(NpyRaster {
             info: RasterInfo {
                 path: path.to_path_buf(),

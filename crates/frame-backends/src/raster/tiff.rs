@@ -63,10 +63,15 @@ pub(crate) struct TiffRaster {
     cache: Arc<ChunkCache>,
 }
 
+/// Largest decoded chunk (tile or strip) and largest stored chunk this reader
+/// accepts: a header declaring more is refused when the file is opened, before
+/// anything is allocated (a 2 GiB strip is a 26000² RGB image in one strip).
+pub(crate) const MAX_CHUNK_BYTES: usize = 2 << 30;
+
 fn limits() -> Limits {
     let mut l = Limits::default();
     l.ifd_value_size = 256 << 20;
-    l.decoding_buffer_size = 1 << 34;
+    l.decoding_buffer_size = MAX_CHUNK_BYTES;
     l.intermediate_buffer_size = 1 << 30;
     l
 }
@@ -111,7 +116,7 @@ struct FastChunks {
 impl TiffRaster {
     /// Open a user's TIFF through buffered reads.
     pub fn open_file(path: &Path, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
-        let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let f = crate::file::open_regular(path)?;
         Self::open(path, Bytes::File(path.to_path_buf(), f), cache)
     }
 
@@ -122,11 +127,11 @@ impl TiffRaster {
     }
 
     fn reader(&self) -> Result<Box<dyn ReadSeek>> {
-        reader_for(&self.bytes, &self.info.path)
+        reader_for(&self.bytes)
     }
 
     fn open(path: &Path, bytes: Bytes, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
-        let mut dec = Decoder::new(reader_for(&bytes, path)?)
+        let mut dec = Decoder::new(reader_for(&bytes)?)
             .map_err(|e| terr(path, e))?
             .with_limits(limits());
         let file_len = match &bytes {
@@ -235,18 +240,26 @@ impl TiffRaster {
         let idx = cy * lv.grid.across() + cx;
         let bands = self.info.bands;
         let dtype = self.info.dtype;
+        // The chunk's size without padding (what `chunk_data_dimensions` says,
+        // computed here: the decoder's version panics on a bad index).
+        let g = lv.grid;
+        let dh = g.chunk_h.min(g.height.saturating_sub(cy * g.chunk_h));
+        let dw = g.chunk_w.min(g.width.saturating_sub(cx * g.chunk_w));
+        let index = |i: usize| {
+            u32::try_from(i).map_err(|_| Error::decode(path, format!("chunk index {i} overflows")))
+        };
         self.with_decoder(level, |dec| {
-            let (dw, dh) = dec.chunk_data_dimensions(idx as u32);
-            let (dh, dw) = (dh as usize, dw as usize);
             if !lv.planar {
-                let r = dec.read_chunk(idx as u32).map_err(|e| terr(path, e))?;
+                let r = dec.read_chunk(index(idx)?).map_err(|e| terr(path, e))?;
                 to_window(r, (dh, dw, bands), dtype, path)
             } else {
                 let mut out = Window::filled(dtype, (dh, dw, bands));
                 for b in 0..bands {
-                    let r = dec
-                        .read_chunk((b * per_plane + idx) as u32)
-                        .map_err(|e| terr(path, e))?;
+                    let i = b
+                        .checked_mul(per_plane)
+                        .and_then(|v| v.checked_add(idx))
+                        .ok_or_else(|| Error::decode(path, "chunk index overflows"))?;
+                    let r = dec.read_chunk(index(i)?).map_err(|e| terr(path, e))?;
                     let plane = to_window(r, (dh, dw, 1), dtype, path)?;
                     interleave(&plane, &mut out, b)?;
                 }
@@ -409,10 +422,10 @@ fn undo_rows<U: WrapAdd>(d: &mut [U], row: usize, bands: usize) {
     }
 }
 
-fn reader_for(bytes: &Bytes, path: &Path) -> Result<Box<dyn ReadSeek>> {
+fn reader_for(bytes: &Bytes) -> Result<Box<dyn ReadSeek>> {
     Ok(match bytes {
         Bytes::File(p, _) => {
-            let f = std::fs::File::open(p).map_err(|e| Error::io(path, e))?;
+            let f = crate::file::open_regular(p)?;
             Box::new(BufReader::with_capacity(64 << 10, f))
         }
         Bytes::Map(m) => Box::new(Cursor::new(MapBytes(m.clone()))),
@@ -499,6 +512,23 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
         return Err(Error::decode(
             path,
             format!("IFD {ifd}: zero image or chunk size"),
+        ));
+    }
+    // Tiles decode whole (padded); strips have at most the image's rows.
+    let rows = if tiled { ch } else { ch.min(h) };
+    let decoded = crate::window::checked_bytes(&[
+        cw as usize,
+        rows as usize,
+        bands,
+        (bits as usize).div_ceil(8),
+    ]);
+    let stored = lens.iter().copied().max().unwrap_or(0);
+    if decoded.is_none_or(|n| n > MAX_CHUNK_BYTES) || stored > MAX_CHUNK_BYTES as u64 {
+        return Err(Error::unsupported(
+            path,
+            format!(
+                "IFD {ifd}: {cw}×{rows} chunks of {bands} {bits}-bit samples ({stored} bytes stored): larger than {MAX_CHUNK_BYTES} bytes"
+            ),
         ));
     }
     let compression: u16 = dec

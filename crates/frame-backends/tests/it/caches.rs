@@ -166,7 +166,12 @@ fn threads_build_once() {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| !n.ends_with(".lock"))
             .collect();
-        assert_eq!(names.len(), 1, "one cache file, no temporaries: {names:?}");
+        assert_eq!(
+            names.len(),
+            2,
+            "one cache file and its checksum, no temporaries: {names:?}"
+        );
+        assert!(names.iter().any(|n| n.ends_with(".xxh3")), "{names:?}");
     }
 }
 

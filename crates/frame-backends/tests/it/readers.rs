@@ -311,7 +311,12 @@ fn tiles_are_decoded_once() {
         .unwrap();
     assert_eq!(reader.stats().chunk_misses, 9);
     reader
-        .read_window(&src, b.shift(4, 4), &Channels::All, &ReadOptions::default())
+        .read_window(
+            &src,
+            b.shift(4, 4).unwrap(),
+            &Channels::All,
+            &ReadOptions::default(),
+        )
         .unwrap();
     assert_eq!(
         reader.stats().chunk_misses,
