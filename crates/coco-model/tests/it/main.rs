@@ -8,3 +8,4 @@ mod geometry_fixtures;
 mod geometry_props;
 mod model;
 mod proptest_roundtrip;
+mod rle_reference;
