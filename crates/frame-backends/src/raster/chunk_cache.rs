@@ -202,4 +202,68 @@ mod tests {
             .unwrap();
         assert_eq!(c.bytes(), 0);
     }
+
+    /// A chunk whose every pixel encodes its key, so a torn or swapped entry shows.
+    fn chunk_of(key: ChunkKey, side: usize) -> Window {
+        let v = (key.0 * 1_000_000 + u64::from(key.1) * 1_000 + key.2) as f64;
+        Window::from(ndarray::Array3::from_shape_fn(
+            (side, side, 1),
+            |(y, x, _)| v + (y * side + x) as f64 / 1e4,
+        ))
+    }
+
+    #[test]
+    fn many_threads_get_their_own_chunks_and_every_lookup_counts() {
+        use std::sync::atomic::AtomicU64;
+        // 8 × 8 × f64 = 512 bytes a chunk; the budget holds 40 of the 96 keys,
+        // so threads evict each other's chunks all the time.
+        let side = 8;
+        let size = side * side * 8;
+        let budget = 40 * size;
+        let c = ChunkCache::new(budget);
+        let decodes = AtomicU64::new(0);
+        let (threads, per_thread) = (8u64, 3000u64);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let (c, decodes) = (&c, &decodes);
+                s.spawn(move || {
+                    let mut state = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                    for _ in 0..per_thread {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        // Mostly a hot set of 16 keys, sometimes any of 96.
+                        let k = if state % 4 == 0 {
+                            state % 96
+                        } else {
+                            state % 16
+                        };
+                        let key = (1 + k % 3, (k % 2) as u32, k);
+                        let w = c
+                            .get_or_decode(key, || {
+                                decodes.fetch_add(1, Ordering::Relaxed);
+                                Ok(chunk_of(key, side))
+                            })
+                            .unwrap();
+                        assert_eq!(*w, chunk_of(key, side), "thread {t} key {key:?}");
+                    }
+                });
+            }
+        });
+        let st = c.stats();
+        assert_eq!(st.hits + st.misses, threads * per_thread, "{st:?}");
+        assert_eq!(st.misses, decodes.load(Ordering::Relaxed), "{st:?}");
+        assert!(st.hits > st.misses, "the hot set should mostly hit: {st:?}");
+        // The byte accounting survived the races: the shards' sums, the global
+        // total and the budget agree.
+        let held: usize = c
+            .shards
+            .iter()
+            .map(|s| s.lock().lru.iter().map(|(_, w)| w.nbytes()).sum::<usize>())
+            .sum();
+        assert_eq!(c.bytes(), held);
+        assert_eq!(c.total.load(Ordering::Relaxed), held);
+        assert!(held <= budget, "{held} > {budget}");
+        assert!(held > 0);
+    }
 }

@@ -6,4 +6,5 @@
 mod caches;
 mod common;
 mod fixtures;
+mod geometry;
 mod readers;
