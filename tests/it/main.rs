@@ -6,7 +6,9 @@
 mod cli_bench;
 mod cli_cache;
 mod cli_grid;
+mod cli_options;
 mod cli_sample_draw;
 mod cli_stats_validate;
 mod cli_toydata;
 mod compat_fixtures;
+mod python_video;

@@ -128,30 +128,40 @@ fn expected(case: &str) -> Array4<u16> {
     ndarray_npy::read_npy(root().join("expected").join(case).join("im.npy")).unwrap()
 }
 
-/// Compare per channel: identical when `exact`, else mean abs diff within 2% of the range.
+/// Compare per channel: identical when `exact`; else, inside a 2-pixel border,
+/// every pixel within 2.5% of the channel's range and the mean within 1%
+/// (measured: at most 1 on upsampled bands; on the antialiased ×½ case 1.8% of
+/// the range per pixel, a mean of 0.77% of one frame's range; a one-pixel shift
+/// gives means of 2–7% and maxima of 9–29%).
 fn compare(got: &ndarray::Array3<f64>, want: ndarray::ArrayView3<u16>, exact: &[bool], what: &str) {
     assert_eq!(got.dim(), want.dim(), "{what}");
+    let (h, w, _) = got.dim();
     for (c, &ex) in exact.iter().enumerate() {
         let g = got.index_axis(ndarray::Axis(2), c);
-        let w = want.index_axis(ndarray::Axis(2), c);
-        let (lo, hi) = w.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| {
+        let wv = want.index_axis(ndarray::Axis(2), c);
+        let (lo, hi) = wv.iter().fold((f64::MAX, f64::MIN), |(l, h), &v| {
             (l.min(v as f64), h.max(v as f64))
         });
-        let mad = g
-            .iter()
-            .zip(w.iter())
-            .map(|(a, &b)| (a - b as f64).abs())
-            .sum::<f64>()
-            / g.len() as f64;
-        if ex {
-            assert_eq!(mad, 0.0, "{what} channel {c} should be identical");
-        } else {
-            let range = (hi - lo).max(1.0);
-            assert!(
-                mad <= 0.02 * range,
-                "{what} channel {c}: mean abs diff {mad} > 2% of {range}"
-            );
+        let range = (hi - lo).max(1.0);
+        let mut sum = 0.0;
+        for ((y, x), &a) in g.indexed_iter() {
+            let d = (a - wv[[y, x]] as f64).abs();
+            sum += d;
+            if ex {
+                assert_eq!(d, 0.0, "{what} channel {c} ({y}, {x}) should be identical");
+            } else if (2..h - 2).contains(&y) && (2..w - 2).contains(&x) {
+                assert!(
+                    d <= 0.025 * range,
+                    "{what} channel {c} ({y}, {x}): {a} vs {} (range {range})",
+                    wv[[y, x]]
+                );
+            }
         }
+        let mad = sum / g.len() as f64;
+        assert!(
+            mad <= 0.01 * range,
+            "{what} channel {c}: mean abs diff {mad} > 1% of {range}"
+        );
     }
 }
 

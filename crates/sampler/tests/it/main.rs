@@ -7,4 +7,5 @@ mod plan_loader;
 mod regions_grid;
 mod regions_select;
 mod sampler_props;
+mod target_options;
 mod video;
