@@ -563,8 +563,9 @@ fn union_points_the_second_datasets_annotations_at_its_copies() {
     let (a, b) = union_inputs();
     let u = CocoDataset::union(&[&a, &b], Some("/d".as_ref())).unwrap();
     assert_eq!(u.annotations().len(), 5);
-    // (caption → file, video name, track name and source, category name)
-    let expect: [(&str, &str, Option<&str>, Option<&str>, &str); 5] = [
+    // (caption → file, video name, track source, category name)
+    type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+    let expect: [Row; 5] = [
         ("a1", "a/a1.png", Some("v1"), Some("a"), "cat"),
         ("a2", "a/a2.png", None, None, "cat"),
         ("b1", "b/b1.png", Some("vb"), Some("b"), "cat"),

@@ -55,9 +55,9 @@ fn check_chunks(
         // Expected groups: BTreeMap of key → members in plan order.
         let mut groups: BTreeMap<TileKey, Vec<usize>> = BTreeMap::new();
         let mut loose = Vec::new();
-        for i in start..end {
-            match keys[i] {
-                Some(k) => groups.entry(k).or_default().push(i),
+        for (i, key) in keys.iter().enumerate().take(end).skip(start) {
+            match key {
+                Some(k) => groups.entry(*k).or_default().push(i),
                 None => loose.push(i),
             }
         }
