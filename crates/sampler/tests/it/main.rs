@@ -9,3 +9,4 @@ mod regions_select;
 mod sampler_props;
 mod target_options;
 mod video;
+mod warped_assets;
