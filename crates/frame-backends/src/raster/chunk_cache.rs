@@ -266,4 +266,68 @@ mod tests {
         assert!(held <= budget, "{held} > {budget}");
         assert!(held > 0);
     }
+
+    #[test]
+    fn a_chunk_decoded_twice_at_once_is_counted_once() {
+        // Two lookups of one key that both miss (the decode runs unlocked): here
+        // the decode itself looks the key up, so the inner insert lands first
+        // and the outer one replaces it. The bytes must count the chunk once.
+        let c = ChunkCache::new(1 << 20);
+        let key = (7, 0, 3);
+        let w = c
+            .get_or_decode(key, || {
+                c.get_or_decode(key, || Ok(chunk_of(key, 8))).unwrap();
+                Ok(chunk_of(key, 8))
+            })
+            .unwrap();
+        assert_eq!(*w, chunk_of(key, 8));
+        assert_eq!(c.stats(), ChunkCacheStats { hits: 0, misses: 2 });
+        assert_eq!(c.bytes(), 8 * 8 * 8);
+        assert_eq!(c.total.load(Ordering::Relaxed), 8 * 8 * 8);
+        // The kept copy is served from now on.
+        c.get_or_decode(key, || panic!("decoded again")).unwrap();
+        assert_eq!(c.stats().hits, 1);
+    }
+
+    fn cached(c: &ChunkCache, key: ChunkKey) -> bool {
+        c.shards[c.shard_index(&key)].lock().lru.contains(&key)
+    }
+
+    #[test]
+    fn a_budget_of_exactly_the_chunks_keeps_them_all() {
+        let size = 8 * 8 * 8;
+        let c = ChunkCache::new(2 * size);
+        for k in 0..2 {
+            c.get_or_decode((1, 0, k), || Ok(chunk_of((1, 0, k), 8)))
+                .unwrap();
+        }
+        assert_eq!(c.bytes(), 2 * size);
+        assert!(cached(&c, (1, 0, 0)) && cached(&c, (1, 0, 1)));
+        assert!(format!("{c:?}").contains("budget: 1024"), "{c:?}");
+    }
+
+    #[test]
+    fn keys_spread_over_shards_and_eviction_starts_at_home() {
+        let c = ChunkCache::new(0);
+        let keys: Vec<ChunkKey> = (0..64).map(|k| (1, 0, k)).collect();
+        let shards: std::collections::HashSet<usize> =
+            keys.iter().map(|k| c.shard_index(k)).collect();
+        assert!(shards.len() >= 8, "64 keys in {} shards", shards.len());
+        // k0 in shard 0 (oldest), k1 and k2 together in another shard.
+        let k0 = *keys.iter().find(|k| c.shard_index(k) == 0).unwrap();
+        let home = (1..SHARDS)
+            .find(|&s| keys.iter().filter(|k| c.shard_index(k) == s).count() >= 2)
+            .unwrap();
+        let mut at_home = keys.iter().filter(|k| c.shard_index(k) == home);
+        let (k1, k2) = (*at_home.next().unwrap(), *at_home.next().unwrap());
+        let size = 8 * 8 * 8;
+        let c = ChunkCache::new(2 * size);
+        for k in [k0, k1, k2] {
+            c.get_or_decode(k, || Ok(chunk_of(k, 8))).unwrap();
+        }
+        // Over budget after k2: the home shard's least recent chunk (k1) goes,
+        // not the globally oldest one in shard 0.
+        assert!(cached(&c, k0) && cached(&c, k2) && !cached(&c, k1));
+        assert_eq!(c.bytes(), 2 * size);
+    }
 }
