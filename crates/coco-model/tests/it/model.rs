@@ -618,3 +618,88 @@ fn union_points_the_second_datasets_annotations_at_its_copies() {
         .collect();
     assert_eq!(frames, ["a/a1.png", "b/b2.png"]);
 }
+
+#[test]
+fn union_renames_reused_track_names_with_the_next_free_suffix() {
+    let mk = |root: &str, file: &str| {
+        CocoDataset::from_json_str(
+            &format!(
+                r#"{{"images": [{{"id": 1, "file_name": "{file}"}}],
+                "tracks": [{{"id": 1, "name": "T"}}, {{"id": 2, "name": "{file}-only"}}],
+                "annotations": [{{"id": 1, "image_id": 1, "track_id": 1}}]}}"#
+            ),
+            root,
+        )
+        .unwrap()
+    };
+    let (a, b, c) = (
+        mk("/d/a", "a.png"),
+        mk("/d/b", "b.png"),
+        mk("/d/c", "c.png"),
+    );
+    let u = CocoDataset::union(&[&a, &b, &c], Some("/d".as_ref())).unwrap();
+    let names: Vec<String> = u.tracks().iter().map(|t| t.name.clone().unwrap()).collect();
+    // First come keeps its name; names not yet used are kept as they are.
+    assert_eq!(
+        names,
+        ["T", "a.png-only", "T-2", "b.png-only", "T-3", "c.png-only"]
+    );
+    // Each annotation points at its own dataset's "T".
+    for (file, name) in [("a/a.png", "T"), ("b/b.png", "T-2"), ("c/c.png", "T-3")] {
+        let img = u
+            .images()
+            .iter()
+            .find(|g| g.file_name.as_deref() == Some(file))
+            .unwrap();
+        let aid = u.annots_of_image(img.id)[0];
+        let t = u.annotation(aid).unwrap().track_id.clone().unwrap();
+        assert_eq!(u.track(&t).unwrap().name.as_deref(), Some(name), "{file}");
+    }
+}
+
+#[test]
+fn union_keeps_loose_track_ids_and_dangling_videos_apart() {
+    // Annotations with a track id but no track record, and an image whose
+    // video does not exist: both survive the union, and the two inputs' loose
+    // track "x" do not merge.
+    let mk = |root: &str, file: &str| {
+        CocoDataset::from_json_str(
+            &format!(
+                r#"{{"images": [{{"id": 1, "file_name": "{file}", "video_id": 99, "frame_index": 0}},
+                               {{"id": 2, "file_name": "{file}2"}}],
+                "annotations": [{{"id": 1, "image_id": 1, "track_id": "x"}},
+                                {{"id": 2, "image_id": 2, "track_id": "x"}}]}}"#
+            ),
+            root,
+        )
+        .unwrap()
+    };
+    let (a, b) = (mk("/d/a", "a.png"), mk("/d/b", "b.png"));
+    let u = CocoDataset::union(&[&a, &b], Some("/d".as_ref())).unwrap();
+    assert_eq!(u.images().len(), 4);
+    let by_file = |f: &str| {
+        u.images()
+            .iter()
+            .find(|g| g.file_name.as_deref() == Some(f))
+            .unwrap_or_else(|| panic!("{f} lost"))
+    };
+    for f in ["a/a.png", "b/b.png"] {
+        let g = by_file(f);
+        assert_eq!(
+            g.video_id,
+            Some(VideoId(99)),
+            "{f}: dangling reference kept"
+        );
+        assert_eq!(u.image(g.id).unwrap().file_name.as_deref(), Some(f));
+        assert_eq!(u.annots_of_image(g.id).len(), 1, "{f}");
+    }
+    let track_of = |f: &str| {
+        let aid = u.annots_of_image(by_file(f).id)[0];
+        u.annotation(aid).unwrap().track_id.clone().unwrap()
+    };
+    // Within one input the loose track is shared; across inputs it is not.
+    assert_eq!(track_of("a/a.png"), track_of("a/a.png2"));
+    assert_eq!(track_of("b/b.png"), track_of("b/b.png2"));
+    assert_ne!(track_of("a/a.png"), track_of("b/b.png"));
+    assert_eq!(track_of("a/a.png"), TrackId::from("x"));
+}
