@@ -382,3 +382,25 @@ fn random_windows_cover_the_whole_frame() {
         reach[&2]
     );
 }
+
+#[test]
+fn tile_keys_of_centred_targets_use_the_top_left_corner() {
+    // Corner = (cy − h/2, cx − w/2), by hand: (250, 450) → tiles (3, 7) of 64.
+    let dims: Target = serde_json::from_value(serde_json::json!(
+        {"image_id": 5, "cx": 600.0, "cy": 300.0, "window_dims": [100, 300]}
+    ))
+    .unwrap();
+    assert_eq!(tile_key(&dims, [64, 64]), Some((5, 3, 7)));
+    let sized: Target = serde_json::from_value(serde_json::json!(
+        {"image_id": 5, "cx": 600.0, "cy": 300.0, "width": 299.5, "height": 99.2}
+    ))
+    .unwrap();
+    // Sizes round up: 100 × 300 as above.
+    assert_eq!(tile_key(&sized, [64, 64]), Some((5, 3, 7)));
+    // A corner left of / above the origin floors to a negative tile.
+    let neg: Target = serde_json::from_value(serde_json::json!(
+        {"image_id": 5, "cx": 10.0, "cy": 20.0, "window_dims": [100, 100]}
+    ))
+    .unwrap();
+    assert_eq!(tile_key(&neg, [64, 64]), Some((5, -1, -1)));
+}
