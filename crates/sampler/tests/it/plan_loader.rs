@@ -404,3 +404,22 @@ fn tile_keys_of_centred_targets_use_the_top_left_corner() {
     .unwrap();
     assert_eq!(tile_key(&neg, [64, 64]), Some((5, -1, -1)));
 }
+
+#[test]
+fn a_centre_that_is_not_finite_has_no_tile() {
+    for (cx, cy) in [
+        (f64::INFINITY, 10.0),
+        (10.0, f64::NAN),
+        (f64::NAN, f64::NEG_INFINITY),
+    ] {
+        let t = Target {
+            image_id: Some(1),
+            cx: Some(cx),
+            cy: Some(cy),
+            width: Some(8.0),
+            height: Some(8.0),
+            ..Target::default()
+        };
+        assert_eq!(tile_key(&t, [64, 64]), None, "({cx}, {cy})");
+    }
+}
