@@ -330,4 +330,22 @@ mod tests {
         assert!(cached(&c, k0) && cached(&c, k2) && !cached(&c, k1));
         assert_eq!(c.bytes(), 2 * size);
     }
+
+    #[test]
+    fn eviction_stops_as_soon_as_the_budget_holds() {
+        let c = ChunkCache::new(0);
+        let home: Vec<ChunkKey> = (0..256)
+            .map(|k| (1, 0, k))
+            .filter(|k| c.shard_index(k) == 3)
+            .take(3)
+            .collect();
+        let size = 8 * 8 * 8;
+        let c = ChunkCache::new(2 * size);
+        for &k in &home {
+            c.get_or_decode(k, || Ok(chunk_of(k, 8))).unwrap();
+        }
+        // One eviction (the oldest) brings three chunks back to the budget.
+        assert_eq!(c.bytes(), 2 * size);
+        assert!(!cached(&c, home[0]) && cached(&c, home[1]) && cached(&c, home[2]));
+    }
 }
