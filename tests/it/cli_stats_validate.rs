@@ -10,12 +10,12 @@ fn ndsampler(args: &[&str]) -> Output {
         .expect("run ndsampler")
 }
 
-fn fixture(name: &str) -> Option<PathBuf> {
+fn fixture(name: &str) -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
     assert!(p.is_dir(), "fixture {} is missing", p.display());
-    Some(p)
+    p
 }
 
 fn text(b: &[u8]) -> String {
@@ -30,9 +30,7 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 #[test]
 fn stats_reports_counts_of_a_bundle() {
-    let Some(dir) = fixture("shapes4") else {
-        return;
-    };
+    let dir = fixture("shapes4");
     let out = ndsampler(&["stats", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
@@ -58,9 +56,7 @@ fn stats_reports_counts_of_a_bundle() {
 
 #[test]
 fn stats_json_is_machine_readable() {
-    let Some(dir) = fixture("vidshapes2-msi") else {
-        return;
-    };
+    let dir = fixture("vidshapes2-msi");
     let file = dir.join("data.kwcoco.json");
     let out = ndsampler(&["stats", file.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -75,7 +71,7 @@ fn stats_json_is_machine_readable() {
 #[test]
 fn validate_accepts_the_fixtures() {
     for name in ["shapes4", "vidshapes2-msi"] {
-        let Some(dir) = fixture(name) else { return };
+        let dir = fixture(name);
         let out = ndsampler(&["validate", dir.to_str().unwrap()]);
         assert!(
             out.status.success(),

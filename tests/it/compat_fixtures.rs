@@ -215,12 +215,22 @@ fn run_case(fixture: &str, case: &Value) {
         .filter(|v| v.is_finite())
         .fold((f64::MAX, f64::MIN), |(l, h), &v| (l.min(v), h.max(v)));
     let range = (hi - lo).max(1.0);
+    // Resampled bands: the two resamplers' kernels differ, so a tolerance, but
+    // one a one-pixel shift fails. Calibrated on the reference's answers
+    // (2026-11-30): upsampled bands differ by at most 1 (rounding) anywhere;
+    // `scale_half` (antialiased ×½) by at most 1.8% of the range inside a
+    // 2-pixel border and 0.48% on average. Shifting our output by one pixel
+    // gives interior maxima of 9–29% and means of 1.8–6% of the range.
+    const INTERIOR_MAX: f64 = 0.025;
+    const MEAN_MAX: f64 = 0.0075;
+    const BORDER: usize = 2;
     for b in 0..nbands {
         let e = ex.arr.index_axis(ndarray::Axis(ex.arr.ndim() - 1), b);
         let g = got.arr.index_axis(ndarray::Axis(got.arr.ndim() - 1), b);
+        let (h, w) = (e.shape()[e.ndim() - 2], e.shape()[e.ndim() - 1]);
         let mut abs = 0.0;
         let mut n = 0usize;
-        for (x, y) in e.iter().zip(g.iter()) {
+        for ((idx, x), y) in e.indexed_iter().zip(g.iter()) {
             assert_eq!(
                 x.is_nan(),
                 y.is_nan(),
@@ -236,14 +246,26 @@ fn run_case(fixture: &str, case: &Value) {
                     b, channels[b]
                 );
             }
-            abs += (x - y).abs();
+            let d = (x - y).abs();
+            let idx = ndarray::Dimension::slice(&idx);
+            let (r, c) = (idx[idx.len() - 2], idx[idx.len() - 1]);
+            let interior = (BORDER..h.saturating_sub(BORDER)).contains(&r)
+                && (BORDER..w.saturating_sub(BORDER)).contains(&c);
+            if interior {
+                assert!(
+                    d <= INTERIOR_MAX * range,
+                    "{fixture}/{name}: band {} pixel {idx:?} differs by {d} > {INTERIOR_MAX} of {range}",
+                    channels[b]
+                );
+            }
+            abs += d;
             n += 1;
         }
         if n > 0 {
             let mad = abs / n as f64;
             assert!(
-                mad <= 0.02 * range,
-                "{fixture}/{name}: band {} mean abs diff {mad} > 2% of {range}",
+                mad <= MEAN_MAX * range,
+                "{fixture}/{name}: band {} mean abs diff {mad} > {MEAN_MAX} of {range}",
                 channels[b]
             );
         }

@@ -89,6 +89,19 @@ mod tests {
     }
 
     #[test]
+    fn kwcoco_assets_key_reads_like_auxiliary() {
+        let ds = dataset(
+            r#"[{"id": 4, "width": 4, "height": 4,
+                 "assets": [{"file_name": "b1.tif", "channels": "B1|B2", "width": 2, "height": 2,
+                             "warp_aux_to_img": {"scale": 2}}]}]"#,
+        );
+        let src = image_source(&ds, &ds.images()[0]).unwrap();
+        assert_eq!(src.assets.len(), 1);
+        assert_eq!(src.assets[0].channels, ["B1", "B2"]);
+        assert_eq!(src.assets[0].to_image.apply([1.0, 1.0]), [2.0, 2.0]);
+    }
+
+    #[test]
     fn bad_records_are_clear_errors() {
         let ds = dataset(r#"[{"id": 5, "width": 8, "height": 4}]"#);
         let e = image_source(&ds, &ds.images()[0]).unwrap_err().to_string();

@@ -15,22 +15,19 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
-fn load(path: &Path) -> Option<Value> {
+fn load(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("fixture {} is missing: {e}", path.display()));
-    Some(serde_json::from_str(&text).expect("fixture JSON"))
+    serde_json::from_str(&text).expect("fixture JSON")
 }
 
 const DATASETS: [&str; 2] = ["shapes4", "vidshapes2-msi"];
 
 #[test]
 fn dataset_geometry_round_trips() {
-    let mut checked = 0;
+    let (mut checked, mut keypoints, mut assets) = (0, 0, 0);
     for name in DATASETS {
-        let Some(ds) = load(&fixtures().join(name).join("data.kwcoco.json")) else {
-            eprintln!("fixture {name} not found; skipping");
-            continue;
-        };
+        let ds = load(&fixtures().join(name).join("data.kwcoco.json"));
         for ann in ds["annotations"].as_array().unwrap() {
             let id = &ann["id"];
             if let Some(seg) = ann.get("segmentation") {
@@ -52,6 +49,7 @@ fn dataset_geometry_round_trips() {
             if let Some(kp) = ann.get("keypoints") {
                 let k = Keypoints::from_json_str(&kp.to_string()).unwrap();
                 assert_eq!(k.to_json(), *kp, "{name} annot {id} keypoints");
+                keypoints += 1;
             }
             let (b, style) = BBox::from_json(&ann["bbox"]).unwrap();
             assert_eq!(b.to_json(style), ann["bbox"]);
@@ -64,7 +62,8 @@ fn dataset_geometry_round_trips() {
                 }
             }
             for aux in img
-                .get("auxiliary")
+                .get("assets")
+                .or_else(|| img.get("auxiliary"))
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -85,12 +84,13 @@ fn dataset_geometry_round_trips() {
                         img["height"].as_f64().unwrap()
                     ]
                 );
+                assets += 1;
             }
         }
     }
-    if checked == 0 {
-        eprintln!("no fixture found; nothing checked");
-    }
+    // Counted by hand from the fixture JSON: 52 + 12 annotations, each with a
+    // segmentation and keypoints; 30 assets in vidshapes2-msi.
+    assert_eq!((checked, keypoints, assets), (64, 64, 30));
 }
 
 #[test]
@@ -98,24 +98,20 @@ fn reference_sample_annotations_are_translated_geometry() {
     let mut compared = 0;
     for name in DATASETS {
         let dir = fixtures().join(name);
-        let Some(ds) = load(&dir.join("data.kwcoco.json")) else {
-            continue;
-        };
+        let ds = load(&dir.join("data.kwcoco.json"));
         let by_id: HashMap<i64, &Value> = ds["annotations"]
             .as_array()
             .unwrap()
             .iter()
             .map(|a| (a["id"].as_i64().unwrap(), a))
             .collect();
-        let cases = load(&dir.join("expected/cases.json")).unwrap();
+        let cases = load(&dir.join("expected/cases.json"));
         for case in cases.as_array().unwrap() {
             if case["target"].get("scale").is_some() {
                 continue; // a zoom resamples: not a pure translation
             }
             let cname = case["name"].as_str().unwrap();
-            let Some(sample) = load(&dir.join("expected").join(cname).join("sample.json")) else {
-                continue;
-            };
+            let sample = load(&dir.join("expected").join(cname).join("sample.json"));
             let off = &sample["params"]["offset"];
             let shift = Affine::translate(off[0].as_f64().unwrap(), off[1].as_f64().unwrap());
             for frame in sample["frames"].as_array().unwrap() {
@@ -154,7 +150,8 @@ fn reference_sample_annotations_are_translated_geometry() {
             }
         }
     }
-    eprintln!("compared {compared} segmentations with the reference");
+    // The unscaled cases hold 26 (shapes4) + 11 (vidshapes2-msi) segmentations.
+    assert_eq!(compared, 37, "segmentations compared with the reference");
 }
 
 /// The mask a cv2-style polygon (vertices = boundary pixel centres) outlines:
@@ -185,10 +182,7 @@ fn cv2_polygon_mask(p: &Polygon, h: usize, w: usize) -> Mask {
 fn cv2_style_tracing_reproduces_kwcoco_polygons() {
     let mut compared = 0;
     for name in DATASETS {
-        let Some(ds) = load(&fixtures().join(name).join("data.kwcoco.json")) else {
-            eprintln!("fixture {name} not found; skipping");
-            continue;
-        };
+        let ds = load(&fixtures().join(name).join("data.kwcoco.json"));
         for ann in ds["annotations"].as_array().unwrap() {
             let Some(seg) = ann.get("segmentation") else {
                 continue;

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use coco_model::{CocoDataset, DumpStyle, ImageId, VideoId};
 use serde_json::Value;
 
-fn fixtures() -> Option<PathBuf> {
+fn fixtures() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
     assert!(p.is_dir(), "fixtures missing at {}", p.display());
-    Some(p)
+    p
 }
 
 /// Semantic equality: same structure, same key order, numbers equal by value.
@@ -52,8 +52,8 @@ fn same(a: &Value, b: &Value, path: &str) -> Result<(), String> {
     }
 }
 
-fn roundtrip(name: &str) -> Option<CocoDataset> {
-    let dir = fixtures()?.join(name);
+fn roundtrip(name: &str) -> CocoDataset {
+    let dir = fixtures().join(name);
     let text = std::fs::read_to_string(dir.join("data.kwcoco.json")).unwrap();
     let input: Value = serde_json::from_str(&text).unwrap();
     let ds = CocoDataset::load(&dir).unwrap();
@@ -77,14 +77,12 @@ fn roundtrip(name: &str) -> Option<CocoDataset> {
         .filter(|l| l.starts_with("{\"") && l.contains("\"image_id\""))
         .count();
     assert_eq!(n_ann_lines, ds.annotations().len());
-    Some(ds)
+    ds
 }
 
 #[test]
 fn shapes4_roundtrips() {
-    let Some(ds) = roundtrip("shapes4") else {
-        return;
-    };
+    let ds = roundtrip("shapes4");
     assert_eq!(ds.images().len(), 4);
     assert_eq!(ds.annotations().len(), 52);
     assert_eq!(ds.categories().len(), 4);
@@ -108,9 +106,7 @@ fn shapes4_roundtrips() {
 
 #[test]
 fn vidshapes_msi_roundtrips() {
-    let Some(ds) = roundtrip("vidshapes2-msi") else {
-        return;
-    };
+    let ds = roundtrip("vidshapes2-msi");
     assert_eq!(ds.videos().len(), 2);
     assert_eq!(
         ds.images_of_video(VideoId(1)),

@@ -7,3 +7,4 @@ mod fixtures_roundtrip;
 mod model;
 mod nan_strings;
 mod proptest_roundtrip;
+mod rle_reference;

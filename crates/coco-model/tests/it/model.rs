@@ -531,3 +531,179 @@ fn reroot_keeps_files_in_place() {
         Some("/data/bundle/f10.png")
     );
 }
+
+/// Two datasets whose ids all collide; every record says where it came from
+/// (`src` extras, captions, file names).
+fn union_inputs() -> (CocoDataset, CocoDataset) {
+    let a = CocoDataset::from_json_str(
+        r#"{"categories": [{"id": 1, "name": "cat"}],
+        "videos": [{"id": 1, "name": "v1", "src": "a"}],
+        "images": [{"id": 1, "file_name": "a1.png", "video_id": 1, "frame_index": 0},
+                   {"id": 2, "file_name": "a2.png"}],
+        "tracks": [{"id": 1, "name": "T", "src": "a"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "track_id": 1, "caption": "a1"},
+                        {"id": 2, "image_id": 2, "category_id": 1, "caption": "a2"}]}"#,
+        "/d/a",
+    )
+    .unwrap();
+    let b = CocoDataset::from_json_str(
+        r#"{"categories": [{"id": 1, "name": "dog"}, {"id": 2, "name": "cat"}],
+        "videos": [{"id": 1, "name": "vb", "src": "b"}, {"id": 2, "name": "v1", "src": "b"}],
+        "images": [{"id": 1, "file_name": "b1.png", "video_id": 1, "frame_index": 0},
+                   {"id": 2, "file_name": "b2.png", "video_id": 2, "frame_index": 1},
+                   {"id": 3, "file_name": "b3.png"}],
+        "tracks": [{"id": 1, "name": "T", "src": "b"}, {"id": 2, "name": "U", "src": "b"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 2, "track_id": 1, "caption": "b1"},
+                        {"id": 2, "image_id": 2, "category_id": 1, "track_id": 2, "caption": "b2"},
+                        {"id": 3, "image_id": 3, "category_id": 2, "caption": "b3"}]}"#,
+        "/d/b",
+    )
+    .unwrap();
+    (a, b)
+}
+
+#[test]
+fn union_points_the_second_datasets_annotations_at_its_copies() {
+    let (a, b) = union_inputs();
+    let u = CocoDataset::union(&[&a, &b], Some("/d".as_ref())).unwrap();
+    assert_eq!(u.annotations().len(), 5);
+    // (caption → file, video name, track source, category name)
+    type Row<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>, &'a str);
+    let expect: [Row; 5] = [
+        ("a1", "a/a1.png", Some("v1"), Some("a"), "cat"),
+        ("a2", "a/a2.png", None, None, "cat"),
+        ("b1", "b/b1.png", Some("vb"), Some("b"), "cat"),
+        ("b2", "b/b2.png", Some("v1"), Some("b"), "dog"),
+        ("b3", "b/b3.png", None, None, "cat"),
+    ];
+    let mut track_ids = Vec::new();
+    for (caption, file, video, track_src, cat) in expect {
+        let ann = u
+            .annotations()
+            .iter()
+            .find(|x| x.caption.as_deref() == Some(caption))
+            .unwrap_or_else(|| panic!("annotation {caption} lost"));
+        let img = u.image(ann.image_id).unwrap();
+        assert_eq!(img.file_name.as_deref(), Some(file), "{caption}: image");
+        assert!(u.annots_of_image(img.id).contains(&ann.id), "{caption}");
+        let vname = img
+            .video_id
+            .map(|v| u.video(v).unwrap().name.clone().unwrap());
+        assert_eq!(vname.as_deref(), video, "{caption}: video");
+        if let Some(v) = img.video_id {
+            assert!(u.images_of_video(v).contains(&img.id), "{caption}");
+        }
+        let cid = ann.category_id.unwrap();
+        assert_eq!(u.category(cid).unwrap().name, cat, "{caption}: category");
+        match (&ann.track_id, track_src) {
+            (Some(t), Some(src)) => {
+                let track = u.track(t).unwrap();
+                assert_eq!(track.extra["src"], src, "{caption}: track");
+                assert!(u.annots_of_track(t).contains(&ann.id));
+                track_ids.push(t.clone());
+            }
+            (None, None) => {}
+            (t, want) => panic!("{caption}: track {t:?}, want one from {want:?}"),
+        }
+    }
+    // The two tracks named "T" stay apart; b's gets a fresh name.
+    assert_eq!(u.tracks().len(), 3);
+    assert_ne!(track_ids[0], track_ids[1]);
+    let names: std::collections::HashSet<_> =
+        u.tracks().iter().map(|t| t.name.clone().unwrap()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    // "v1" is one video shared by a's and b's frames.
+    assert_eq!(u.videos().len(), 2);
+    let v1 = u.video_by_name("v1").unwrap().id;
+    let frames: Vec<_> = u
+        .images_of_video(v1)
+        .iter()
+        .map(|g| u.image(*g).unwrap().file_name.clone().unwrap())
+        .collect();
+    assert_eq!(frames, ["a/a1.png", "b/b2.png"]);
+}
+
+#[test]
+fn union_renames_reused_track_names_with_the_next_free_suffix() {
+    let mk = |root: &str, file: &str| {
+        CocoDataset::from_json_str(
+            &format!(
+                r#"{{"images": [{{"id": 1, "file_name": "{file}"}}],
+                "tracks": [{{"id": 1, "name": "T"}}, {{"id": 2, "name": "{file}-only"}}],
+                "annotations": [{{"id": 1, "image_id": 1, "track_id": 1}}]}}"#
+            ),
+            root,
+        )
+        .unwrap()
+    };
+    let (a, b, c) = (
+        mk("/d/a", "a.png"),
+        mk("/d/b", "b.png"),
+        mk("/d/c", "c.png"),
+    );
+    let u = CocoDataset::union(&[&a, &b, &c], Some("/d".as_ref())).unwrap();
+    let names: Vec<String> = u.tracks().iter().map(|t| t.name.clone().unwrap()).collect();
+    // First come keeps its name; names not yet used are kept as they are.
+    assert_eq!(
+        names,
+        ["T", "a.png-only", "T-2", "b.png-only", "T-3", "c.png-only"]
+    );
+    // Each annotation points at its own dataset's "T".
+    for (file, name) in [("a/a.png", "T"), ("b/b.png", "T-2"), ("c/c.png", "T-3")] {
+        let img = u
+            .images()
+            .iter()
+            .find(|g| g.file_name.as_deref() == Some(file))
+            .unwrap();
+        let aid = u.annots_of_image(img.id)[0];
+        let t = u.annotation(aid).unwrap().track_id.clone().unwrap();
+        assert_eq!(u.track(&t).unwrap().name.as_deref(), Some(name), "{file}");
+    }
+}
+
+#[test]
+fn union_keeps_loose_track_ids_and_dangling_videos_apart() {
+    // Annotations with a track id but no track record, and an image whose
+    // video does not exist: both survive the union, and the two inputs' loose
+    // track "x" do not merge.
+    let mk = |root: &str, file: &str| {
+        CocoDataset::from_json_str(
+            &format!(
+                r#"{{"images": [{{"id": 1, "file_name": "{file}", "video_id": 99, "frame_index": 0}},
+                               {{"id": 2, "file_name": "{file}2"}}],
+                "annotations": [{{"id": 1, "image_id": 1, "track_id": "x"}},
+                                {{"id": 2, "image_id": 2, "track_id": "x"}}]}}"#
+            ),
+            root,
+        )
+        .unwrap()
+    };
+    let (a, b) = (mk("/d/a", "a.png"), mk("/d/b", "b.png"));
+    let u = CocoDataset::union(&[&a, &b], Some("/d".as_ref())).unwrap();
+    assert_eq!(u.images().len(), 4);
+    let by_file = |f: &str| {
+        u.images()
+            .iter()
+            .find(|g| g.file_name.as_deref() == Some(f))
+            .unwrap_or_else(|| panic!("{f} lost"))
+    };
+    for f in ["a/a.png", "b/b.png"] {
+        let g = by_file(f);
+        assert_eq!(
+            g.video_id,
+            Some(VideoId(99)),
+            "{f}: dangling reference kept"
+        );
+        assert_eq!(u.image(g.id).unwrap().file_name.as_deref(), Some(f));
+        assert_eq!(u.annots_of_image(g.id).len(), 1, "{f}");
+    }
+    let track_of = |f: &str| {
+        let aid = u.annots_of_image(by_file(f).id)[0];
+        u.annotation(aid).unwrap().track_id.clone().unwrap()
+    };
+    // Within one input the loose track is shared; across inputs it is not.
+    assert_eq!(track_of("a/a.png"), track_of("a/a.png2"));
+    assert_eq!(track_of("b/b.png"), track_of("b/b.png2"));
+    assert_ne!(track_of("a/a.png"), track_of("b/b.png"));
+    assert_eq!(track_of("a/a.png"), TrackId::from("x"));
+}

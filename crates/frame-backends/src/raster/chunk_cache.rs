@@ -202,4 +202,150 @@ mod tests {
             .unwrap();
         assert_eq!(c.bytes(), 0);
     }
+
+    /// A chunk whose every pixel encodes its key, so a torn or swapped entry shows.
+    fn chunk_of(key: ChunkKey, side: usize) -> Window {
+        let v = (key.0 * 1_000_000 + u64::from(key.1) * 1_000 + key.2) as f64;
+        Window::from(ndarray::Array3::from_shape_fn(
+            (side, side, 1),
+            |(y, x, _)| v + (y * side + x) as f64 / 1e4,
+        ))
+    }
+
+    #[test]
+    fn many_threads_get_their_own_chunks_and_every_lookup_counts() {
+        use std::sync::atomic::AtomicU64;
+        // 8 × 8 × f64 = 512 bytes a chunk; the budget holds 40 of the 96 keys,
+        // so threads evict each other's chunks all the time.
+        let side = 8;
+        let size = side * side * 8;
+        let budget = 40 * size;
+        let c = ChunkCache::new(budget);
+        let decodes = AtomicU64::new(0);
+        let (threads, per_thread) = (8u64, 3000u64);
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                let (c, decodes) = (&c, &decodes);
+                s.spawn(move || {
+                    let mut state = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                    for _ in 0..per_thread {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        // Mostly a hot set of 16 keys, sometimes any of 96.
+                        let k = if state % 4 == 0 {
+                            state % 96
+                        } else {
+                            state % 16
+                        };
+                        let key = (1 + k % 3, (k % 2) as u32, k);
+                        let w = c
+                            .get_or_decode(key, || {
+                                decodes.fetch_add(1, Ordering::Relaxed);
+                                Ok(chunk_of(key, side))
+                            })
+                            .unwrap();
+                        assert_eq!(*w, chunk_of(key, side), "thread {t} key {key:?}");
+                    }
+                });
+            }
+        });
+        let st = c.stats();
+        assert_eq!(st.hits + st.misses, threads * per_thread, "{st:?}");
+        assert_eq!(st.misses, decodes.load(Ordering::Relaxed), "{st:?}");
+        assert!(st.hits > st.misses, "the hot set should mostly hit: {st:?}");
+        // The byte accounting survived the races: the shards' sums, the global
+        // total and the budget agree.
+        let held: usize = c
+            .shards
+            .iter()
+            .map(|s| s.lock().lru.iter().map(|(_, w)| w.nbytes()).sum::<usize>())
+            .sum();
+        assert_eq!(c.bytes(), held);
+        assert_eq!(c.total.load(Ordering::Relaxed), held);
+        assert!(held <= budget, "{held} > {budget}");
+        assert!(held > 0);
+    }
+
+    #[test]
+    fn a_chunk_decoded_twice_at_once_is_counted_once() {
+        // Two lookups of one key that both miss (the decode runs unlocked): here
+        // the decode itself looks the key up, so the inner insert lands first
+        // and the outer one replaces it. The bytes must count the chunk once.
+        let c = ChunkCache::new(1 << 20);
+        let key = (7, 0, 3);
+        let w = c
+            .get_or_decode(key, || {
+                c.get_or_decode(key, || Ok(chunk_of(key, 8))).unwrap();
+                Ok(chunk_of(key, 8))
+            })
+            .unwrap();
+        assert_eq!(*w, chunk_of(key, 8));
+        assert_eq!(c.stats(), ChunkCacheStats { hits: 0, misses: 2 });
+        assert_eq!(c.bytes(), 8 * 8 * 8);
+        assert_eq!(c.total.load(Ordering::Relaxed), 8 * 8 * 8);
+        // The kept copy is served from now on.
+        c.get_or_decode(key, || panic!("decoded again")).unwrap();
+        assert_eq!(c.stats().hits, 1);
+    }
+
+    fn cached(c: &ChunkCache, key: ChunkKey) -> bool {
+        c.shards[c.shard_index(&key)].lock().lru.contains(&key)
+    }
+
+    #[test]
+    fn a_budget_of_exactly_the_chunks_keeps_them_all() {
+        let size = 8 * 8 * 8;
+        let c = ChunkCache::new(2 * size);
+        for k in 0..2 {
+            c.get_or_decode((1, 0, k), || Ok(chunk_of((1, 0, k), 8)))
+                .unwrap();
+        }
+        assert_eq!(c.bytes(), 2 * size);
+        assert!(cached(&c, (1, 0, 0)) && cached(&c, (1, 0, 1)));
+        assert!(format!("{c:?}").contains("budget: 1024"), "{c:?}");
+    }
+
+    #[test]
+    fn keys_spread_over_shards_and_eviction_starts_at_home() {
+        let c = ChunkCache::new(0);
+        let keys: Vec<ChunkKey> = (0..64).map(|k| (1, 0, k)).collect();
+        let shards: std::collections::HashSet<usize> =
+            keys.iter().map(|k| c.shard_index(k)).collect();
+        assert!(shards.len() >= 8, "64 keys in {} shards", shards.len());
+        // k0 in shard 0 (oldest), k1 and k2 together in another shard.
+        let k0 = *keys.iter().find(|k| c.shard_index(k) == 0).unwrap();
+        let home = (1..SHARDS)
+            .find(|&s| keys.iter().filter(|k| c.shard_index(k) == s).count() >= 2)
+            .unwrap();
+        let mut at_home = keys.iter().filter(|k| c.shard_index(k) == home);
+        let (k1, k2) = (*at_home.next().unwrap(), *at_home.next().unwrap());
+        let size = 8 * 8 * 8;
+        let c = ChunkCache::new(2 * size);
+        for k in [k0, k1, k2] {
+            c.get_or_decode(k, || Ok(chunk_of(k, 8))).unwrap();
+        }
+        // Over budget after k2: the home shard's least recent chunk (k1) goes,
+        // not the globally oldest one in shard 0.
+        assert!(cached(&c, k0) && cached(&c, k2) && !cached(&c, k1));
+        assert_eq!(c.bytes(), 2 * size);
+    }
+
+    #[test]
+    fn eviction_stops_as_soon_as_the_budget_holds() {
+        let c = ChunkCache::new(0);
+        let home: Vec<ChunkKey> = (0..256)
+            .map(|k| (1, 0, k))
+            .filter(|k| c.shard_index(k) == 3)
+            .take(3)
+            .collect();
+        let size = 8 * 8 * 8;
+        let c = ChunkCache::new(2 * size);
+        for &k in &home {
+            c.get_or_decode(k, || Ok(chunk_of(k, 8))).unwrap();
+        }
+        // One eviction (the oldest) brings three chunks back to the budget.
+        assert_eq!(c.bytes(), 2 * size);
+        assert!(!cached(&c, home[0]) && cached(&c, home[1]) && cached(&c, home[2]));
+    }
 }

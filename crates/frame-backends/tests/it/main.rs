@@ -6,5 +6,6 @@
 mod caches;
 mod common;
 mod fixtures;
+mod geometry;
 mod hostile;
 mod readers;

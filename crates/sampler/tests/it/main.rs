@@ -4,7 +4,10 @@
 //! binary instead of many keeps a cold `cargo xtask test` small on disk).
 
 mod limits;
+mod plan_loader;
 mod regions_grid;
 mod regions_select;
 mod sampler_props;
+mod target_options;
 mod video;
+mod warped_assets;

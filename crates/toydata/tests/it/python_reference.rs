@@ -1,9 +1,10 @@
 //! Python kwcoco 0.9.1 loads our bundles: every image (all channels, image
 //! space) finalizes to the recorded size, polygon areas match, `validate`
-//! reports no error. Needs the reference venv
-//! (`bash ../shared/tools/python-reference/setup.sh`, or a python given by
-//! `NDSAMPLER_REFERENCE_PYTHON`), so it is ignored by default:
-//! `cargo test -p toydata --test python_reference -- --ignored`.
+//! reports no error. Needs the reference venv: the python named by
+//! `NDSAMPLER_REFERENCE_PYTHON` (`cargo xtask test` creates
+//! `target/py-reference` and sets it), else `target/py-reference/bin/python`.
+//! Without either the test fails, saying how to create it. Alone:
+//! `cargo xtask py-reference && cargo test -p toydata --test it python_reference`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -29,16 +30,30 @@ print('ok', len(dset.imgs), len(dset.anns))
 "#;
 
 fn python() -> PathBuf {
-    std::env::var_os("NDSAMPLER_REFERENCE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp/ndsampler-reference/bin/python"))
+    if let Some(p) = std::env::var_os("NDSAMPLER_REFERENCE_PYTHON") {
+        let p = PathBuf::from(p);
+        assert!(
+            p.exists(),
+            "NDSAMPLER_REFERENCE_PYTHON={} does not exist",
+            p.display()
+        );
+        return p;
+    }
+    let default =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/py-reference/bin/python");
+    assert!(
+        default.exists(),
+        "no Python reference environment: NDSAMPLER_REFERENCE_PYTHON is unset and {} is missing; \
+         create it with `cargo xtask py-reference` (or run `cargo xtask test`, which does), \
+         or point NDSAMPLER_REFERENCE_PYTHON at a python with ndsampler 0.8.1 / kwcoco 0.9.1",
+        default.display()
+    );
+    default
 }
 
 #[test]
-#[ignore = "needs the Python reference venv"]
 fn python_kwcoco_loads_every_kind_of_bundle() {
     let py = python();
-    assert!(py.exists(), "no reference python at {}", py.display());
     let dir = tempfile::tempdir().unwrap();
     for key in [
         "shapes3-gsize128",
