@@ -33,7 +33,11 @@
 //! ## Tour
 //! - [`Target`] (JSON form of docs/DESIGN.md §4) → [`CocoSampler::resolve`] →
 //!   [`CocoSampler::load_sample`] → [`Sample`] (`im`, resolved `target`,
-//!   `params`, per-frame annotations).
+//!   `params`, per-frame annotations). Out-of-range numbers fail when the
+//!   target is parsed ([`target::MAX_COORD`]); a sample larger than
+//!   [`SamplerConfig::max_sample_bytes`] fails before anything is allocated.
+//! - [`image_source`]: the adapter from a kwcoco image record to
+//!   `frame-backends`' plain `ImageSource` (paths, band names, asset warps).
 //! - [`regions`]: positives, negatives mined through `region-index`, per-epoch
 //!   preselection, covering positives; [`grid`]: sliding-window grids over images
 //!   and videos with exact positive/negative indexes.
