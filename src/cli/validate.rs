@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use coco_model::ValidateOptions;
+use coco_model::validate::Problem;
+use coco_model::{Diagnostic, Severity, ValidateOptions};
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -23,12 +24,50 @@ pub struct ValidateArgs {
     pub json: bool,
 }
 
+/// Errors for files whose size or band count differs from what the dataset
+/// declares (sampling would refuse them). Files that are missing or records
+/// that do not parse are already reported by the data model's checks.
+fn file_header_mismatches(ds: &coco_model::CocoDataset) -> Vec<Diagnostic> {
+    let Ok(reader) = frame_backends::FrameReader::new(frame_backends::Backend::Raw) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for img in ds.images() {
+        let Ok(src) = sampler::image_source(ds, img) else {
+            continue;
+        };
+        for (i, asset) in src.assets.iter().enumerate() {
+            if !asset.path.is_file() {
+                continue;
+            }
+            if let Err(e @ frame_backends::Error::Mismatch { .. }) = reader.check_asset(asset) {
+                out.push(Diagnostic {
+                    severity: Severity::Error,
+                    problem: Problem::BadValue,
+                    table: "images",
+                    id: Some(img.id.to_string()),
+                    field: Some(if img.file_name.is_some() && i == 0 {
+                        "file_name".to_string()
+                    } else {
+                        format!("assets[{}]", i - usize::from(img.file_name.is_some()))
+                    }),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
 pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let ds = super::stats::load_with_spinner(&args.dataset.dataset)?;
-    let report = ds.validate_with(ValidateOptions {
+    let mut report = ds.validate_with(ValidateOptions {
         check_files: !args.no_files,
         check_geometry: !args.no_geometry,
     });
+    if !args.no_files {
+        report.diagnostics.extend(file_header_mismatches(&ds));
+    }
     let n_err = report.errors().count();
     let n_warn = report.warnings().count();
     if args.json {

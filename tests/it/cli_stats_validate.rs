@@ -171,3 +171,52 @@ fn bad_input_gives_one_line_naming_file_and_position() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("data.kwcoco.json"));
 }
+
+#[test]
+fn validate_reports_files_that_disagree_with_their_declared_size_or_bands() {
+    let dir = tempfile::tempdir().unwrap();
+    image::GrayImage::new(8, 6)
+        .save(dir.path().join("small.png"))
+        .unwrap();
+    image::RgbImage::new(8, 6)
+        .save(dir.path().join("rgb.png"))
+        .unwrap();
+    image::GrayImage::new(8, 6)
+        .save(dir.path().join("ok.png"))
+        .unwrap();
+    image::GrayImage::new(8, 6)
+        .save(dir.path().join("ok2.png"))
+        .unwrap();
+    let json = write(
+        dir.path(),
+        "data.kwcoco.json",
+        r#"{"images": [
+            {"id": 1, "file_name": "small.png", "width": 16, "height": 6},
+            {"id": 2, "file_name": "ok.png", "width": 8, "height": 6,
+             "auxiliary": [{"file_name": "rgb.png", "channels": "r|g", "width": 8, "height": 6}]},
+            {"id": 3, "file_name": "ok2.png", "width": 8, "height": 6}]}"#,
+    );
+    let out = ndsampler(&["validate", json.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let s = text(&out.stdout);
+    let lines: Vec<&str> = s
+        .lines()
+        .filter(|l| l.contains("small.png") || l.contains("rgb.png"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{s}");
+    assert!(
+        lines[0].contains("16×6") && lines[0].contains("8×6") && lines[0].contains("file_name"),
+        "{s}"
+    );
+    assert!(
+        lines[1].contains("2 bands")
+            && lines[1].contains("3 bands")
+            && lines[1].contains("assets[0]"),
+        "{s}"
+    );
+    assert!(!s.contains("ok.png") && !s.contains("ok2.png"), "{s}");
+    assert!(s.contains("INVALID: 2 error(s), 0 warning(s)"), "{s}");
+    // --no-files skips the header checks.
+    let out = ndsampler(&["validate", "--no-files", json.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+}

@@ -245,6 +245,16 @@ impl FrameReader {
         }
     }
 
+    /// Opens an asset's file header (raw, whatever the backend) and checks it
+    /// against what the dataset declares for it (size and band count, see the
+    /// rule on [`AssetSource`]): what `validate` reports ahead of sampling.
+    ///
+    /// Errors: [`Error::Mismatch`], or the error opening the file.
+    pub fn check_asset(&self, asset: &AssetSource) -> Result<()> {
+        let raster = open_raw(&asset.path, Arc::new(ChunkCache::new(0)))?;
+        check_declared(asset, raster.info())
+    }
+
     /// The handle of a file through this reader's backend (building its cache if
     /// needed), from the LRU of open handles.
     pub fn open_asset(&self, path: &Path) -> Result<Arc<dyn Raster>> {
