@@ -214,6 +214,17 @@ impl Affine {
         }
     }
 
+    /// Every entry is finite (no NaN or infinity): the transform can be applied.
+    ///
+    /// ```
+    /// use coco_geometry::Affine;
+    /// assert!(Affine::scale(2.0, 3.0).is_finite());
+    /// assert!(!Affine::scale(f64::INFINITY, 1.0).is_finite());
+    /// ```
+    pub fn is_finite(&self) -> bool {
+        self.m.iter().flatten().all(|v| v.is_finite())
+    }
+
     /// Exactly the identity.
     pub fn is_identity(&self) -> bool {
         self.m == Self::IDENTITY.m

@@ -250,7 +250,7 @@ fn parse_object(map: &Map<String, Value>) -> Result<(Affine, TransformForm)> {
     } else {
         Affine::from_params(&p)
     };
-    if a.m.iter().flatten().any(|v| !v.is_finite()) {
+    if !a.is_finite() {
         return Err(GeometryError::invalid(
             WHAT,
             "parameters give a non-finite matrix",

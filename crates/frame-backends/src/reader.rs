@@ -496,12 +496,7 @@ impl FrameReader {
             || format!("a {out_h}×{out_w}×{n} {out_dtype} window"),
             &[out_h, out_w, n, out_dtype.size()],
         )?;
-        if out_from_image
-            .matrix()
-            .iter()
-            .flatten()
-            .any(|v| !v.is_finite())
-        {
+        if !out_from_image.is_finite() {
             return Err(Error::invalid(format!(
                 "transform {:?} is not finite",
                 out_from_image.matrix()
@@ -537,12 +532,7 @@ impl FrameReader {
     ) -> Result<Window> {
         let info = raster.info();
         let path = &info.path;
-        if out_from_asset
-            .matrix()
-            .iter()
-            .flatten()
-            .any(|v| !v.is_finite())
-        {
+        if !out_from_asset.is_finite() {
             return Err(Error::invalid(format!(
                 "{}: the transform to the output is not finite",
                 path.display()
