@@ -49,7 +49,8 @@ pub struct BenchArgs {
     pub count: usize,
     #[command(flatten)]
     pub backend: super::BackendArg,
-    /// Loader threads (1: a plain loop in the calling thread).
+    /// Loader threads (1: a plain loop in the calling thread); more than 4 per
+    /// core are clamped to that (with a warning).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
     /// Also return each window's overlapping annotations (all geometry).
@@ -550,10 +551,11 @@ fn record(
     })
 }
 
-pub fn run(args: BenchArgs) -> Result<ExitCode> {
+pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
     if args.threads == 0 {
         bail!("--threads must be at least 1");
     }
+    args.threads = super::clamp_threads(args.threads);
     let s = setup(&args)?;
 
     let t0 = Instant::now();

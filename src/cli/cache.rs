@@ -106,7 +106,7 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     };
     let reader = FrameReader::new(backend)?;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(clamp_threads(args.threads))
+        .num_threads(super::clamp_threads(args.threads))
         .build()?;
     let pb = ProgressBar::new(files.len() as u64);
     pb.set_style(
@@ -172,18 +172,4 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-/// `--threads` clamped to 4 per available core (0 stays 0: one per core); a
-/// clamped request is logged.
-fn clamp_threads(requested: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let max = cores.saturating_mul(4);
-    if requested > max {
-        eprintln!(
-            "ndsampler: warning: --threads {requested} clamped to {max} (4 per core, {cores} cores)"
-        );
-        return max;
-    }
-    requested
 }

@@ -50,7 +50,8 @@ fn throughput(sampler: &CocoSampler, plan: &EpochPlan) -> Result<(f64, usize)> {
     Ok((plan.len() as f64 / t0.elapsed().as_secs_f64(), annots))
 }
 
-pub fn run(args: DemoArgs) -> Result<ExitCode> {
+pub fn run(mut args: DemoArgs) -> Result<ExitCode> {
+    args.threads = super::clamp_threads(args.threads).max(1);
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let images = Arc::new(ensure("shapes8-gsize1024", &args.out.join("shapes8"))?);

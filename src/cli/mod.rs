@@ -251,6 +251,20 @@ pub fn parse_target(arg: &str) -> anyhow::Result<sampler::Target> {
     serde_json::from_str(&text).with_context(|| format!("--target: invalid target {arg}"))
 }
 
+/// `--threads` clamped to 4 per available core (0 stays 0: one per core); a
+/// clamped request is logged.
+pub fn clamp_threads(requested: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let max = cores.saturating_mul(4);
+    if requested > max {
+        eprintln!(
+            "ndsampler: warning: --threads {requested} clamped to {max} (4 per core, {cores} cores)"
+        );
+        return max;
+    }
+    requested
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

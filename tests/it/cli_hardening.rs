@@ -246,6 +246,29 @@ fn cache_threads_are_clamped_with_a_warning() {
 }
 
 #[test]
+fn bench_threads_are_clamped_with_a_warning() {
+    let out = run(&[
+        "bench",
+        shapes4().to_str().unwrap(),
+        "--window",
+        "32",
+        "--count",
+        "20",
+        "--threads",
+        "100000",
+        "--json",
+        "--no-stages",
+    ]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("--threads 100000 clamped to"), "{err}");
+    let line = text(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim().lines().last().unwrap()).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    assert_eq!(v["threads"].as_u64(), Some(4 * cores), "{line}");
+}
+
+#[test]
 fn toydata_refuses_huge_outputs_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     for key in [
