@@ -365,54 +365,29 @@ impl CocoDataset {
         use Problem::*;
         use Severity::*;
         let id = Some(g.id.to_string());
+        let mut bad = |field: &str, msg: String| {
+            out.push(Error, BadValue, "images", id.clone(), Some(field), msg)
+        };
         if g.warp_img_to_vid.is_some()
             && let Err(e) = g.warp_img_to_vid()
         {
-            out.push(
-                Error,
-                BadValue,
-                "images",
-                id.clone(),
-                Some("warp_img_to_vid"),
-                field_message(&e),
-            );
+            bad("warp_img_to_vid", field_message(&e));
         }
         if let Some(ch) = &g.channels
             && let Err(e) = crate::channels::ChannelSpec::parse(ch)
         {
-            out.push(
-                Error,
-                BadValue,
-                "images",
-                id.clone(),
-                Some("channels"),
-                e.to_string(),
-            );
+            bad("channels", e.to_string());
         }
         for (i, a) in g.assets().iter().enumerate() {
             if a.warp_aux_to_img.is_some()
                 && let Err(e) = a.warp_aux_to_img()
             {
-                out.push(
-                    Error,
-                    BadValue,
-                    "images",
-                    id.clone(),
-                    Some(&format!("assets[{i}].warp_aux_to_img")),
-                    field_message(&e),
-                );
+                bad(&format!("assets[{i}].warp_aux_to_img"), field_message(&e));
             }
             if let Some(ch) = &a.channels
                 && let Err(e) = crate::channels::ChannelSpec::parse(ch)
             {
-                out.push(
-                    Error,
-                    BadValue,
-                    "images",
-                    id.clone(),
-                    Some(&format!("assets[{i}].channels")),
-                    e.to_string(),
-                );
+                bad(&format!("assets[{i}].channels"), e.to_string());
             }
         }
     }
