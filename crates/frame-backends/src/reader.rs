@@ -606,20 +606,7 @@ impl FrameReader {
             let s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
             resample::separable(&s, y0, x0, &tys, &txs)?
         } else {
-            let inv = out_from_level.inverse()?;
-            let corners = [
-                (0.0, 0.0),
-                (out_w as f64, 0.0),
-                (0.0, out_h as f64),
-                (out_w as f64, out_h as f64),
-            ];
-            let pts: Vec<(f64, f64)> = corners
-                .iter()
-                .map(|&(x, y)| {
-                    let [u, v] = inv.apply([x, y]);
-                    (u, v)
-                })
-                .collect();
+            let pts = source_corners(&out_from_level, out_h, out_w)?;
             let (lsx, lsy) = out_from_level.axis_scales();
             let aa = opts.antialias && interp != Interpolation::Nearest;
             let sig_x = if aa && lsx < 1.0 { 0.5 / lsx } else { 0.0 };
@@ -669,6 +656,16 @@ impl FrameReader {
     }
 }
 
+/// The output grid's four corners mapped back into source (level) space.
+fn source_corners(out_from_level: &Affine, out_h: usize, out_w: usize) -> Result<[(f64, f64); 4]> {
+    let inv = out_from_level.inverse()?;
+    let (h, w) = (out_h as f64, out_w as f64);
+    Ok([(0.0, 0.0), (w, 0.0), (0.0, h), (w, h)].map(|(x, y)| {
+        let [u, v] = inv.apply([x, y]);
+        (u, v)
+    }))
+}
+
 impl FrameReader {
     /// Refuse a resampling whose source coordinates or filter sizes cannot be
     /// represented (see [`MAX_COORD`], [`MAX_DOWNSCALE`]) or whose filter
@@ -680,15 +677,7 @@ impl FrameReader {
         out_w: usize,
         path: &Path,
     ) -> Result<()> {
-        let inv = out_from_level.inverse()?;
-        let corners = [
-            (0.0, 0.0),
-            (out_w as f64, 0.0),
-            (0.0, out_h as f64),
-            (out_w as f64, out_h as f64),
-        ];
-        for (x, y) in corners {
-            let [u, v] = inv.apply([x, y]);
+        for (u, v) in source_corners(out_from_level, out_h, out_w)? {
             let inside = |c: f64| c.abs() <= MAX_COORD; // false for NaN
             if !inside(u) || !inside(v) {
                 return Err(Error::invalid(format!(
