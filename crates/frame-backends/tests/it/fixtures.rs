@@ -1,7 +1,9 @@
 //! The reference sampler's answers on `vidshapes2-msi`: multi-resolution assets
 //! aligned into image space (video space == image space in this fixture).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::common::backends_in;
 
 use frame_backends::{
     Affine, AssetSource, Backend, Channels, FrameReader, ImageSource, PixelBox, ReadOptions,
@@ -141,27 +143,11 @@ fn compare(got: &ndarray::Array3<f64>, want: ndarray::ArrayView3<u16>, exact: &[
     }
 }
 
-fn backends(dir: &Path) -> Vec<Backend> {
-    let mut v = vec![
-        Backend::Raw,
-        Backend::Npy {
-            workdir: dir.to_path_buf(),
-        },
-    ];
-    if cfg!(feature = "gdal") {
-        v.push(Backend::Cog {
-            workdir: dir.to_path_buf(),
-            options: Default::default(),
-        });
-    }
-    v
-}
-
 #[test]
 fn upsampled_band_aligns() {
     let want = expected("upsampled_band");
     let dir = tempfile::tempdir().unwrap();
-    for backend in backends(dir.path()) {
+    for backend in backends_in(dir.path(), Default::default()) {
         let reader = FrameReader::new(backend).unwrap();
         for (t, gid) in [1, 2, 3].into_iter().enumerate() {
             let src = image(gid);

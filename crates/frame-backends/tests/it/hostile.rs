@@ -18,25 +18,6 @@ use proptest::prelude::*;
 const H: usize = 30;
 const W: usize = 40;
 
-fn backends(dir: &Path) -> Vec<Backend> {
-    let mut v = vec![
-        Backend::Raw,
-        Backend::Npy {
-            workdir: dir.join("work"),
-        },
-    ];
-    if cfg!(feature = "gdal") {
-        v.push(Backend::Cog {
-            workdir: dir.join("work"),
-            options: frame_backends::CogOptions {
-                tile_size: 128,
-                ..Default::default()
-            },
-        });
-    }
-    v
-}
-
 fn read_all(reader: &FrameReader, src: &ImageSource) -> frame_backends::Result<Window> {
     reader.read_window(
         src,
@@ -78,7 +59,13 @@ fn fifo_device_or_directory_in_place_of_an_image_is_an_error_not_a_hang() {
         (folder, "a directory"),
         (PathBuf::from("/dev/zero"), "a character device"),
     ];
-    for backend in backends(dir.path()) {
+    for backend in backends_in(
+        &dir.path().join("work"),
+        frame_backends::CogOptions {
+            tile_size: 128,
+            ..Default::default()
+        },
+    ) {
         for (path, kind) in &cases {
             let (p, b) = (path.clone(), backend.clone());
             let r = without_hang(
@@ -140,7 +127,13 @@ fn a_size_mismatch_is_an_error_naming_the_file_and_both_sizes() {
     write_rgb_png(&png, H, W);
     let tif = dir.path().join("small.tif");
     write_u16_tiff(&tif, H, W, 1, Some(16), false);
-    for backend in backends(dir.path()) {
+    for backend in backends_in(
+        &dir.path().join("work"),
+        frame_backends::CogOptions {
+            tile_size: 128,
+            ..Default::default()
+        },
+    ) {
         let reader = FrameReader::new(backend.clone()).unwrap();
         for path in [&png, &tif] {
             for (dw, dh) in [(W + 10, H), (W, H + 1), (W - 1, H - 1)] {
@@ -177,7 +170,13 @@ fn more_or_fewer_bands_than_declared_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let png = dir.path().join("rgb.png");
     write_rgb_png(&png, H, W);
-    for backend in backends(dir.path()) {
+    for backend in backends_in(
+        &dir.path().join("work"),
+        frame_backends::CogOptions {
+            tile_size: 128,
+            ..Default::default()
+        },
+    ) {
         let reader = FrameReader::new(backend.clone()).unwrap();
         for names in [&["r", "g"][..], &["r", "g", "b", "nir"][..]] {
             let src = ImageSource {
@@ -457,7 +456,13 @@ fn a_huge_declared_tiff_is_refused_without_allocating() {
     patch_tiff_tag(&mut bytes, 257, 65535);
     patch_tiff_tag(&mut bytes, 278, 65535);
     std::fs::write(&p, bytes).unwrap();
-    for backend in backends(dir.path()) {
+    for backend in backends_in(
+        &dir.path().join("work"),
+        frame_backends::CogOptions {
+            tile_size: 128,
+            ..Default::default()
+        },
+    ) {
         let reader = FrameReader::new(backend.clone()).unwrap();
         let r = read_all(&reader, &ImageSource::single(&p, 0, 0));
         let e = r.unwrap_err().to_string();
@@ -509,7 +514,13 @@ mod gdal_indirections {
         for (i, (target, raw)) in [(&secret, false), (&text, true)].into_iter().enumerate() {
             let x = dir.path().join(format!("x{i}.png"));
             std::fs::write(&x, vrt(&target.to_string_lossy(), raw)).unwrap();
-            for backend in backends(dir.path()) {
+            for backend in backends_in(
+                &dir.path().join("work"),
+                frame_backends::CogOptions {
+                    tile_size: 128,
+                    ..Default::default()
+                },
+            ) {
                 let reader = FrameReader::new(backend.clone()).unwrap();
                 let r = read_all(&reader, &ImageSource::single(&x, 0, 0));
                 assert!(
@@ -555,7 +566,13 @@ mod gdal_indirections {
         let url = format!("/vsicurl/http://127.0.0.1:{port}/a.tif");
         let x = dir.path().join("remote.png");
         std::fs::write(&x, vrt(&url, false)).unwrap();
-        for backend in backends(dir.path()) {
+        for backend in backends_in(
+            &dir.path().join("work"),
+            frame_backends::CogOptions {
+                tile_size: 128,
+                ..Default::default()
+            },
+        ) {
             let reader = FrameReader::new(backend.clone()).unwrap();
             for path in [x.clone(), PathBuf::from(&url)] {
                 let r = read_all(&reader, &ImageSource::single(&path, 0, 0));

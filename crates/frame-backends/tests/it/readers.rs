@@ -1,7 +1,7 @@
 //! Every reader against known-pixel images at in-bounds, partly-out and fully-out
 //! windows, through the raw and npy backends.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::common::*;
 use frame_backends::{
@@ -20,22 +20,6 @@ fn windows() -> Vec<PixelBox> {
         PixelBox::new(0, H as i64, 0, W as i64).unwrap(), // whole
         PixelBox::new(5, 5, 3, 9).unwrap(),               // empty
     ]
-}
-
-fn backends(dir: &Path) -> Vec<Backend> {
-    let mut v = vec![
-        Backend::Raw,
-        Backend::Npy {
-            workdir: dir.join("work"),
-        },
-    ];
-    if cfg!(feature = "gdal") {
-        v.push(Backend::Cog {
-            workdir: dir.join("work"),
-            options: Default::default(),
-        });
-    }
-    v
 }
 
 /// Check `win` against `expect(y, x, c)` (None = padding).

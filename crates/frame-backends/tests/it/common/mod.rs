@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use frame_backends::{Backend, CogOptions};
+
 /// The known value of pixel (y, x, c).
 pub fn val(y: usize, x: usize, c: usize) -> u16 {
     ((y * 131 + x * 7 + c * 1000) % 60000) as u16
@@ -147,4 +149,26 @@ pub fn write_i16_tiff(path: &Path, h: usize, w: usize) {
     let mut enc = tiff::encoder::TiffEncoder::new(f).unwrap();
     enc.write_image::<tiff::encoder::colortype::GrayI16>(w as u32, h as u32, &data)
         .unwrap();
+}
+
+/// Every backend this build has, caches under `workdir` (COG with `cog`).
+pub fn backends_in(workdir: &Path, cog: CogOptions) -> Vec<Backend> {
+    let mut v = vec![
+        Backend::Raw,
+        Backend::Npy {
+            workdir: workdir.to_path_buf(),
+        },
+    ];
+    if cfg!(feature = "gdal") {
+        v.push(Backend::Cog {
+            workdir: workdir.to_path_buf(),
+            options: cog,
+        });
+    }
+    v
+}
+
+/// [`backends_in`] with caches under `dir/work` and default COG options.
+pub fn backends(dir: &Path) -> Vec<Backend> {
+    backends_in(&dir.join("work"), CogOptions::default())
 }
