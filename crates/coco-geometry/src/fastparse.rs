@@ -200,6 +200,9 @@ struct Dict {
     interiors: Option<Option<Vec<Coords>>>,
     size: Option<[u64; 2]>,
     counts: Option<Counts>,
+    /// Some other key (GeoJSON's `type`, kwimage's RLE `shape`/`order`/
+    /// `binary`, ...): the general parser handles the object.
+    other: bool,
 }
 
 enum Counts {
@@ -245,6 +248,7 @@ impl<'de> Visitor<'de> for DictVisitor {
                 "size" => d.size = Some(map.next_value::<[u64; 2]>()?),
                 "counts" => d.counts = Some(map.next_value_seed(CountsSeed)?),
                 _ => {
+                    d.other = true;
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -351,6 +355,9 @@ impl<'de> Visitor<'de> for TopVisitor {
 
 /// A segmentation from a top-level object: an RLE or one kwcoco polygon.
 fn assemble_dict<E: de::Error>(d: Dict) -> Result<Segmentation, E> {
+    if d.other || (d.counts.is_some() && (d.exterior.is_some() || d.interiors.is_some())) {
+        return Err(E::custom("an object with other keys"));
+    }
     if let Some(counts) = d.counts {
         let [h, w] = d.size.ok_or_else(|| E::custom("RLE without size"))?;
         let (h, w) = (
@@ -737,6 +744,26 @@ mod tests {
         assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "{text}");
     }
 
+    /// Objects with keys the direct path does not know go to the general
+    /// parser (which reads them).
+    #[test]
+    fn defers_objects_with_other_keys() {
+        for text in [
+            r#"{"exterior": [[0, 1], [2, 3]], "interiors": [[[1, 1], [1, 2], [2, 2]]], "x": {"y": [1]}}"#,
+            r#"{"counts": "123", "size": [2, 3], "exterior": []}"#,
+            r#"{"size": [3, 2], "shape": [3, 2], "counts": [1, 2, 3], "order": "C", "binary": true}"#,
+            r#"{"shape": [3, 2], "counts": [0, 1, 1, 5], "binary": false}"#,
+            r#"{"type": "Polygon", "coordinates": [[[0, 1], [2, 3], [4, 5.5]], [[1, 1], [2, 2], [1, 2]]]}"#,
+            r#"{"type": "MultiPolygon", "coordinates": [[[[0, 1], [2, 3], [4, 5]]], []]}"#,
+            r#"{"type": "Polygon", "coordinates": []}"#,
+        ] {
+            assert!(segmentation(text).is_none(), "{text}");
+            let v: Value = serde_json::from_str(text).unwrap();
+            assert!(Segmentation::from_json(&v).is_ok(), "{text}");
+            assert!(Segmentation::from_json_str(text).is_ok(), "{text}");
+        }
+    }
+
     #[test]
     fn agrees_on_every_form_and_error() {
         for text in [
@@ -750,11 +777,12 @@ mod tests {
             r#"{"exterior": [[0, 1], [2, 3], [4, 5]], "interiors": []}"#,
             r#"{"exterior": [[0, 1], [2, 3], [4, 5]]}"#,
             r#"{"exterior": [], "interiors": null}"#,
-            r#"{"exterior": [[0, 1], [2, 3]], "interiors": [[[1, 1], [1, 2], [2, 2]]], "x": {"y": [1]}}"#,
             r#"[{"exterior": [[0, 1], [2, 3], [4, 5.5]], "interiors": []}, {"exterior": [[9, 9], [8, 8], [7, 9]]}]"#,
             r#"{"size": [2, 3], "counts": [1, 2, 3]}"#,
             r#"{"size": [2, 3], "counts": "123"}"#,
-            r#"{"counts": "123", "size": [2, 3], "exterior": []}"#,
+            r#"{"type": "Polygon", "coordinates": [[0, 1], [2, 3]]}"#,
+            r#"{"type": "Point", "coordinates": [0, 1]}"#,
+            r#"{"type": "Polygon"}"#,
             r#"[1, "\u0000NaN", 2, 3]"#,
             // errors
             "[1, 2, 3]",

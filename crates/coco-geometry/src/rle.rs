@@ -6,6 +6,21 @@
 //! "counts": "..."}` (compressed: pycocotools' LEB128-like string with 5 bits
 //! per character in ASCII 48..111, counts after the third stored as the
 //! difference to the count two before).
+//!
+//! kwimage's array RLE (`kwimage.Mask` `array_rle`, `decode_run_length`) adds
+//! three keys, read as kwimage reads them:
+//!
+//! * `shape`: `[h, w]` of the encoded array; used instead of `size` when both
+//!   are given.
+//! * `order`: `"F"` (column-major, the COCO default) or `"C"` (row-major).
+//! * `binary`: `true` (default; alternating runs starting with zeros) or
+//!   `false` (`[value, length, value, length, ...]` pairs; any non-zero value
+//!   is foreground).
+//!
+//! A compressed string is always column-major and binary (pycocotools decodes
+//! it from `size` whatever the other keys say, and so does kwimage). An RLE in
+//! any non-plain form is converted to COCO runs on reading and written back
+//! exactly as it was read.
 
 use super::{BBox, GeometryError, Mask, Result, checked_pixels, kind};
 use serde_json::{Map, Value};
@@ -29,6 +44,10 @@ pub struct Rle {
     w: usize,
     counts: Vec<u32>,
     compressed: bool,
+    /// The JSON object as read, when it is not a plain `{size, counts}` (it
+    /// has kwimage's `shape`/`order`/`binary` or other keys): written back
+    /// unchanged.
+    source: Option<Box<Map<String, Value>>>,
 }
 
 impl Rle {
@@ -51,6 +70,7 @@ impl Rle {
             w,
             counts,
             compressed,
+            source: None,
         })
     }
 
@@ -121,6 +141,7 @@ impl Rle {
             w,
             counts,
             compressed: true,
+            source: None,
         }
     }
 
@@ -184,9 +205,11 @@ impl Rle {
         self.compressed
     }
 
-    /// Choose the JSON form.
+    /// Choose the JSON form (a plain COCO `{size, counts}` from now on, even
+    /// if it was read in one of kwimage's array forms).
     pub fn set_compressed(&mut self, compressed: bool) {
         self.compressed = compressed;
+        self.source = None;
     }
 
     /// Number of set pixels (pycocotools `rleArea`).
@@ -362,6 +385,7 @@ impl Rle {
             w: self.w,
             counts: out,
             compressed: self.compressed,
+            source: None,
         })
     }
 
@@ -374,25 +398,50 @@ impl Rle {
     }
 
     pub(crate) fn from_map(map: &Map<String, Value>) -> Result<Rle> {
-        let size = map
-            .get("size")
-            .and_then(Value::as_array)
-            .filter(|a| a.len() == 2)
-            .ok_or_else(|| GeometryError::invalid(WHAT, "missing \"size\": [h, w]"))?;
-        let dim = |v: &Value| {
-            v.as_u64()
-                .and_then(|x| usize::try_from(x).ok())
-                .ok_or_else(|| {
-                    GeometryError::invalid(
-                        WHAT,
-                        format!("size entries must be non-negative integers, got {v}"),
-                    )
-                })
+        let plain = map.keys().all(|k| k == "size" || k == "counts");
+        let size = match map.get("size") {
+            Some(v) => Some(dims(v, "size")?),
+            None => None,
         };
-        let (h, w) = (dim(&size[0])?, dim(&size[1])?);
-        match map.get("counts") {
-            Some(Value::String(s)) => Rle::from_string_counts(h, w, s),
-            Some(Value::Array(a)) => {
+        let counts = map
+            .get("counts")
+            .ok_or_else(|| GeometryError::invalid(WHAT, "missing \"counts\""))?;
+        let mut rle = match counts {
+            // pycocotools decodes a string from `size`, column-major and binary
+            Value::String(s) => {
+                let [h, w] = size.ok_or_else(|| {
+                    GeometryError::invalid(WHAT, "compressed counts need \"size\": [h, w]")
+                })?;
+                Rle::from_string_counts(h, w, s)?
+            }
+            Value::Array(a) => {
+                let shape = match map.get("shape") {
+                    Some(v) => dims(v, "shape")?,
+                    None => size.ok_or_else(|| {
+                        GeometryError::invalid(WHAT, "missing \"size\": [h, w] (or \"shape\")")
+                    })?,
+                };
+                let order = match map.get("order") {
+                    None => Order::F,
+                    Some(Value::String(o)) if o == "F" => Order::F,
+                    Some(Value::String(o)) if o == "C" => Order::C,
+                    Some(other) => {
+                        return Err(GeometryError::invalid(
+                            WHAT,
+                            format!("\"order\" must be \"C\" or \"F\", got {other}"),
+                        ));
+                    }
+                };
+                let binary = match map.get("binary") {
+                    None => true,
+                    Some(Value::Bool(b)) => *b,
+                    Some(other) => {
+                        return Err(GeometryError::invalid(
+                            WHAT,
+                            format!("\"binary\" must be true or false, got {other}"),
+                        ));
+                    }
+                };
                 let counts = a
                     .iter()
                     .map(|c| {
@@ -406,18 +455,112 @@ impl Rle {
                             })
                     })
                     .collect::<Result<Vec<u32>>>()?;
-                Rle::new(h, w, counts, false)
+                let [h, w] = shape;
+                match (order, binary) {
+                    (Order::F, true) => Rle::new(h, w, counts, false)?,
+                    _ => Rle::from_array_form(h, w, &counts, order, binary)?,
+                }
             }
-            Some(other) => Err(GeometryError::invalid(
-                WHAT,
-                format!("\"counts\" must be a list or a string, got {}", kind(other)),
-            )),
-            None => Err(GeometryError::invalid(WHAT, "missing \"counts\"")),
+            other => {
+                return Err(GeometryError::invalid(
+                    WHAT,
+                    format!("\"counts\" must be a list or a string, got {}", kind(other)),
+                ));
+            }
+        };
+        if !plain {
+            rle.source = Some(Box::new(map.clone()));
         }
+        Ok(rle)
     }
 
-    /// Write `{"size": [h, w], "counts": ...}` in the form it was read in.
+    /// COCO runs from kwimage's general array RLE (`decode_run_length`):
+    /// `order` is the pixel order the runs count in; when not `binary`, the
+    /// counts are `[value, length]` pairs.
+    fn from_array_form(
+        h: usize,
+        w: usize,
+        counts: &[u32],
+        order: Order,
+        binary: bool,
+    ) -> Result<Rle> {
+        let runs: Vec<(bool, u64)> = if binary {
+            counts
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| (i % 2 == 1, u64::from(c)))
+                .collect()
+        } else {
+            if !counts.len().is_multiple_of(2) {
+                return Err(GeometryError::invalid(
+                    WHAT,
+                    format!(
+                        "non-binary counts are [value, length] pairs, got an odd number ({})",
+                        counts.len()
+                    ),
+                ));
+            }
+            counts
+                .chunks_exact(2)
+                .map(|p| (p[0] != 0, u64::from(p[1])))
+                .collect()
+        };
+        let total: u64 = runs.iter().map(|r| r.1).sum();
+        let n = (h as u64).checked_mul(w as u64);
+        if n != Some(total) {
+            return Err(GeometryError::invalid(
+                WHAT,
+                format!(
+                    "run lengths sum to {total}, but shape {h}×{w} needs {}",
+                    h as u128 * w as u128
+                ),
+            ));
+        }
+        if order == Order::F {
+            // merge equal neighbours into alternating runs starting with zeros
+            let mut out: Vec<u64> = vec![0];
+            let mut cur = false;
+            for (v, len) in runs.into_iter().filter(|r| r.1 > 0) {
+                if v != cur {
+                    out.push(0);
+                    cur = v;
+                }
+                if let Some(last) = out.last_mut() {
+                    *last += len;
+                }
+            }
+            let out = out
+                .into_iter()
+                .map(|c| {
+                    u32::try_from(c).map_err(|_| {
+                        GeometryError::invalid(WHAT, format!("a run of {c} pixels is too long"))
+                    })
+                })
+                .collect::<Result<Vec<u32>>>()?;
+            return Rle::new(h, w, out, false);
+        }
+        // row-major: fill the mask, then encode column-major
+        let n = checked_pixels(h, w)?;
+        let mut data = vec![0u8; n];
+        let mut t = 0usize;
+        for (v, len) in runs {
+            let len = len as usize;
+            if v {
+                data[t..t + len].fill(1);
+            }
+            t += len;
+        }
+        let mut rle = Rle::encode(&Mask::from_vec(h, w, data)?);
+        rle.compressed = false;
+        Ok(rle)
+    }
+
+    /// Write `{"size": [h, w], "counts": ...}` in the form it was read in
+    /// (kwimage's array forms are written back as read).
     pub fn to_json(&self) -> Value {
+        if let Some(src) = &self.source {
+            return Value::Object((**src).clone());
+        }
         let mut map = Map::new();
         map.insert(
             "size".into(),
@@ -433,6 +576,33 @@ impl Rle {
     }
 }
 
+/// The pixel order array-RLE counts run in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Order {
+    /// Row-major.
+    C,
+    /// Column-major (COCO).
+    F,
+}
+
+/// `[h, w]` of non-negative integers.
+fn dims(v: &Value, key: &str) -> Result<[usize; 2]> {
+    let a = v.as_array().filter(|a| a.len() == 2).ok_or_else(|| {
+        GeometryError::invalid(WHAT, format!("\"{key}\" must be [h, w], got {v}"))
+    })?;
+    let dim = |v: &Value| {
+        v.as_u64()
+            .and_then(|x| usize::try_from(x).ok())
+            .ok_or_else(|| {
+                GeometryError::invalid(
+                    WHAT,
+                    format!("{key} entries must be non-negative integers, got {v}"),
+                )
+            })
+    };
+    Ok([dim(&a[0])?, dim(&a[1])?])
+}
+
 /// Eight bytes as one word (for fast row comparison).
 fn load8(b: &[u8]) -> u64 {
     let mut a = [0u8; 8];
@@ -444,6 +614,125 @@ fn load8(b: &[u8]) -> u64 {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The mask's rows as 0/1 lists.
+    fn rows(r: &Rle) -> Vec<Vec<u8>> {
+        let m = r.decode().unwrap();
+        (0..m.height())
+            .map(|y| (0..m.width()).map(|x| u8::from(m.get(x, y))).collect())
+            .collect()
+    }
+
+    /// Answers from kwimage 0.12 (`kwimage.Mask(data, 'array_rle').to_c_mask()`,
+    /// non-zero as foreground), for non-square masks whose orders differ.
+    #[test]
+    fn kwimage_array_forms_decode_as_kwimage_does() {
+        let cases = [
+            (
+                json!({"size": [3, 5], "counts": [1, 2, 4, 3, 5], "order": "C", "binary": true, "shape": [3, 5]}),
+                vec![
+                    vec![0, 1, 1, 0, 0],
+                    vec![0, 0, 1, 1, 1],
+                    vec![0, 0, 0, 0, 0],
+                ],
+            ),
+            (
+                json!({"size": [3, 5], "counts": [1, 2, 4, 3, 5], "order": "F", "binary": true}),
+                vec![
+                    vec![0, 0, 0, 1, 0],
+                    vec![1, 0, 1, 0, 0],
+                    vec![1, 0, 1, 0, 0],
+                ],
+            ),
+            (
+                json!({"shape": [2, 4], "counts": [0, 3, 1, 2, 0, 2, 1, 1], "order": "C", "binary": false}),
+                vec![vec![0, 0, 0, 1], vec![1, 0, 0, 1]],
+            ),
+            (
+                json!({"shape": [4, 2], "counts": [0, 3, 2, 2, 0, 3], "binary": false}),
+                vec![vec![0, 1], vec![0, 0], vec![0, 0], vec![1, 0]],
+            ),
+            (
+                json!({"size": [2, 3], "shape": [3, 2], "counts": [1, 2, 3], "order": "F"}),
+                vec![vec![0, 0], vec![1, 0], vec![1, 0]],
+            ),
+        ];
+        for (json, want) in cases {
+            let r = Rle::from_json(&json).unwrap();
+            assert_eq!(rows(&r), want, "{json}");
+            assert_eq!(
+                (r.height(), r.width()),
+                (want.len(), want[0].len()),
+                "{json}"
+            );
+            let ones: usize = want.iter().flatten().map(|&v| v as usize).sum();
+            assert_eq!(r.area() as usize, ones, "{json}");
+            // kept exactly on a JSON round trip
+            assert_eq!(r.to_json(), json);
+            // and its COCO runs decode to the same mask
+            let mut plain = r.clone();
+            plain.set_compressed(false);
+            assert_eq!(plain.to_json().as_object().unwrap().len(), 2);
+            assert_eq!(rows(&Rle::from_json(&plain.to_json()).unwrap()), want);
+        }
+    }
+
+    #[test]
+    fn plain_forms_stay_plain() {
+        let j = json!({"size": [2, 3], "counts": [1, 2, 3]});
+        assert_eq!(Rle::from_json(&j).unwrap().to_json(), j);
+        let j = json!({"counts": "123", "size": [2, 3]});
+        assert_eq!(
+            Rle::from_json(&j).unwrap().to_json(),
+            json!({"size": [2, 3], "counts": "123"})
+        );
+    }
+
+    #[test]
+    fn a_compressed_string_is_column_major_whatever_order_says() {
+        // pycocotools decodes strings from `size`, column-major (kwimage too)
+        let s = Rle::new(3, 5, vec![1, 2, 4, 3, 5], true)
+            .unwrap()
+            .to_string_counts();
+        let f = Rle::from_json(&json!({"size": [3, 5], "counts": s})).unwrap();
+        let c = Rle::from_json(&json!({"size": [3, 5], "counts": s, "order": "C"})).unwrap();
+        assert_eq!(rows(&f), rows(&c));
+        assert_eq!(rows(&f)[1], vec![1, 0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn bad_array_forms_are_errors() {
+        for (j, msg) in [
+            (
+                json!({"size": [2, 2], "counts": [1, 3], "order": "X"}),
+                "\"order\"",
+            ),
+            (
+                json!({"size": [2, 2], "counts": [1, 3], "binary": 1}),
+                "\"binary\"",
+            ),
+            (
+                json!({"shape": [2, 2], "counts": [1, 3, 0], "binary": false}),
+                "pairs",
+            ),
+            (
+                json!({"shape": [2, 2], "counts": [1, 3, 0, 2], "binary": false}),
+                "sum to 5",
+            ),
+            (json!({"shape": [2], "counts": [4]}), "\"shape\""),
+            (json!({"counts": [4]}), "missing \"size\""),
+            (json!({"counts": "4"}), "need \"size\""),
+            (
+                json!({"shape": [3, 2], "counts": [1, 2, 3], "order": "C"}),
+                "",
+            ),
+        ] {
+            match Rle::from_json(&j) {
+                Err(e) => assert!(e.to_string().contains(msg), "{j}: {e}"),
+                Ok(r) => assert!(msg.is_empty(), "{j} parsed: {r:?}"),
+            }
+        }
+    }
 
     #[test]
     fn kwimage_doc_string_decodes() {

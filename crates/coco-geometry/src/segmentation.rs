@@ -8,7 +8,9 @@
 //! | `[[x0, y0], [x1, y1], ...]` | [`PolygonForm::Points`] |
 //! | `{"exterior": [[x, y], ...], "interiors": [[[x, y], ...], ...]}` | [`PolygonForm::Kwcoco`] single |
 //! | `[{"exterior": ..., "interiors": ...}, ...]` | [`PolygonForm::Kwcoco`] multi |
-//! | `{"size": [h, w], "counts": [...] \| "..."}` | [`Rle`] |
+//! | `{"type": "Polygon", "coordinates": [exterior, hole, ...]}` | [`PolygonForm::GeoJson`] single |
+//! | `{"type": "MultiPolygon", "coordinates": [[exterior, hole, ...], ...]}` | [`PolygonForm::GeoJson`] multi |
+//! | `{"size": [h, w], "counts": [...] \| "..."}` | [`Rle`] (also kwimage's `shape` / `order` / `binary` keys) |
 //!
 //! A flat list with exactly two-number inner lists (`[[x, y], ...]`) is read
 //! as a list of points of one ring, since an MS-COCO polygon part needs at
@@ -37,6 +39,15 @@ pub enum PolygonForm {
         multi: bool,
         /// Whether the `interiors` key is written when a polygon has no holes.
         interiors_key: bool,
+    },
+    /// GeoJSON geometry (`kwimage.Polygon.from_geojson` /
+    /// `MultiPolygon.from_geojson`): rings are lists of `[x, y]` pairs, the
+    /// first ring of a polygon is its exterior, the others its holes. Rings are
+    /// kept as given (a closing point equal to the first is kept, as kwimage
+    /// does; it changes neither the area nor the mask).
+    GeoJson {
+        /// `"MultiPolygon"` (`true`) or `"Polygon"`.
+        multi: bool,
     },
 }
 
@@ -74,6 +85,8 @@ impl Segmentation {
             Value::Object(map) => {
                 if map.contains_key("counts") {
                     Ok(Segmentation::Rle(Rle::from_map(map)?))
+                } else if let Some(t) = map.get("type") {
+                    parse_geojson(t, map)
                 } else if map.contains_key("exterior") {
                     let (poly, ints, interiors_key) = parse_kwcoco_dict(map)?;
                     Ok(Segmentation::Polygons {
@@ -87,7 +100,8 @@ impl Segmentation {
                 } else {
                     Err(GeometryError::invalid(
                         WHAT,
-                        "an object needs \"exterior\" (kwcoco polygon) or \"counts\" (RLE)",
+                        "an object needs \"exterior\" (kwcoco polygon), \"type\" and \"coordinates\" \
+                         (GeoJSON) or \"counts\" (RLE)",
                     ))
                 }
             }
@@ -316,6 +330,76 @@ fn parse_list(items: &[Value]) -> Result<Segmentation> {
     }
 }
 
+/// A GeoJSON `Polygon` or `MultiPolygon` object (kwimage's
+/// `_coerce_coco_segmentation`: other geometry types are refused, as there).
+fn parse_geojson(t: &Value, map: &Map<String, Value>) -> Result<Segmentation> {
+    let multi = match t.as_str() {
+        Some("Polygon") => false,
+        Some("MultiPolygon") => true,
+        Some(other) => {
+            return Err(GeometryError::invalid(
+                WHAT,
+                format!("GeoJSON type {other:?} is not supported (Polygon or MultiPolygon)"),
+            ));
+        }
+        None => {
+            return Err(GeometryError::invalid(
+                WHAT,
+                format!("GeoJSON \"type\" must be a string, got {}", kind(t)),
+            ));
+        }
+    };
+    let coords = map
+        .get("coordinates")
+        .ok_or_else(|| GeometryError::invalid(WHAT, "GeoJSON geometry without \"coordinates\""))?;
+    let list = |v: &Value, what: &str| -> Result<Vec<Value>> {
+        v.as_array().cloned().ok_or_else(|| {
+            GeometryError::invalid(
+                WHAT,
+                format!("GeoJSON {what} must be a list, got {}", kind(v)),
+            )
+        })
+    };
+    let mut all_ints = true;
+    let mut polygon = |rings: &[Value]| -> Result<Polygon> {
+        let mut parsed = Vec::with_capacity(rings.len());
+        for (i, r) in rings.iter().enumerate() {
+            if r.as_array()
+                .and_then(|a| a.first())
+                .is_some_and(Value::is_number)
+            {
+                return Err(GeometryError::invalid(
+                    WHAT,
+                    "GeoJSON polygon coordinates need three levels of lists \
+                     ([[[x, y], ...], ...]), got two",
+                ));
+            }
+            let (ring, ints) = parse_ring(r, if i == 0 { "exterior" } else { "interior" })?;
+            all_ints &= ints;
+            parsed.push(ring);
+        }
+        let mut rings = parsed.into_iter();
+        Ok(Polygon {
+            exterior: rings.next().unwrap_or_default(),
+            interiors: rings.collect(),
+        })
+    };
+    let shape = if multi {
+        let mut polys = Vec::new();
+        for p in list(coords, "MultiPolygon coordinates")? {
+            polys.push(polygon(&list(&p, "polygon")?)?);
+        }
+        MultiPolygon::new(polys)
+    } else {
+        polygon(&list(coords, "Polygon coordinates")?)?.into()
+    };
+    Ok(Segmentation::Polygons {
+        shape,
+        form: PolygonForm::GeoJson { multi },
+        style: NumberStyle::from_all_ints(all_ints),
+    })
+}
+
 fn parse_flat(items: &[Value], part: usize) -> Result<(Vec<[f64; 2]>, bool)> {
     if !items.len().is_multiple_of(2) {
         return Err(GeometryError::invalid(
@@ -413,10 +497,44 @@ fn write_kwcoco(p: &Polygon, style: NumberStyle, interiors_key: bool) -> Value {
     Value::Object(map)
 }
 
+fn write_geojson_rings(p: &Polygon, style: NumberStyle) -> Value {
+    let mut rings = Vec::with_capacity(1 + p.interiors.len());
+    if !(p.exterior.is_empty() && p.interiors.is_empty()) {
+        rings.push(write_pairs(&p.exterior, style));
+    }
+    rings.extend(p.interiors.iter().map(|r| write_pairs(r, style)));
+    Value::Array(rings)
+}
+
+fn write_geojson(shape: &MultiPolygon, multi: bool, style: NumberStyle) -> Value {
+    let mut map = Map::new();
+    if !multi && shape.polygons.len() <= 1 {
+        map.insert("type".into(), Value::from("Polygon"));
+        let coords = match shape.polygons.first() {
+            Some(p) => write_geojson_rings(p, style),
+            None => Value::Array(Vec::new()),
+        };
+        map.insert("coordinates".into(), coords);
+    } else {
+        map.insert("type".into(), Value::from("MultiPolygon"));
+        map.insert(
+            "coordinates".into(),
+            Value::Array(
+                shape
+                    .polygons
+                    .iter()
+                    .map(|p| write_geojson_rings(p, style))
+                    .collect(),
+            ),
+        );
+    }
+    Value::Object(map)
+}
+
 fn write_polygons(shape: &MultiPolygon, form: PolygonForm, style: NumberStyle) -> Value {
     let has_holes = shape.polygons.iter().any(|p| !p.interiors.is_empty());
     let form = match form {
-        PolygonForm::Kwcoco { .. } => form,
+        PolygonForm::Kwcoco { .. } | PolygonForm::GeoJson { .. } => form,
         _ if has_holes => PolygonForm::Kwcoco {
             multi: true,
             interiors_key: true,
@@ -427,6 +545,7 @@ fn write_polygons(shape: &MultiPolygon, form: PolygonForm, style: NumberStyle) -
         f => f,
     };
     match form {
+        PolygonForm::GeoJson { multi } => write_geojson(shape, multi, style),
         PolygonForm::CocoFlat => write_flat(&shape.polygons[0].exterior, style),
         PolygonForm::Points => write_pairs(&shape.polygons[0].exterior, style),
         PolygonForm::CocoMulti => Value::Array(
@@ -482,6 +601,86 @@ mod tests {
         // one style per geometry: a mix of integers and floats is written as floats
         let mixed = Segmentation::from_json_str("[0,0,2.5,0,2,2]").unwrap();
         assert_eq!(mixed.to_json().to_string(), "[0.0,0.0,2.5,0.0,2.0,2.0]");
+    }
+
+    /// kwimage 0.12 answers: `Segmentation.coerce(geojson).data.area` (56 and
+    /// 20.5); the mask is the one of the same rings in kwcoco form.
+    #[test]
+    fn geojson_reads_as_kwimage_does() {
+        let text = r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,6],[0,6],[0,0]],[[2,2],[4,2],[4,4],[2,4],[2,2]]]}"#;
+        let s = round_trip(text);
+        assert_eq!(s.area(), 56.0);
+        let Segmentation::Polygons { shape, .. } = &s else {
+            panic!("not polygons")
+        };
+        assert_eq!(shape.polygons.len(), 1);
+        assert_eq!(shape.polygons[0].interiors.len(), 1);
+        assert_eq!(shape.polygons[0].exterior.len(), 5);
+        let text = r#"{"type":"MultiPolygon","coordinates":[[[[0,0],[3,0],[3,3],[0,0]]],[[[5,5],[9,5],[9,9],[5,9]]]]}"#;
+        let s = round_trip(text);
+        assert_eq!(s.area(), 20.5);
+        let dicts = Segmentation::from_json_str(
+            r#"[{"exterior":[[0,0],[3,0],[3,3],[0,0]]},{"exterior":[[5,5],[9,5],[9,9],[5,9]]}]"#,
+        )
+        .unwrap();
+        assert_eq!(s.to_mask(12, 12).unwrap(), dicts.to_mask(12, 12).unwrap());
+        assert_eq!(
+            s.to_multi_polygon().unwrap(),
+            dicts.to_multi_polygon().unwrap()
+        );
+        round_trip(r#"{"type":"Polygon","coordinates":[]}"#);
+        round_trip(r#"{"type":"MultiPolygon","coordinates":[]}"#);
+        // warped, the form stays GeoJSON
+        let t = s.warp(&Affine::translate(1.0, 0.5)).unwrap();
+        let p = &t.to_json()["coordinates"][1][0][0];
+        assert_eq!(
+            (p[0].as_f64(), p[1].as_f64()),
+            (Some(6.0), Some(5.5)),
+            "{p}"
+        );
+        assert_eq!(t.to_json()["type"], "MultiPolygon");
+        // a single Polygon holding two parts is written as a MultiPolygon
+        let two = Segmentation::Polygons {
+            shape: dicts.to_multi_polygon().unwrap(),
+            form: PolygonForm::GeoJson { multi: false },
+            style: NumberStyle::Int,
+        };
+        assert_eq!(two.to_json()["type"], "MultiPolygon");
+        assert_eq!(
+            Segmentation::from_json(&two.to_json()).unwrap().area(),
+            20.5
+        );
+    }
+
+    #[test]
+    fn geojson_errors_name_the_problem() {
+        for (text, msg) in [
+            (
+                r#"{"type":"Point","coordinates":[1,2]}"#,
+                "\"Point\" is not supported",
+            ),
+            (r#"{"type":3,"coordinates":[]}"#, "must be a string"),
+            (r#"{"type":"Polygon"}"#, "without \"coordinates\""),
+            (
+                r#"{"type":"Polygon","coordinates":[[0,0],[1,0],[1,1]]}"#,
+                "three levels",
+            ),
+            (
+                r#"{"type":"Polygon","coordinates":[[[0,0],[1]]]}"#,
+                "segmentation",
+            ),
+            (
+                r#"{"type":"MultiPolygon","coordinates":[3]}"#,
+                "polygon must be a list",
+            ),
+            (
+                r#"{"type":"MultiPolygon","coordinates":{}}"#,
+                "must be a list",
+            ),
+        ] {
+            let e = Segmentation::from_json_str(text).unwrap_err().to_string();
+            assert!(e.contains(msg), "{text}: {e}");
+        }
     }
 
     #[test]
