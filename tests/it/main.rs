@@ -12,5 +12,6 @@ mod cli_sample_draw;
 mod cli_stats_validate;
 mod cli_toydata;
 mod compat_fixtures;
+mod forms_fixture;
 mod hostile;
 mod python_video;

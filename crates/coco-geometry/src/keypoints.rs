@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `[x0, y0, v0, x1, y1, v1, ...]` | [`KeypointsForm::CocoFlat`] (MS-COCO) |
 //! | `[{"xy": [x, y], "keypoint_category_id": k, "visible": v, ...}, ...]` | [`KeypointsForm::Dicts`] (kwcoco) |
+//! | `{"x": [...], "y": [...], "visible": [...], "keypoint_category_id": [...], ...}` | [`KeypointsForm::ColumnsXy`] (kwimage's `new-v2`) |
 //! | `{"xy": [[x, y], ...], "visible": [...], "keypoint_category_id": [...], ...}` | [`KeypointsForm::Columns`] |
 //! | `[[x, y], ...]` | [`KeypointsForm::XyList`] (positions only; the reference sampler's output) |
 //!
@@ -38,8 +39,12 @@ pub enum KeypointsForm {
     CocoFlat,
     /// A list of kwcoco dicts.
     Dicts,
-    /// One dict of parallel lists.
+    /// One dict of parallel lists, positions as `"xy": [[x, y], ...]`.
     Columns,
+    /// kwimage's column form (`Points.to_coco('new-v2')`): parallel lists
+    /// `"x"`, `"y"`, and optionally `"visible"`, `"keypoint_category_id"`,
+    /// `"keypoint_category_name"`.
+    ColumnsXy,
     /// A list of `[x, y]` positions (what ndsampler's `load_sample` returns).
     XyList,
 }
@@ -182,12 +187,21 @@ impl Keypoints {
                     })
                     .collect(),
             ),
-            KeypointsForm::Columns => {
+            KeypointsForm::Columns | KeypointsForm::ColumnsXy => {
                 let mut m = Map::new();
-                m.insert(
-                    "xy".into(),
-                    Value::Array(self.points.iter().map(|p| s.pair(p.xy)).collect()),
-                );
+                if self.form == KeypointsForm::Columns {
+                    m.insert(
+                        "xy".into(),
+                        Value::Array(self.points.iter().map(|p| s.pair(p.xy)).collect()),
+                    );
+                } else {
+                    for (axis, key) in ["x", "y"].into_iter().enumerate() {
+                        m.insert(
+                            key.into(),
+                            Value::Array(self.points.iter().map(|p| s.value(p.xy[axis])).collect()),
+                        );
+                    }
+                }
                 if self.points.iter().any(|p| p.visible.is_some()) {
                     m.insert(
                         "visible".into(),
@@ -333,27 +347,60 @@ fn parse_dicts(items: &[Value]) -> Result<Keypoints> {
 }
 
 fn parse_columns(map: &Map<String, Value>) -> Result<Keypoints> {
-    let xy = map.get("xy").and_then(Value::as_array).ok_or_else(|| {
-        GeometryError::invalid(WHAT, "the column form needs \"xy\": [[x, y], ...]")
-    })?;
-    let n = xy.len();
-    let mut points = Vec::with_capacity(n);
+    let mut points = Vec::new();
     let mut ints = true;
-    for p in xy {
-        let (xy, is_int) = read_pair(p, WHAT)?;
-        ints &= is_int;
-        points.push(Keypoint {
-            xy,
-            ..Default::default()
-        });
-    }
+    let form = if let Some(xy) = map.get("xy") {
+        let xy = xy.as_array().ok_or_else(|| {
+            GeometryError::invalid(WHAT, "the column form needs \"xy\": [[x, y], ...]")
+        })?;
+        for p in xy {
+            let (xy, is_int) = read_pair(p, WHAT)?;
+            ints &= is_int;
+            points.push(Keypoint {
+                xy,
+                ..Default::default()
+            });
+        }
+        KeypointsForm::Columns
+    } else {
+        let list = |key: &str| {
+            map.get(key).and_then(Value::as_array).ok_or_else(|| {
+                GeometryError::invalid(
+                    WHAT,
+                    "the column form needs \"x\" and \"y\" lists (or \"xy\": [[x, y], ...])",
+                )
+            })
+        };
+        let (xs, ys) = (list("x")?, list("y")?);
+        if xs.len() != ys.len() {
+            return Err(GeometryError::invalid(
+                WHAT,
+                format!(
+                    "\"x\" and \"y\" must have the same length, got {} and {}",
+                    xs.len(),
+                    ys.len()
+                ),
+            ));
+        }
+        for (x, y) in xs.iter().zip(ys) {
+            let (x, ix) = read_num(x, WHAT)?;
+            let (y, iy) = read_num(y, WHAT)?;
+            ints &= ix && iy;
+            points.push(Keypoint {
+                xy: [x, y],
+                ..Default::default()
+            });
+        }
+        KeypointsForm::ColumnsXy
+    };
+    let n = points.len();
     let column = |key: &str| -> Result<Option<&Vec<Value>>> {
         match map.get(key) {
             None => Ok(None),
             Some(Value::Array(a)) if a.len() == n => Ok(Some(a)),
             Some(other) => Err(GeometryError::invalid(
                 WHAT,
-                format!("\"{key}\" must be a list of {n} values like \"xy\", got {other}"),
+                format!("\"{key}\" must be a list of {n} values, one per keypoint, got {other}"),
             )),
         }
     };
@@ -372,12 +419,19 @@ fn parse_columns(map: &Map<String, Value>) -> Result<Keypoints> {
     }
     let columns_extra = map
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "xy" | "visible" | "keypoint_category_id"))
+        .filter(|(k, _)| {
+            let positions: &[&str] = match form {
+                KeypointsForm::Columns => &["xy"],
+                _ => &["x", "y"],
+            };
+            !positions.contains(&k.as_str())
+                && !matches!(k.as_str(), "visible" | "keypoint_category_id")
+        })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     Ok(Keypoints {
         points,
-        form: KeypointsForm::Columns,
+        form,
         style: NumberStyle::from_all_ints(ints),
         visible_style: NumberStyle::from_all_ints(vints),
         columns_extra,
@@ -413,6 +467,19 @@ mod tests {
         assert_eq!(k.points[1].category_id, Some(6));
         assert_eq!(k.points[1].visible, Some(0.0));
         round_trip("[]");
+        // kwimage's new-v2 columns
+        let k = round_trip(
+            r#"{"x":[1.0,3.5],"y":[2.0,4.0],"visible":[2,1],"keypoint_category_id":[5,6]}"#,
+        );
+        assert_eq!(k.form, KeypointsForm::ColumnsXy);
+        assert_eq!(k.points[1].xy, [3.5, 4.0]);
+        assert_eq!(k.points[1].category_id, Some(6));
+        let k = round_trip(r#"{"x":[1],"y":[2],"keypoint_category_name":["nose"]}"#);
+        assert_eq!(k.points[0].visible, None);
+        assert_eq!(
+            k.columns_extra["keypoint_category_name"],
+            serde_json::json!(["nose"])
+        );
         let k = round_trip("[[1.5,2.0],[3.0,4.0]]");
         assert_eq!(k.form, KeypointsForm::XyList);
         assert_eq!(k.points[0].visible, None);
@@ -437,6 +504,11 @@ mod tests {
             "\"kp\"",
             "[[1, 2, 3]]",
             "[true]",
+            r#"{"x": [1, 2], "y": [2]}"#,
+            r#"{"x": [1, 2]}"#,
+            r#"{"x": [1], "y": ["a"]}"#,
+            r#"{"x": [1], "y": [2], "visible": [1, 2]}"#,
+            r#"{"visible": [1]}"#,
         ] {
             assert!(Keypoints::from_json_str(bad).is_err(), "{bad}");
         }

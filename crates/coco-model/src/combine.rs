@@ -17,17 +17,20 @@ impl CocoDataset {
     ///
     /// * categories and keypoint categories are merged **by name** (the first
     ///   record of a name wins, later ones only contribute their annotations);
-    /// * videos are merged by name; images, tracks and annotations are kept
-    ///   apart (tracks of different inputs never merge);
+    /// * videos, images, tracks and annotations are kept apart (records of
+    ///   different inputs never merge);
+    /// * an image, video or track `name` already taken is renamed as kwcoco
+    ///   0.9.1's `UniqueNameRemapper` does: `name_v001`, `name_v002`, … (a name
+    ///   already ending in `_vNNN` counts on from that number);
     /// * a record keeps its id when it is still free, else gets a fresh one,
     ///   and every reference (`image_id`, `category_id`, `video_id`,
     ///   `track_id`, `reflection_id`) follows;
     /// * file names are re-rooted to the new bundle directory;
-    /// * a track name already used gets a `-N` suffix; `info` lists and
-    ///   `licenses` are concatenated; top-level extra keys: the first wins.
+    /// * `info` lists and `licenses` are concatenated; top-level extra keys:
+    ///   the first wins.
     ///
     /// Fails with [`crate::Error::Duplicate`] when two images end up with the
-    /// same `file_name` or `name`.
+    /// same `file_name` (kwcoco would keep both and lose one in its index).
     ///
     /// ```
     /// use coco_model::CocoDataset;
@@ -70,8 +73,9 @@ impl CocoDataset {
         }
         out.info = info_obj.unwrap_or(Value::Array(info));
 
+        let mut names = UnionNames::default();
         for ds in datasets {
-            merge_one(&mut out, ds)?;
+            merge_one(&mut out, ds, &mut names)?;
         }
         Ok(out)
     }
@@ -144,7 +148,7 @@ fn pick(out: &mut CocoDataset, t: Tbl, id: i64, taken: bool) -> i64 {
     if taken { out.next_id(t) } else { id }
 }
 
-fn merge_one(out: &mut CocoDataset, ds: &CocoDataset) -> Result<()> {
+fn merge_one(out: &mut CocoDataset, ds: &CocoDataset, names: &mut UnionNames) -> Result<()> {
     // categories by name
     let mut cat_map: HashMap<CategoryId, CategoryId> = HashMap::new();
     for c in &ds.categories {
@@ -183,23 +187,14 @@ fn merge_one(out: &mut CocoDataset, ds: &CocoDataset) -> Result<()> {
                 .map(|r| kp_map.get(&r).copied().unwrap_or(r));
         }
     }
-    // videos by name (unnamed videos are always new)
+    // videos: always new, names made unique
     let mut vid_map: HashMap<VideoId, VideoId> = HashMap::new();
     for v in &ds.videos {
-        let existing = v
-            .name
-            .as_deref()
-            .and_then(|n| out.video_by_name(n))
-            .map(|x| x.id);
-        let new_id = match existing {
-            Some(id) => id,
-            None => {
-                let mut rec = v.clone();
-                let taken = out.video(v.id).is_some();
-                rec.id = VideoId(pick(out, Tbl::Videos, v.id.0, taken));
-                out.insert_video(rec)?
-            }
-        };
+        let mut rec = v.clone();
+        let taken = out.video(v.id).is_some();
+        rec.id = VideoId(pick(out, Tbl::Videos, v.id.0, taken));
+        rec.name = v.name.as_deref().map(|n| names.videos.remap(n));
+        let new_id = out.insert_video(rec)?;
         vid_map.entry(v.id).or_insert(new_id);
     }
     // images: always new, files re-rooted
@@ -210,6 +205,7 @@ fn merge_one(out: &mut CocoDataset, ds: &CocoDataset) -> Result<()> {
         let taken = out.image(g.id).is_some();
         rec.id = ImageId(pick(out, Tbl::Images, g.id.0, taken));
         rec.video_id = g.video_id.map(|v| vid_map.get(&v).copied().unwrap_or(v));
+        rec.name = g.name.as_deref().map(|n| names.images.remap(n));
         if let Some(f) = &mut rec.file_name {
             *f = reroot_name(f, &ds.bundle_dir, &new_root, false);
         }
@@ -237,15 +233,7 @@ fn merge_one(out: &mut CocoDataset, ds: &CocoDataset) -> Result<()> {
         if out.track(&t.id).is_some() {
             rec.id = TrackId::Int(out.next_id(Tbl::Tracks));
         }
-        if let Some(name) = &t.name
-            && out.track_by_name(name).is_some()
-        {
-            let mut k = 2;
-            while out.track_by_name(&format!("{name}-{k}")).is_some() {
-                k += 1;
-            }
-            rec.name = Some(format!("{name}-{k}"));
-        }
+        rec.name = t.name.as_deref().map(|n| names.tracks.remap(n));
         let id = out.insert_track(rec)?;
         track_map.insert(t.id.clone(), id);
     }
@@ -280,4 +268,70 @@ fn merge_one(out: &mut CocoDataset, ds: &CocoDataset) -> Result<()> {
         out.bump_counter(Tbl::Annotations, id);
     }
     Ok(())
+}
+
+/// The names a union has given out, per table.
+#[derive(Default)]
+struct UnionNames {
+    images: UniqueNames,
+    videos: UniqueNames,
+    tracks: UniqueNames,
+}
+
+/// kwcoco's `UniqueNameRemapper`: a name seen before becomes
+/// `prefix_vNNN`, counting on from the name's own `_vNNN` suffix if it has
+/// one.
+#[derive(Default)]
+struct UniqueNames {
+    seen: HashSet<String>,
+}
+
+impl UniqueNames {
+    fn remap(&mut self, name: &str) -> String {
+        // kwcoco's `re.match(r'(.*)_v(\d+)', name)`: anchored at the start
+        // only; the greedy prefix ends at the last `_v` followed by a digit,
+        // and the number is the run of digits after it
+        let split = name.rmatch_indices("_v").map(|(i, _)| i).find(|&i| {
+            name.as_bytes()
+                .get(i + 2)
+                .is_some_and(|b| b.is_ascii_digit())
+        });
+        let (prefix, mut num) = match split {
+            Some(i) => {
+                let digits: String = name[i + 2..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                (&name[..i], digits.parse::<u64>().unwrap_or(u64::MAX / 2))
+            }
+            None => (name, 0),
+        };
+        let mut out = name.to_string();
+        while self.seen.contains(&out) {
+            num += 1;
+            out = format!("{prefix}_v{num:03}");
+        }
+        self.seen.insert(out.clone());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// kwcoco 0.9.1 `UniqueNameRemapper` doctest and pattern corners.
+    #[test]
+    fn unique_names_follow_kwcoco() {
+        let mut u = UniqueNames::default();
+        assert_eq!(u.remap("foo"), "foo");
+        assert_eq!(u.remap("foo"), "foo_v001");
+        assert_eq!(u.remap("foo"), "foo_v002");
+        assert_eq!(u.remap("foo_v001"), "foo_v003");
+        // kwcoco: re.match('(.*)_v(\\d+)', 'a_v2x_v1b') -> prefix 'a_v2x', 1
+        assert_eq!(u.remap("a_v2x_v1b"), "a_v2x_v1b");
+        assert_eq!(u.remap("a_v2x_v1b"), "a_v2x_v002");
+        assert_eq!(u.remap("bar_v"), "bar_v");
+        assert_eq!(u.remap("bar_v"), "bar_v_v001");
+    }
 }

@@ -329,6 +329,44 @@ impl CocoDataset {
             .and_then(|id| self.keypoint_category(*id))
     }
 
+    /// The category a user's name means, as kwcoco's `_alias_to_cat`: the
+    /// category of that exact name, else the first (in table order) whose name
+    /// or one of whose `alias` names (a string or a list of strings) equals it
+    /// ignoring case.
+    ///
+    /// ```
+    /// use coco_model::CocoDataset;
+    /// let ds = CocoDataset::from_json_str(r#"{"categories": [
+    ///   {"id": 1, "name": "background", "alias": ["Void", "clutter"]},
+    ///   {"id": 2, "name": "Car", "alias": "automobile"}]}"#, ".").unwrap();
+    /// assert_eq!(ds.resolve_category("void").unwrap().id.0, 1);
+    /// assert_eq!(ds.resolve_category("AUTOMOBILE").unwrap().id.0, 2);
+    /// assert_eq!(ds.resolve_category("car").unwrap().id.0, 2);
+    /// assert!(ds.resolve_category("bus").is_none());
+    /// ```
+    pub fn resolve_category(&self, name: &str) -> Option<&Category> {
+        if let Some(c) = self.category_by_name(name) {
+            return Some(c);
+        }
+        let lower = name.to_lowercase();
+        self.categories.iter().find(|c| {
+            c.name.to_lowercase() == lower
+                || alias_names(c.extra.get("alias")).any(|a| a.to_lowercase() == lower)
+        })
+    }
+
+    /// The keypoint category a name means, as kwcoco's
+    /// `_resolve_to_kpcat`: the exact name, else the first whose `alias`
+    /// (a string or a list) holds it.
+    pub fn resolve_keypoint_category(&self, name: &str) -> Option<&KeypointCategory> {
+        if let Some(k) = self.keypoint_category_by_name(name) {
+            return Some(k);
+        }
+        self.keypoint_categories
+            .iter()
+            .find(|k| alias_names(k.extra.get("alias")).any(|a| a == name))
+    }
+
     /// The video named `name`.
     pub fn video_by_name(&self, name: &str) -> Option<&Video> {
         self.index
@@ -365,4 +403,14 @@ impl CocoDataset {
     pub fn annotation_category(&self, ann: &Annotation) -> Option<&Category> {
         ann.category_id.and_then(|c| self.category(c))
     }
+}
+
+/// The names of an `alias` value: one string or a list of strings.
+fn alias_names(v: Option<&serde_json::Value>) -> impl Iterator<Item = &str> {
+    let (one, many) = match v {
+        Some(serde_json::Value::String(s)) => (Some(s.as_str()), None),
+        Some(serde_json::Value::Array(a)) => (None, Some(a.iter().filter_map(|x| x.as_str()))),
+        _ => (None, None),
+    };
+    one.into_iter().chain(many.into_iter().flatten())
 }

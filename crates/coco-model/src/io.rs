@@ -19,6 +19,70 @@ use crate::record::schema::{RecordSeed, Schema, TableSeed, in_record, write_reco
 /// The file name of a dataset inside a bundle directory.
 pub const BUNDLE_FILE_NAME: &str = "data.kwcoco.json";
 
+/// The names kwcoco 0.9.1 tries for a bundle's manifest, in order
+/// (`CocoDataset.__init__` given a directory); `*` matches any prefix.
+pub const BUNDLE_MANIFEST_NAMES: &[&str] = &[
+    "data",
+    "data.json",
+    "data.kwcoco.json",
+    "data.kwcoco.zip",
+    "data.kwcoco.json.zip",
+    "*.kwcoco.json",
+    "*.mscoco.json",
+];
+
+/// The manifest of a bundle directory: the one regular file matching
+/// [`BUNDLE_MANIFEST_NAMES`]. None is an error, and so are several (kwcoco
+/// refuses an "ambiguous dataset bundle" too), each naming the directory.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("train.kwcoco.json"), "{}").unwrap();
+/// let found = coco_model::find_bundle_manifest(dir.path()).unwrap();
+/// assert_eq!(found.file_name().unwrap(), "train.kwcoco.json");
+/// std::fs::write(dir.path().join("data.json"), "{}").unwrap();
+/// assert!(coco_model::find_bundle_manifest(dir.path()).is_err());
+/// ```
+pub fn find_bundle_manifest(dir: &Path) -> Result<PathBuf> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    let mut found: Vec<String> = Vec::new();
+    for pat in BUNDLE_MANIFEST_NAMES {
+        let matches = |n: &String| match pat.strip_prefix('*') {
+            Some(suffix) => n.ends_with(suffix) && n.len() > suffix.len(),
+            None => n == pat,
+        };
+        for n in names.iter().filter(|n| matches(n)) {
+            if !found.contains(n) {
+                found.push(n.clone());
+            }
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(dir.join(one)),
+        [] => Err(Error::NotADataset {
+            path: dir.to_path_buf(),
+            message: format!(
+                "directory has no dataset manifest (looked for {})",
+                BUNDLE_MANIFEST_NAMES.join(", ")
+            ),
+        }),
+        many => Err(Error::NotADataset {
+            path: dir.to_path_buf(),
+            message: format!(
+                "ambiguous dataset bundle: {} all name a manifest; pass the file",
+                many.join(", ")
+            ),
+        }),
+    }
+}
+
 /// Maps a serde_json error inside a value cut out at `(line, column)` to the
 /// file's position: `(message, line, column)`.
 fn located(e: &serde_json::Error, line: usize, column: usize) -> (String, usize, usize) {
@@ -201,20 +265,14 @@ impl CocoDataset {
     }
 
     /// Loads a dataset from a JSON file, a `.zip` holding one JSON file, or a
-    /// bundle directory holding `data.kwcoco.json`. The bundle directory is
-    /// the directory of the file (or the directory given).
+    /// bundle directory (its manifest found as kwcoco finds it, see
+    /// [`find_bundle_manifest`]). The bundle directory is the directory of the
+    /// file (or the directory given).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         let file_path = if meta.is_dir() {
-            let p = path.join(BUNDLE_FILE_NAME);
-            if !p.is_file() {
-                return Err(Error::NotADataset {
-                    path: path.to_path_buf(),
-                    message: format!("directory has no `{BUNDLE_FILE_NAME}`"),
-                });
-            }
-            p
+            find_bundle_manifest(path)?
         } else {
             path.to_path_buf()
         };

@@ -102,7 +102,7 @@ pub use coco_geometry as geometry;
 pub use dataset::CocoDataset;
 pub use error::{Error, Result};
 pub use ids::{AnnotId, CategoryId, ImageId, KeypointCategoryId, TrackId, VideoId};
-pub use io::BUNDLE_FILE_NAME;
+pub use io::{BUNDLE_FILE_NAME, BUNDLE_MANIFEST_NAMES, find_bundle_manifest};
 pub use json::DumpStyle;
 pub use mutate::RecordMut;
 pub use record::{

@@ -727,7 +727,7 @@ impl CocoDataset {
                     .and_then(|v| v.as_str())
                     .map(crate::json::decode_str)
                 {
-                    self.keypoint_category_by_name(name).is_none().then(|| {
+                    self.resolve_keypoint_category(name).is_none().then(|| {
                         format!(
                             "keypoint {i} names keypoint category {name:?}, which does not exist"
                         )

@@ -191,6 +191,7 @@ mod tests {
                         visibility: 1.0,
                         segmentation: None,
                         keypoints: None,
+                        keypoint_names: None,
                     })
                     .collect(),
             }],

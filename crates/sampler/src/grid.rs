@@ -257,13 +257,14 @@ pub struct ClassFilter {
 }
 
 impl ClassFilter {
-    /// Resolves `spec`'s names against `ds`'s categories.
+    /// Resolves `spec`'s names against `ds`'s categories (a name, or an
+    /// `alias` of one, ignoring case: [`CocoDataset::resolve_category`]).
     ///
     /// Errors: [`RegionError::UnknownClass`] for a name that is no category;
     /// [`RegionError::BadConfig`] when a class is both of interest and ignored.
     pub fn new(ds: &CocoDataset, spec: &ClassSpec) -> Result<Self, RegionError> {
         let lookup = |field: &'static str, name: &str| -> Result<i64, RegionError> {
-            ds.category_by_name(name)
+            ds.resolve_category(name)
                 .map(|c| c.id.0)
                 .ok_or_else(|| RegionError::UnknownClass {
                     field,

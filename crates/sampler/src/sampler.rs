@@ -145,6 +145,12 @@ pub struct SampleAnnot {
         serialize_with = "ser_keypoints"
     )]
     pub keypoints: Option<Keypoints>,
+    /// The keypoint category name of each keypoint (the reference's
+    /// `kp_classes[class_idxs]`; see
+    /// [`coco_model::CocoDataset::keypoint_names`]), `null` where unknown.
+    /// Present exactly when `keypoints` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keypoint_names: Option<Vec<Option<String>>>,
 }
 
 // Geometry stays typed in a sample; JSON is built only when a sample is written.
@@ -762,7 +768,16 @@ impl CocoSampler {
             let segmentation = if with.segmentation {
                 match ann.segmentation_json() {
                     Some(text) => {
+                        // An RLE becomes the polygons kwimage traces from it
+                        // (cv2 border following through pixel centres), as the
+                        // reference's `MultiPolygon.coerce` returns.
                         let seg = Segmentation::from_json_str(&text)
+                            .and_then(|s| match s {
+                                Segmentation::Rle(r) => Ok(Segmentation::from_multi_polygon(
+                                    r.decode()?.to_multi_polygon_cv2(),
+                                )),
+                                polygons => Ok(polygons),
+                            })
                             .and_then(|s| s.warp(sample_from_img))
                             .map_err(|e| Error::Record {
                                 what: format!("segmentation of annotation {}", aid.0),
@@ -797,6 +812,9 @@ impl CocoSampler {
             } else {
                 None
             };
+            let keypoint_names = keypoints
+                .as_ref()
+                .map(|kp| self.dset.keypoint_names(ann.category_id, kp));
             out.push(SampleAnnot {
                 id: aid.0,
                 category_id: ann.category_id.map(|c| c.0),
@@ -804,6 +822,7 @@ impl CocoSampler {
                 visibility,
                 segmentation,
                 keypoints,
+                keypoint_names,
             });
         }
         Ok(out)

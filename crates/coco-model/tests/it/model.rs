@@ -390,11 +390,24 @@ fn union_remaps_ids_and_reroots_paths() {
     b.image_mut(ImageId(14)).unwrap().file_name = Some("/abs/other.png".into());
     let u = CocoDataset::union(&[&a, &b], Some("/data".as_ref())).unwrap();
     assert_eq!(u.categories().len(), 3);
-    assert_eq!(u.videos().len(), 2, "videos merged by name");
+    assert_eq!(u.videos().len(), 4, "videos kept apart (kwcoco)");
+    let mut vnames: Vec<&str> = u
+        .videos()
+        .iter()
+        .filter_map(|v| v.name.as_deref())
+        .collect();
+    vnames.sort();
+    let mut want: Vec<String> = a.videos().iter().filter_map(|v| v.name.clone()).collect();
+    want.extend(want.clone().into_iter().map(|n| format!("{n}_v001")));
+    want.sort();
+    assert_eq!(vnames, want);
     assert_eq!(u.images().len(), 10);
     assert_eq!(u.annotations().len(), 8);
     assert_eq!(u.tracks().len(), 4);
-    assert_eq!(u.track_by_name("A-2").map(|t| t.name.is_some()), Some(true));
+    assert_eq!(
+        u.track_by_name("A_v001").map(|t| t.name.is_some()),
+        Some(true)
+    );
     // every reference resolves and every file still points at the same place
     let report = u.validate_with(coco_model::ValidateOptions {
         check_files: false,
@@ -573,7 +586,8 @@ fn union_points_the_second_datasets_annotations_at_its_copies() {
         ("a1", "a/a1.png", Some("v1"), Some("a"), "cat"),
         ("a2", "a/a2.png", None, None, "cat"),
         ("b1", "b/b1.png", Some("vb"), Some("b"), "cat"),
-        ("b2", "b/b2.png", Some("v1"), Some("b"), "dog"),
+        // kwcoco keeps the second input's video apart, renamed
+        ("b2", "b/b2.png", Some("v1_v001"), Some("b"), "dog"),
         ("b3", "b/b3.png", None, None, "cat"),
     ];
     let mut track_ids = Vec::new();
@@ -612,19 +626,22 @@ fn union_points_the_second_datasets_annotations_at_its_copies() {
     let names: std::collections::HashSet<_> =
         u.tracks().iter().map(|t| t.name.clone().unwrap()).collect();
     assert_eq!(names.len(), 3, "{names:?}");
-    // "v1" is one video shared by a's and b's frames.
-    assert_eq!(u.videos().len(), 2);
-    let v1 = u.video_by_name("v1").unwrap().id;
-    let frames: Vec<_> = u
-        .images_of_video(v1)
-        .iter()
-        .map(|g| u.image(*g).unwrap().file_name.clone().unwrap())
-        .collect();
-    assert_eq!(frames, ["a/a1.png", "b/b2.png"]);
+    // a's "v1" and b's "v1" stay apart (kwcoco renames the second), each
+    // with its own input's frames.
+    assert_eq!(u.videos().len(), 3);
+    for (name, want) in [("v1", ["a/a1.png"]), ("v1_v001", ["b/b2.png"])] {
+        let v = u.video_by_name(name).unwrap().id;
+        let frames: Vec<_> = u
+            .images_of_video(v)
+            .iter()
+            .map(|g| u.image(*g).unwrap().file_name.clone().unwrap())
+            .collect();
+        assert_eq!(frames, want, "{name}");
+    }
 }
 
 #[test]
-fn union_renames_reused_track_names_with_the_next_free_suffix() {
+fn union_renames_reused_track_names_as_kwcoco_does() {
     let mk = |root: &str, file: &str| {
         CocoDataset::from_json_str(
             &format!(
@@ -646,10 +663,21 @@ fn union_renames_reused_track_names_with_the_next_free_suffix() {
     // First come keeps its name; names not yet used are kept as they are.
     assert_eq!(
         names,
-        ["T", "a.png-only", "T-2", "b.png-only", "T-3", "c.png-only"]
+        [
+            "T",
+            "a.png-only",
+            "T_v001",
+            "b.png-only",
+            "T_v002",
+            "c.png-only"
+        ]
     );
     // Each annotation points at its own dataset's "T".
-    for (file, name) in [("a/a.png", "T"), ("b/b.png", "T-2"), ("c/c.png", "T-3")] {
+    for (file, name) in [
+        ("a/a.png", "T"),
+        ("b/b.png", "T_v001"),
+        ("c/c.png", "T_v002"),
+    ] {
         let img = u
             .images()
             .iter()
@@ -706,4 +734,80 @@ fn union_keeps_loose_track_ids_and_dangling_videos_apart() {
     assert_eq!(track_of("b/b.png"), track_of("b/b.png2"));
     assert_ne!(track_of("a/a.png"), track_of("b/b.png"));
     assert_eq!(track_of("a/a.png"), TrackId::from("x"));
+}
+
+/// kwcoco 0.9.1 answer: `CocoDataset.union` of two datasets with a video
+/// "v1", an image "im" and a track "T" each gives `v1`/`v1_v001`,
+/// `im`/`im_v001`, `T`/`T_v001`, each image in its own input's video.
+#[test]
+fn union_renames_duplicate_names_as_kwcoco_does() {
+    let mk = |root: &str, file: &str| {
+        CocoDataset::from_json_str(
+            &format!(
+                r#"{{"videos": [{{"id": 1, "name": "v1"}}],
+                "images": [{{"id": 1, "file_name": "{file}", "video_id": 1, "name": "im", "frame_index": 0}}],
+                "tracks": [{{"id": 1, "name": "T"}}]}}"#
+            ),
+            root,
+        )
+        .unwrap()
+    };
+    let u = CocoDataset::union(&[&mk("/d", "a.png"), &mk("/d", "b.png")], None).unwrap();
+    let names = |v: Vec<Option<String>>| v.into_iter().map(Option::unwrap).collect::<Vec<_>>();
+    assert_eq!(
+        names(u.videos().iter().map(|v| v.name.clone()).collect()),
+        ["v1", "v1_v001"]
+    );
+    assert_eq!(
+        names(u.tracks().iter().map(|t| t.name.clone()).collect()),
+        ["T", "T_v001"]
+    );
+    let imgs: Vec<(String, String)> = u
+        .images()
+        .iter()
+        .map(|g| {
+            let v = u.video(g.video_id.unwrap()).unwrap();
+            (g.name.clone().unwrap(), v.name.clone().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        imgs,
+        [
+            ("im".to_string(), "v1".to_string()),
+            ("im_v001".to_string(), "v1_v001".to_string())
+        ]
+    );
+}
+
+/// A bundle directory's manifest is found under every name kwcoco tries;
+/// two candidates are ambiguous and none is an error naming the directory.
+#[test]
+fn bundle_manifests_are_found_as_kwcoco_finds_them() {
+    let body = r#"{"images": [{"id": 1, "file_name": "x.png"}]}"#;
+    for name in [
+        "data",
+        "data.json",
+        "data.kwcoco.json",
+        "train.kwcoco.json",
+        "val.mscoco.json",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(name), body).unwrap();
+        // images and other files do not count
+        std::fs::write(dir.path().join("x.png"), b"").unwrap();
+        std::fs::create_dir(dir.path().join("images")).unwrap();
+        let ds = CocoDataset::load(dir.path()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(ds.images().len(), 1, "{name}");
+        assert_eq!(ds.fpath().unwrap().file_name().unwrap(), name);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let e = CocoDataset::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("no dataset manifest"), "{e}");
+    std::fs::write(dir.path().join("data.json"), body).unwrap();
+    std::fs::write(dir.path().join("a.kwcoco.json"), body).unwrap();
+    let e = CocoDataset::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("ambiguous") && e.contains("data.json") && e.contains("a.kwcoco.json"),
+        "{e}"
+    );
 }
