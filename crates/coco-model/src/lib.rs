@@ -77,6 +77,7 @@
 //! None.
 
 mod combine;
+mod conform;
 pub mod dataset;
 pub mod error;
 mod idpos;
@@ -99,6 +100,7 @@ pub use channel_spec as channels;
 /// the [`coco_geometry`] crate, re-exported.
 pub use coco_geometry as geometry;
 
+pub use conform::{ConformOptions, ConformReport};
 pub use dataset::CocoDataset;
 pub use error::{Error, Result};
 pub use ids::{AnnotId, CategoryId, ImageId, KeypointCategoryId, TrackId, VideoId};

@@ -130,6 +130,76 @@ impl CocoDataset {
         self.index.rebuild_images(&self.images);
     }
 
+    /// kwcoco's `reroot(new_root, old_prefix, new_prefix, absolute)`: each
+    /// file name (images and assets; a leading `./` dropped) that starts with
+    /// `old_prefix`, or resolves to a path that does, has that prefix removed;
+    /// `new_prefix` is then put in front; the result (relative names read
+    /// against the current bundle directory) is rewritten for `new_root`
+    /// (default: the current directory) like [`CocoDataset::reroot`].
+    /// Prefixes match whole path components. Returns how many file names
+    /// changed.
+    ///
+    /// ```
+    /// use coco_model::CocoDataset;
+    /// let mut ds = CocoDataset::from_json_str(r#"{"images": [
+    ///   {"id": 1, "file_name": "/home/alice/data/img/a.png"},
+    ///   {"id": 2, "file_name": "./img/b.png"}]}"#, "/mnt/data").unwrap();
+    /// let n = ds.reroot_prefix(None, Some("/home/alice/data"), None, false);
+    /// assert_eq!(n, 2);
+    /// assert_eq!(ds.images()[0].file_name.as_deref(), Some("img/a.png"));
+    /// assert_eq!(ds.images()[1].file_name.as_deref(), Some("img/b.png"));
+    /// ds.reroot_prefix(None, Some("img"), Some("/srv/images"), false);
+    /// assert_eq!(ds.images()[0].file_name.as_deref(), Some("../../srv/images/a.png"));
+    /// ```
+    pub fn reroot_prefix(
+        &mut self,
+        new_root: Option<PathBuf>,
+        old_prefix: Option<&str>,
+        new_prefix: Option<&str>,
+        absolute: bool,
+    ) -> usize {
+        let old = self.bundle_dir.clone();
+        let new = new_root.unwrap_or_else(|| old.clone());
+        let map = |name: &str| -> String {
+            let mut name = name;
+            while let Some(rest) = name.strip_prefix("./") {
+                name = rest;
+            }
+            let mut path = PathBuf::from(name);
+            if let Some(op) = old_prefix {
+                let op = Path::new(op);
+                if let Ok(rest) = path.strip_prefix(op) {
+                    path = rest.to_path_buf();
+                } else if let Ok(rest) = normalize(&old.join(&path)).strip_prefix(op) {
+                    path = rest.to_path_buf();
+                }
+            }
+            if let Some(np) = new_prefix {
+                path = Path::new(np).join(path);
+            }
+            reroot_name(&to_file_name(&path), &old, &new, absolute)
+        };
+        let mut changed = 0;
+        for img in &mut self.images {
+            let names = img.file_name.iter_mut().chain(
+                img.assets
+                    .iter_mut()
+                    .flatten()
+                    .filter_map(|a| a.file_name.as_mut()),
+            );
+            for f in names {
+                let m = map(f);
+                if m != *f {
+                    *f = m;
+                    changed += 1;
+                }
+            }
+        }
+        self.bundle_dir = new;
+        self.index.rebuild_images(&self.images);
+        changed
+    }
+
     /// Every file the dataset refers to (main files and assets), resolved
     /// against the bundle directory, with the image that refers to it.
     pub fn referenced_files(&self) -> Vec<(crate::ImageId, PathBuf)> {

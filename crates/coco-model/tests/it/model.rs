@@ -811,3 +811,80 @@ fn bundle_manifests_are_found_as_kwcoco_finds_them() {
         "{e}"
     );
 }
+
+/// kwcoco 0.9.1 answers (`dset.conform()` on the `forms` fixture's
+/// annotations plus two more, frames of one video without sizes): areas from
+/// GeoJSON with a hole (1100), a MultiPolygon (650), a row-major RLE traced as
+/// kwimage does (16.5), boxes (900, 14), a flat polygon (50); `ignore` from
+/// `weight < 0.5`; an existing `iscrowd` kept; sizes from the files and the
+/// video's from its frames.
+#[test]
+fn conform_fills_what_kwcoco_fills() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/forms");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("data.kwcoco.json")).unwrap())
+            .unwrap();
+    v["videos"] = serde_json::json!([{"id": 1, "name": "v"}]);
+    v["images"] = serde_json::json!([
+        {"id": 1, "file_name": "../shapes4/images/img_00001.png", "video_id": 1, "frame_index": 0},
+        {"id": 2, "file_name": "../shapes4/images/img_00002.png", "video_id": 1, "frame_index": 1}]);
+    let anns = v["annotations"].as_array_mut().unwrap();
+    anns.push(serde_json::json!({"id": 8, "image_id": 2, "category_id": 3, "bbox": [1, 2, 3.5, 4], "weight": 0.25}));
+    anns.push(serde_json::json!({"id": 9, "image_id": 2, "category_id": 3, "segmentation": [[0, 0, 10, 0, 10, 10]], "iscrowd": 1}));
+    let mut ds = CocoDataset::from_json_str(&v.to_string(), &dir).unwrap();
+    let mut asked = Vec::new();
+    let report = ds
+        .conform(coco_model::ConformOptions::default(), |p| {
+            asked.push(p.file_name().unwrap().to_string_lossy().into_owned());
+            Ok((400, 400))
+        })
+        .unwrap();
+    assert_eq!(asked, ["img_00001.png", "img_00002.png"]);
+    assert_eq!(report.sized_images, 2);
+    assert_eq!(report.sized_videos, 1);
+    assert_eq!(
+        (ds.videos()[0].width, ds.videos()[0].height),
+        (Some(400), Some(400))
+    );
+    let want = [
+        (1, 1100.0, 0, false),
+        (2, 650.0, 0, false),
+        (3, 16.5, 0, false),
+        (4, 900.0, 0, false),
+        (5, 900.0, 0, false),
+        (6, 900.0, 0, false),
+        (7, 900.0, 0, false),
+        (8, 14.0, 0, true),
+        (9, 50.0, 1, false),
+    ];
+    for (id, area, crowd, ignore) in want {
+        let a = ds.annotation(AnnotId(id)).unwrap();
+        assert_eq!(a.area, Some(area), "annotation {id}: area");
+        assert_eq!(a.iscrowd, Some(crowd), "annotation {id}: iscrowd");
+        assert_eq!(
+            a.extra.get("ignore"),
+            Some(&serde_json::Value::Bool(ignore)),
+            "{id}"
+        );
+    }
+    // a second run changes nothing; a size that cannot be read names the image
+    let again = ds
+        .conform(coco_model::ConformOptions::default(), |_| Err("x".into()))
+        .unwrap();
+    assert_eq!(again, coco_model::ConformReport::default());
+    let mut bare = CocoDataset::from_json_str(
+        r#"{"images": [{"id": 7, "file_name": "gone.png"}]}"#,
+        "/nowhere",
+    )
+    .unwrap();
+    let e = bare
+        .conform(coco_model::ConformOptions::default(), |_| {
+            Err("no such file".into())
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("images id 7") && e.contains("gone.png") && e.contains("no such file"),
+        "{e}"
+    );
+}
