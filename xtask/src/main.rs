@@ -5,7 +5,9 @@
 //!   fails), creates the Python reference environment under
 //!   `target/py-reference` when it is missing (see [`PY_PACKAGES`]), then runs
 //!   the whole test suite with all features, the Python cross-checks included
-//!   (`NDSAMPLER_REFERENCE_PYTHON` points them at that environment).
+//!   (`NDSAMPLER_REFERENCE_PYTHON` points them at that environment); then
+//!   builds the Python package (`crates/ndsampler-py`, maturin) into that
+//!   environment and runs its pytest suite.
 //! * `cargo xtask py-reference` — only create that environment.
 //! * `cargo xtask mutants -- FILE [ARGS…]` — `cargo mutants --workspace --file
 //!   FILE ARGS…` (mutation testing of one file; slow, not part of CI).
@@ -19,7 +21,7 @@
 
 mod fuzz;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
@@ -105,9 +107,15 @@ fn run(cli: Cli) -> Result<()> {
                 ensure_system_packages()?;
                 args.push("--all-features".into());
             }
+            let filtered = !rest.is_empty();
             args.extend(rest);
             let python = ensure_py_reference()?;
-            cargo_with_env(&args, &[("NDSAMPLER_REFERENCE_PYTHON", python.as_os_str())])
+            cargo_with_env(&args, &[("NDSAMPLER_REFERENCE_PYTHON", python.as_os_str())])?;
+            if filtered {
+                // a name filter selects Rust tests; the Python suite is not filtered
+                return Ok(());
+            }
+            python_package_tests(&python, !no_gdal)
         }
         Cmd::PyReference => {
             let python = ensure_py_reference()?;
@@ -173,6 +181,69 @@ fn run(cli: Cli) -> Result<()> {
             cargo(&args)
         }
     }
+}
+
+/// Build the Python package (`crates/ndsampler-py`) into the reference
+/// environment with maturin (dev profile: it shares the test build's
+/// compiled crates) and run its pytest suite. maturin and pytest are
+/// installed into the environment when missing (PyPI).
+fn python_package_tests(python: &Path, gdal: bool) -> Result<()> {
+    let venv = python
+        .parent()
+        .and_then(Path::parent)
+        .context("the reference python is not inside a venv")?
+        .to_path_buf();
+    let bin = venv.join("bin");
+    if !bin.join("maturin").exists() || !bin.join("pytest").exists() {
+        eprintln!(
+            "xtask: installing maturin and pytest into {}",
+            venv.display()
+        );
+        let ok = Command::new(bin.join("pip"))
+            .args(["install", "-q", "maturin>=1.9,<2", "pytest"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            bail!(
+                "`pip install maturin pytest` into {} failed",
+                venv.display()
+            );
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf();
+    let pkg = root.join("crates/ndsampler-py");
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let mut develop = Command::new(bin.join("maturin"));
+    develop
+        .args(["develop", "--quiet", "--profile", "dev"])
+        .current_dir(&pkg)
+        .env("VIRTUAL_ENV", &venv)
+        .env("PATH", &path);
+    if gdal {
+        develop.args(["--features", "gdal"]);
+    }
+    eprintln!("xtask: maturin develop (crates/ndsampler-py)");
+    if !develop.status().map(|s| s.success()).unwrap_or(false) {
+        bail!("`maturin develop` of crates/ndsampler-py failed");
+    }
+    eprintln!("xtask: pytest crates/ndsampler-py/tests");
+    let ok = Command::new(python)
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
+        .current_dir(&pkg)
+        .env("PATH", &path)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        bail!("the Python package's tests failed");
+    }
+    Ok(())
 }
 
 fn cargo<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<()> {

@@ -1,0 +1,304 @@
+"""ndsampler_rs: windows of kwcoco images and videos with their annotations,
+loaded in Rust.
+
+A drop-in for the reference's ``ndsampler.CocoSampler``::
+
+    import ndsampler_rs as ndsampler
+    sampler = ndsampler.CocoSampler('data.kwcoco.json')
+    sample = sampler.load_sample({'gid': 1, 'space_slice': (slice(0, 64), slice(0, 64))})
+    sample['im']          # numpy (H, W, C); (T, H, W, C) for video targets
+    sample['annots']      # aids, cids, rel_frame_index, rel_boxes (N x 4 xywh), ...
+
+Pixels come back as numpy arrays that own the Rust buffer (no copy); every
+call that reads pixels releases the GIL, and ``load_batch`` loads a whole
+batch in parallel. Targets take the reference's keys (``gid``, ``vidid``,
+``gids``, ``aid``, ``cx``/``cy``/``width``/``height``, ``space_slice`` as
+slices or pairs, ``time_slice``, ``channels``, ``pad``, ``scale``,
+``dtype``, ``nodata``) as well as docs/DESIGN.md section 4's JSON form.
+Objects pickle by recipe (paths and options), never by their data.
+"""
+import json
+import numbers
+import os
+
+import numpy as np
+
+from ndsampler_rs._native import NativeSampler, __version__  # noqa: F401
+
+__all__ = ['CocoSampler', 'target_to_json', '__version__']
+
+# Keys the reference puts in targets that carry no request here.
+_IGNORED_KEYS = {'legacy_annots', 'as_xarray', 'use_experimental_loader',
+                 'annot_idx', 'main_idx', 'label', 'rel_cx', 'rel_cy',
+                 'rel_frame_index', 'main_gid', 'main_aid', 'padkw',
+                 'get_annots', 'verbose_ndsample'}
+
+
+def _plain(v):
+    """JSON-ready value: slices become [start, stop], numpy scalars numbers."""
+    if isinstance(v, slice):
+        if v.step not in (None, 1):
+            raise ValueError(f'slices with a step are not supported: {v!r}')
+        return [_plain(v.start), _plain(v.stop)]
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return [_plain(x) for x in v.tolist()]
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, bool) or v is None or isinstance(v, (str, numbers.Number)):
+        return v
+    raise TypeError(f'cannot use {type(v).__name__} in a target: {v!r}')
+
+
+def target_to_json(target):
+    """The JSON text of a reference-style target dict (see the module docs)."""
+    if not isinstance(target, dict):
+        raise TypeError(f'a target is a dict, not {type(target).__name__}')
+    out = {}
+    for k, v in target.items():
+        if k in _IGNORED_KEYS or v is None:
+            continue
+        out[k] = _plain(v)
+    return json.dumps(out)
+
+
+def _with_annots(with_annots):
+    if with_annots is True or with_annots is None:
+        return 'boxes+segmentation+keypoints'
+    if with_annots is False:
+        return ''
+    if isinstance(with_annots, str):
+        return with_annots.replace(',', '+')
+    return '+'.join(with_annots)
+
+
+def _slices(pairs):
+    return tuple(slice(a, b) for a, b in pairs)
+
+
+def _build_sample(im, meta_json):
+    meta = json.loads(meta_json)
+    target = meta['target']
+    # the reference's key names beside ours, slices as slices
+    for ours, theirs in (('image_id', 'gid'), ('video_id', 'vidid'),
+                         ('image_ids', 'gids'), ('annot_id', 'aid')):
+        if ours in target:
+            target[theirs] = target[ours]
+    if 'space_slice' in target:
+        target['space_slice'] = _slices(target['space_slice'])
+    if 'time_slice' in target:
+        target['time_slice'] = slice(*target['time_slice'])
+    frames = meta['frames']
+    aids, cids, fidx, boxes, ssegs, kpts, kpnames = [], [], [], [], [], [], []
+    for i, frame in enumerate(frames):
+        for a in frame['annots']:
+            aids.append(a['id'])
+            cids.append(a.get('category_id', -1) if a.get('category_id') is not None else -1)
+            fidx.append(i)
+            boxes.append(a['bbox'])
+            ssegs.append(a.get('segmentation'))
+            kpts.append(a.get('keypoints'))
+            kpnames.append(a.get('keypoint_names'))
+    annots = {
+        'aids': np.array(aids, dtype=np.int64),
+        'cids': np.array(cids, dtype=np.int64),
+        'rel_frame_index': np.array(fidx, dtype=np.int64),
+        'frame_index': np.array(fidx, dtype=np.int64),
+        'rel_boxes': np.array(boxes, dtype=np.float64).reshape(-1, 4),
+        'rel_ssegs': ssegs,
+        'rel_kpts': kpts,
+        'kp_names': kpnames,
+        'frames': frames,
+    }
+    return {'im': im, 'target': target, 'params': meta['params'], 'annots': annots,
+            'shape': tuple(meta['shape']), 'dtype': meta['dtype']}
+
+
+def to_kwimage(annots, classes=None):
+    """The reference's annotation objects (``kwimage.Boxes``, and one
+    ``kwimage.Detections`` per frame as ``frame_dets``) for an ``annots``
+    dict; needs kwimage installed."""
+    import kwimage
+    out = dict(annots)
+    out['rel_boxes'] = kwimage.Boxes(annots['rel_boxes'], 'xywh')
+    frame_dets = []
+    for i, frame in enumerate(annots['frames']):
+        sel = annots['rel_frame_index'] == i
+        dets = kwimage.Detections(
+            boxes=kwimage.Boxes(annots['rel_boxes'][sel], 'xywh'),
+            aids=annots['aids'][sel], cids=annots['cids'][sel],
+            classes=classes, datakeys=['aids', 'cids'])
+        frame_dets.append(dets)
+    out['frame_dets'] = frame_dets
+    return out
+
+
+class _Frames:
+    """``sampler.frames``: the pixel cache."""
+
+    def __init__(self, sampler):
+        self._sampler = sampler
+
+    def prepare(self, workers=0):
+        """Build the backend's cache (npy / COG) of every file; returns how
+        many files were prepared (none is needed for the raw backend)."""
+        return self._sampler._native.prepare(workers)
+
+
+class _Regions:
+    """``sampler.regions``: positives (annotations) and mined negatives."""
+
+    def __init__(self, sampler):
+        self._sampler = sampler
+        self._neg_seed = 0
+
+    @property
+    def n_positives(self):
+        return self._sampler._native.n_positives()
+
+    def get_positive(self, index=None, rng=None):
+        """The target of positive ``index`` (a random one when None)."""
+        n = self.n_positives
+        if index is None:
+            rng = np.random.default_rng(rng)
+            index = int(rng.integers(n))
+        return json.loads(self._sampler._native.positive_target(int(index)))
+
+    def get_negative(self, index=None, rng=None, window_dims=None, thresh=0.0):
+        """A negative target: a window overlapping no annotation. ``index``
+        (or the rng) seeds the mining, so the same index gives the same
+        window."""
+        if index is None:
+            rng = np.random.default_rng(rng)
+            seed = int(rng.integers(2 ** 63))
+        else:
+            seed = int(index)
+        found = self._sampler._native.negative_targets(
+            1, seed, None if window_dims is None else [int(x) for x in window_dims], thresh)
+        if not found:
+            raise ValueError('no negative window could be found')
+        return json.loads(found[0])
+
+
+class Categories:
+    """``sampler.classes``: the categories, indexable by position like the
+    reference's ``CategoryTree`` (``idx_to_node``, ``id_to_idx``, ...)."""
+
+    def __init__(self, cats):
+        self._cats = cats
+        self.idx_to_node = [c['name'] for c in cats]
+        self.idx_to_id = [c['id'] for c in cats]
+        self.node_to_idx = {n: i for i, n in enumerate(self.idx_to_node)}
+        self.id_to_idx = {c: i for i, c in enumerate(self.idx_to_id)}
+        self.node_to_id = dict(zip(self.idx_to_node, self.idx_to_id))
+
+    def __len__(self):
+        return len(self._cats)
+
+    def __iter__(self):
+        return iter(self.idx_to_node)
+
+    def __getitem__(self, i):
+        return self.idx_to_node[i]
+
+    def index(self, name):
+        return self.node_to_idx[name]
+
+    def __repr__(self):
+        return f'Categories({self.idx_to_node!r})'
+
+
+class CocoSampler:
+    """Random access to windows of a kwcoco dataset with their annotations.
+
+    ``dset``: a path to a kwcoco file or bundle directory, or a
+    ``kwcoco.CocoDataset`` (read from its file when it has one and
+    ``use_file=True``, else from its in-memory data). ``backend``: None
+    (raw files), ``'npy'`` or ``'cog'`` (a cache under ``workdir``, built by
+    ``frames.prepare()`` or on first use).
+    """
+
+    def __init__(self, dset, workdir=None, backend=None, use_file=False):
+        if isinstance(backend, dict):
+            backend = backend.get('type')
+        if backend == 'auto':
+            backend = 'npy' if workdir is not None else None
+        self._backend = backend
+        self._workdir = None if workdir is None else os.fspath(workdir)
+        if isinstance(dset, (str, os.PathLike)):
+            self._path = os.fspath(dset)
+            self._json = None
+            self._bundle = None
+        else:
+            fpath = getattr(dset, 'fpath', None)
+            if use_file and fpath and os.path.exists(fpath):
+                self._path, self._json, self._bundle = os.fspath(fpath), None, None
+            else:
+                data = getattr(dset, 'dataset', dset)
+                self._path = None
+                self._json = json.dumps(data)
+                self._bundle = os.fspath(getattr(dset, 'bundle_dpath', None) or '.')
+        self._native = NativeSampler(self._path, self._json, self._bundle,
+                                     self._backend, self._workdir)
+        self.frames = _Frames(self)
+        self.regions = _Regions(self)
+        self._classes = None
+
+    def __reduce__(self):
+        # by recipe: the path (or the dataset's JSON when it has no file)
+        data = self._path if self._path is not None else _JsonDataset(
+            self._native.dataset_json() if self._json is None else self._json, self._bundle)
+        return (CocoSampler, (data, self._workdir, self._backend))
+
+    @property
+    def classes(self):
+        if self._classes is None:
+            self._classes = Categories(json.loads(self._native.categories_json()))
+        return self._classes
+
+    @property
+    def n_positives(self):
+        return self.regions.n_positives
+
+    def load_sample(self, target, with_annots=True, visible_thresh=0.0, annot_ids=None):
+        """Load one window (see the module docs for the target keys).
+
+        Returns ``{'im', 'target', 'params', 'annots'}`` like the reference.
+        """
+        target = dict(target)
+        if annot_ids is None and target.get('annot_ids') is not None:
+            annot_ids = target.pop('annot_ids')
+        visible_thresh = target.pop('visible_thresh', visible_thresh)
+        ids = None if annot_ids is None else [int(a) for a in annot_ids]
+        im, meta = self._native.load_sample(
+            target_to_json(target), _with_annots(with_annots), float(visible_thresh), ids)
+        return _build_sample(im, meta)
+
+    def load_batch(self, targets, with_annots=True, visible_thresh=0.0):
+        """Load many windows in parallel in Rust (GIL released, one call)."""
+        texts = [target_to_json(dict(t)) for t in targets]
+        out = self._native.load_batch(texts, _with_annots(with_annots), float(visible_thresh))
+        return [_build_sample(im, meta) for im, meta in out]
+
+    def load_positive(self, index=None, with_annots=True, rng=None, pad=None):
+        target = self.regions.get_positive(index, rng=rng)
+        if pad is not None:
+            target['pad'] = pad
+        return self.load_sample(target, with_annots=with_annots)
+
+    def load_negative(self, index=None, with_annots=True, rng=None, window_dims=None):
+        target = self.regions.get_negative(index, rng=rng, window_dims=window_dims)
+        return self.load_sample(target, with_annots=with_annots)
+
+
+class _JsonDataset:
+    """A dataset given as JSON text (what a sampler over an in-memory dataset
+    pickles to)."""
+
+    def __init__(self, text, bundle):
+        self.dataset = json.loads(text)
+        self.bundle_dpath = bundle
+        self.fpath = None

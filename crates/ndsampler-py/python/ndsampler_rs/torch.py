@@ -1,0 +1,160 @@
+"""PyTorch integration (torch itself is optional and never imported here).
+
+``SamplerDataset`` is a map-style dataset whose keys carry the epoch
+(``(epoch, i)``), so no mutable epoch state lives in worker copies; its
+``__getitems__`` (which torch's fetcher calls with a whole batch of keys)
+loads the batch in Rust in parallel with the GIL released, in one call.
+``PlanSampler`` yields those keys with torch ``DistributedSampler``'s
+sharding: every rank gets the same number of keys (padded by repeating the
+epoch's first positions, or the tail dropped with ``drop_last``), because
+ranks with different batch counts hang DDP::
+
+    from torch.utils.data import DataLoader
+    from ndsampler_rs import CocoSampler
+    from ndsampler_rs.torch import SamplerDataset, PlanSampler, collate
+
+    sampler = CocoSampler('data.kwcoco.json')
+    targets = [sampler.regions.get_positive(i) for i in range(sampler.n_positives)]
+    dataset = SamplerDataset(sampler, targets)
+    keys = PlanSampler(len(dataset), seed=0, shuffle=True)     # rank from torch.distributed / RANK
+    loader = DataLoader(dataset, batch_size=32, sampler=keys, num_workers=2,
+                        collate_fn=collate, multiprocessing_context='spawn')
+    for epoch in range(10):
+        keys.set_epoch(epoch)
+        for batch in loader: ...
+
+Both pickle by recipe (the sampler's path and options, the target list),
+so spawn and forkserver workers reopen the dataset cheaply.
+"""
+import math
+import os
+
+import numpy as np
+
+__all__ = ['SamplerDataset', 'PlanSampler', 'collate', 'shard_indices']
+
+
+class SamplerDataset:
+    """Map-style dataset over a fixed list of targets.
+
+    A key is ``i`` or ``(epoch, i)`` (the epoch is accepted so that keys
+    from ``PlanSampler`` pass through; a fixed plan gives the same window
+    every epoch). ``transform(sample) -> item`` is applied to each sample.
+    """
+
+    def __init__(self, sampler, targets, with_annots=True, visible_thresh=0.0,
+                 transform=None):
+        self.sampler = sampler
+        self.targets = [dict(t) for t in targets]
+        self.with_annots = with_annots
+        self.visible_thresh = visible_thresh
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.targets)
+
+    def _target(self, key):
+        i = key[1] if isinstance(key, tuple) else key
+        i = int(i)
+        if not -len(self.targets) <= i < len(self.targets):
+            raise IndexError(f'key {key!r} out of range for {len(self.targets)} targets')
+        return self.targets[i]
+
+    def __getitem__(self, key):
+        return self.__getitems__([key])[0]
+
+    def __getitems__(self, keys):
+        batch = self.sampler.load_batch([self._target(k) for k in keys],
+                                        with_annots=self.with_annots,
+                                        visible_thresh=self.visible_thresh)
+        if self.transform is not None:
+            batch = [self.transform(s) for s in batch]
+        return batch
+
+
+def _dist_rank_world():
+    """Rank and world size from torch.distributed when initialised, else
+    the RANK / WORLD_SIZE environment variables, else (0, 1)."""
+    try:
+        import sys
+        dist = sys.modules.get('torch.distributed')
+        if dist is not None and dist.is_available() and dist.is_initialized():
+            return dist.get_rank(), dist.get_world_size()
+    except Exception:  # pragma: no cover - torch missing or broken
+        pass
+    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+
+
+def shard_indices(n, epoch, seed=0, shuffle=True, drop_last=False, rank=0, world_size=1):
+    """Positions of an epoch of ``n`` for one rank, as torch's
+    ``DistributedSampler`` computes them: the epoch's order (a permutation
+    seeded by ``seed + epoch`` when shuffling), padded to a multiple of
+    ``world_size`` by repeating its first positions (or cut to one with
+    ``drop_last``), then every ``world_size``-th from ``rank``."""
+    if world_size < 1 or not 0 <= rank < world_size:
+        raise ValueError(f'rank {rank} is not in [0, world_size={world_size})')
+    if shuffle:
+        order = np.random.default_rng(seed + epoch).permutation(n).tolist()
+    else:
+        order = list(range(n))
+    if drop_last and n % world_size != 0:
+        per_rank = math.ceil((n - world_size) / world_size)
+    else:
+        per_rank = math.ceil(n / world_size)
+    total = per_rank * world_size
+    if not drop_last:
+        padding = total - len(order)
+        if padding > 0 and order:
+            order += (order * math.ceil(padding / len(order)))[:padding]
+    else:
+        order = order[:total]
+    return order[rank:total:world_size]
+
+
+class PlanSampler:
+    """The torch ``Sampler`` protocol over ``n`` positions: yields
+    ``(epoch, i)`` keys for ``SamplerDataset``; ``set_epoch`` as torch's
+    ``DistributedSampler``."""
+
+    def __init__(self, n, seed=0, shuffle=True, drop_last=False, rank=None, world_size=None):
+        r, w = _dist_rank_world()
+        self.n = int(n)
+        self.seed = int(seed)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.rank = r if rank is None else int(rank)
+        self.world_size = w if world_size is None else int(world_size)
+        self.epoch = 0
+        # fail early on a bad rank
+        shard_indices(0, 0, rank=self.rank, world_size=self.world_size)
+
+    def set_epoch(self, epoch):
+        self.epoch = int(epoch)
+
+    def __len__(self):
+        return len(shard_indices(self.n, 0, self.seed, False, self.drop_last,
+                                 self.rank, self.world_size))
+
+    def __iter__(self):
+        idx = shard_indices(self.n, self.epoch, self.seed, self.shuffle, self.drop_last,
+                            self.rank, self.world_size)
+        return iter([(self.epoch, i) for i in idx])
+
+
+def collate(samples):
+    """Stack a batch's pixels (a torch tensor when torch is importable and
+    the shapes agree, else a numpy array or a list) and keep the rest as
+    lists."""
+    ims = [s['im'] for s in samples]
+    if ims and all(im.shape == ims[0].shape for im in ims):
+        stacked = np.stack(ims)
+        try:
+            import torch
+            stacked = torch.from_numpy(stacked)
+        except ImportError:
+            pass
+    else:
+        stacked = ims
+    return {'im': stacked,
+            'target': [s['target'] for s in samples],
+            'annots': [s['annots'] for s in samples]}

@@ -1,0 +1,354 @@
+//! `ndsampler_rs._native`: the Rust sampler for Python (PyO3).
+//!
+//! The Python package (`python/ndsampler_rs`) wraps this module in the
+//! reference's API (docs/DESIGN.md §8); this layer stays small: targets come
+//! in as JSON text, pixels go out as numpy arrays that own the Rust buffer (no
+//! copy), and everything else (resolved target, window parameters,
+//! annotations) as the JSON of `sample.json`. Every call that reads pixels
+//! releases the GIL; batches load in parallel on a rayon pool created on first
+//! use in each process (never inherited across a fork).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use numpy::IntoPyArray;
+use pyo3::exceptions::{PyKeyError, PyOSError, PyValueError};
+use pyo3::prelude::*;
+use sampler::{
+    CocoSampler, NegativeOptions, Pixels, Regions, Sample, SampleOptions, SamplerConfig, Target,
+    WithAnnots,
+};
+
+/// A sampler error as the Python exception that fits, with the CLI's
+/// one-line message.
+fn to_py(e: sampler::Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        sampler::Error::UnknownId { .. } => PyKeyError::new_err(msg),
+        sampler::Error::Io { .. } | sampler::Error::Read { .. } | sampler::Error::Backend(_) => {
+            PyOSError::new_err(msg)
+        }
+        sampler::Error::Dataset(inner) if matches!(*inner, coco_model::Error::Io { .. }) => {
+            PyOSError::new_err(msg)
+        }
+        _ => PyValueError::new_err(msg),
+    }
+}
+
+fn region_err(e: sampler::RegionError) -> PyErr {
+    PyValueError::new_err(e.to_string())
+}
+
+/// The pixels as a numpy array owning the Rust buffer.
+fn pixels_to_py(py: Python<'_>, im: Pixels) -> Py<PyAny> {
+    match im {
+        Pixels::U8(a) => a.into_pyarray(py).into_any().unbind(),
+        Pixels::U16(a) => a.into_pyarray(py).into_any().unbind(),
+        Pixels::I16(a) => a.into_pyarray(py).into_any().unbind(),
+        Pixels::F32(a) => a.into_pyarray(py).into_any().unbind(),
+        Pixels::F64(a) => a.into_pyarray(py).into_any().unbind(),
+    }
+}
+
+/// One call's options (the reference's `load_sample` keywords).
+fn options(
+    with_annots: &str,
+    visible_thresh: f64,
+    annot_ids: Option<Vec<i64>>,
+) -> PyResult<SampleOptions> {
+    let with = if with_annots.is_empty() {
+        WithAnnots::NONE
+    } else {
+        WithAnnots::parse(with_annots).map_err(to_py)?
+    };
+    Ok(SampleOptions {
+        visible_thresh: (visible_thresh > 0.0).then_some(visible_thresh),
+        with_annots: Some(with),
+        annot_ids,
+        clip: false,
+        skip_pixels: false,
+    })
+}
+
+fn parse_target(json: &str) -> PyResult<Target> {
+    serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("target: {e}")))
+}
+
+/// The sampler behind `ndsampler_rs.CocoSampler`.
+#[pyclass(module = "ndsampler_rs._native", frozen)]
+struct NativeSampler {
+    inner: Arc<CocoSampler>,
+    regions: OnceLock<Result<Arc<Regions>, String>>,
+    /// `(pid, pool)`: the batch pool of the process that made it.
+    pool: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>,
+}
+
+impl NativeSampler {
+    fn regions(&self) -> PyResult<Arc<Regions>> {
+        self.regions
+            .get_or_init(|| {
+                Regions::new(self.inner.dataset())
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(PyValueError::new_err)
+    }
+
+    /// The batch pool of this process (a pool made before a fork is not used
+    /// by the child: its threads did not survive the fork).
+    fn pool(&self) -> PyResult<Arc<rayon::ThreadPool>> {
+        let pid = std::process::id();
+        let mut slot = self
+            .pool
+            .lock()
+            .map_err(|_| PyValueError::new_err("batch pool lock poisoned"))?;
+        if let Some((p, pool)) = slot.as_ref()
+            && *p == pid
+        {
+            return Ok(pool.clone());
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("ndsampler-batch-{i}"))
+                .build()
+                .map_err(|e| PyOSError::new_err(format!("batch threads: {e}")))?,
+        );
+        *slot = Some((pid, pool.clone()));
+        Ok(pool)
+    }
+}
+
+fn sample_to_py(py: Python<'_>, s: Sample) -> (Py<PyAny>, String) {
+    let meta = s.to_json().to_string();
+    (pixels_to_py(py, s.im), meta)
+}
+
+#[pymethods]
+impl NativeSampler {
+    /// Open a dataset file or bundle (`path`), or a dataset given as JSON
+    /// text (`json`, with `bundle_dir` for its relative file names).
+    /// `backend`: `None`/`"raw"`, `"npy"` or `"cog"` (needs `workdir`).
+    #[new]
+    #[pyo3(signature = (path=None, json=None, bundle_dir=None, backend=None, workdir=None))]
+    fn new(
+        py: Python<'_>,
+        path: Option<PathBuf>,
+        json: Option<String>,
+        bundle_dir: Option<PathBuf>,
+        backend: Option<String>,
+        workdir: Option<PathBuf>,
+    ) -> PyResult<Self> {
+        let backend = match (backend.as_deref(), workdir) {
+            (None | Some("raw"), _) => frame_backends::Backend::Raw,
+            (Some("npy"), Some(workdir)) => frame_backends::Backend::Npy { workdir },
+            (Some("cog"), Some(workdir)) => frame_backends::Backend::Cog {
+                workdir,
+                options: frame_backends::CogOptions::default(),
+            },
+            (Some(b @ ("npy" | "cog")), None) => {
+                return Err(PyValueError::new_err(format!(
+                    "backend {b:?} needs a workdir for its cache"
+                )));
+            }
+            (Some(other), _) => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown backend {other:?} (None, \"npy\" or \"cog\")"
+                )));
+            }
+        };
+        let inner = py.detach(move || -> PyResult<CocoSampler> {
+            let dset = match (path, json) {
+                (Some(p), None) => coco_model::CocoDataset::load(&p).map_err(|e| {
+                    let msg = e.to_string();
+                    match e {
+                        coco_model::Error::Io { .. } => PyOSError::new_err(msg),
+                        _ => PyValueError::new_err(msg),
+                    }
+                })?,
+                (None, Some(text)) => coco_model::CocoDataset::from_json_str(
+                    &text,
+                    bundle_dir.unwrap_or_else(|| PathBuf::from(".")),
+                )
+                .map_err(|e| PyValueError::new_err(e.to_string()))?,
+                _ => {
+                    return Err(PyValueError::new_err(
+                        "give exactly one of a dataset path or its JSON text",
+                    ));
+                }
+            };
+            let config = SamplerConfig {
+                backend,
+                ..SamplerConfig::default()
+            };
+            CocoSampler::new(Arc::new(dset), config).map_err(to_py)
+        })?;
+        Ok(NativeSampler {
+            inner: Arc::new(inner),
+            regions: OnceLock::new(),
+            pool: Mutex::new(None),
+        })
+    }
+
+    /// `(im, meta_json)` for one target (JSON text).
+    #[pyo3(signature = (target, with_annots="boxes+segmentation+keypoints", visible_thresh=0.0, annot_ids=None))]
+    fn load_sample(
+        &self,
+        py: Python<'_>,
+        target: &str,
+        with_annots: &str,
+        visible_thresh: f64,
+        annot_ids: Option<Vec<i64>>,
+    ) -> PyResult<(Py<PyAny>, String)> {
+        let t = parse_target(target)?;
+        let opts = options(with_annots, visible_thresh, annot_ids)?;
+        let inner = self.inner.clone();
+        let s = py
+            .detach(move || inner.load_sample_with(&t, &opts))
+            .map_err(to_py)?;
+        Ok(sample_to_py(py, s))
+    }
+
+    /// `[(im, meta_json), ...]` for many targets, loaded in parallel with the
+    /// GIL released (one call per batch). The first error fails the batch.
+    #[pyo3(signature = (targets, with_annots="boxes+segmentation+keypoints", visible_thresh=0.0))]
+    fn load_batch(
+        &self,
+        py: Python<'_>,
+        targets: Vec<String>,
+        with_annots: &str,
+        visible_thresh: f64,
+    ) -> PyResult<Vec<(Py<PyAny>, String)>> {
+        let parsed = targets
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<PyResult<Vec<Target>>>()?;
+        let opts = options(with_annots, visible_thresh, None)?;
+        let inner = self.inner.clone();
+        let pool = self.pool()?;
+        let samples = py
+            .detach(move || {
+                use rayon::prelude::*;
+                pool.install(|| {
+                    parsed
+                        .par_iter()
+                        .map(|t| inner.load_sample_with(t, &opts))
+                        .collect::<Result<Vec<Sample>, _>>()
+                })
+            })
+            .map_err(to_py)?;
+        Ok(samples.into_iter().map(|s| sample_to_py(py, s)).collect())
+    }
+
+    /// Number of positives (annotations with a box).
+    fn n_positives(&self) -> PyResult<usize> {
+        Ok(self.regions()?.n_positives())
+    }
+
+    /// The target (JSON) of positive `index`.
+    fn positive_target(&self, index: usize) -> PyResult<String> {
+        let r = self.regions()?;
+        let t = r.positive(index).ok_or_else(|| {
+            pyo3::exceptions::PyIndexError::new_err(format!(
+                "positive {index} out of range (there are {})",
+                r.n_positives()
+            ))
+        })?;
+        serde_json::to_string(&t).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// `count` negative targets (JSON) mined with random stream `seed`, windows
+    /// of `[h, w]` (`None`: sizes learned from the positives).
+    #[pyo3(signature = (count, seed, window=None, thresh=0.0))]
+    fn negative_targets(
+        &self,
+        py: Python<'_>,
+        count: usize,
+        seed: u64,
+        window: Option<[i64; 2]>,
+        thresh: f64,
+    ) -> PyResult<Vec<String>> {
+        let r = self.regions()?;
+        let mut opts = match window {
+            Some(hw) => NegativeOptions::absolute(hw),
+            None => NegativeOptions::default(),
+        };
+        opts = opts.with_thresh(thresh);
+        let found = py
+            .detach(move || r.negatives(&opts, count, seed))
+            .map_err(region_err)?;
+        found
+            .iter()
+            .map(|t| serde_json::to_string(t).map_err(|e| PyValueError::new_err(e.to_string())))
+            .collect()
+    }
+
+    /// The categories as JSON (`[{"id", "name", "supercategory"}, ...]`).
+    fn categories_json(&self) -> String {
+        let cats: Vec<serde_json::Value> = self
+            .inner
+            .dataset()
+            .categories()
+            .iter()
+            .map(|c| serde_json::json!({"id": c.id.0, "name": c.name, "supercategory": c.supercategory}))
+            .collect();
+        serde_json::Value::Array(cats).to_string()
+    }
+
+    /// Build the backend's cache for every file (`frames.prepare`); returns
+    /// the number of files prepared. `workers = 0`: one per core.
+    #[pyo3(signature = (workers=0))]
+    fn prepare(&self, py: Python<'_>, workers: usize) -> PyResult<usize> {
+        let inner = self.inner.clone();
+        py.detach(move || {
+            let ds = inner.dataset();
+            let mut files: Vec<PathBuf> = ds
+                .images()
+                .iter()
+                .flat_map(|img| {
+                    img.channel_sources()
+                        .into_iter()
+                        .map(|s| ds.resolve_path(s.file_name))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            files.sort();
+            files.dedup();
+            let threads = if workers == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                workers
+            };
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| PyOSError::new_err(e.to_string()))?;
+            use rayon::prelude::*;
+            pool.install(|| {
+                files
+                    .par_iter()
+                    .map(|f| inner.reader().prepare(f).map(|_| ()))
+                    .collect::<Result<Vec<()>, _>>()
+            })
+            .map_err(|e| PyOSError::new_err(e.to_string()))?;
+            Ok(files.len())
+        })
+    }
+
+    /// The dataset's JSON text (for pickling a dataset given as data).
+    fn dataset_json(&self) -> String {
+        self.inner
+            .dataset()
+            .to_json_string(coco_model::DumpStyle::Compact)
+    }
+}
+
+/// The `ndsampler_rs._native` module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativeSampler>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

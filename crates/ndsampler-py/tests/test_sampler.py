@@ -1,0 +1,208 @@
+"""The Python package against the reference's vendored answers, and its
+zero-copy, pickling, worker-process and sharding behaviour."""
+import json
+import multiprocessing
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import ndsampler_rs
+from ndsampler_rs.torch import PlanSampler, SamplerDataset, collate, shard_indices
+
+ROOT = Path(__file__).resolve().parents[3]
+SHAPES4 = ROOT / 'tests' / 'fixtures' / 'shapes4'
+FORMS = ROOT / 'tests' / 'fixtures' / 'forms'
+
+
+def cases():
+    return json.loads((SHAPES4 / 'expected' / 'cases.json').read_text())
+
+
+@pytest.fixture(scope='module')
+def sampler():
+    return ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json')
+
+
+@pytest.mark.parametrize('case', cases(), ids=lambda c: c['name'])
+def test_matches_the_reference_answers(sampler, case):
+    """Pixels identical (nothing in shapes4 is resampled), the same
+    annotation ids and boxes within 0.5 px, as the vendored answers of the
+    reference sampler."""
+    expected = json.loads((SHAPES4 / 'expected' / case['name'] / 'sample.json').read_text())
+    want_im = np.load(SHAPES4 / 'expected' / case['name'] / 'im.npy')
+    target = dict(case['target'])
+    got = sampler.load_sample(target, with_annots=case.get('with_annots', True),
+                              visible_thresh=case.get('visible_thresh', 0.0),
+                              annot_ids=case.get('annot_ids'))
+    assert got['im'].shape == want_im.shape
+    assert got['im'].dtype == want_im.dtype
+    np.testing.assert_array_equal(got['im'], want_im)
+    want_aids = [a['id'] for f in expected['frames'] for a in f['annots']]
+    want_boxes = [a['bbox'] for f in expected['frames'] for a in f['annots']]
+    assert got['annots']['aids'].tolist() == want_aids
+    np.testing.assert_allclose(got['annots']['rel_boxes'],
+                               np.array(want_boxes, dtype=float).reshape(-1, 4), atol=0.5)
+
+
+def test_pixels_are_the_rust_buffer_not_a_copy(sampler):
+    s = sampler.load_sample({'gid': 1, 'space_slice': (slice(0, 32), slice(0, 48))})
+    im = s['im']
+    assert not im.flags.owndata
+    assert type(im.base).__name__ == 'PySliceContainer'
+    assert im.flags.writeable and im.flags.c_contiguous
+    im[0, 0, 0] = 7  # the buffer is ours to write
+    assert im[0, 0, 0] == 7
+
+
+def test_reference_target_forms(sampler):
+    by_slices = sampler.load_sample({'gid': 2, 'space_slice': (slice(5, 45), slice(10, 70))})
+    by_pairs = sampler.load_sample({'image_id': np.int64(2), 'space_slice': [[5, 45], [10, 70]]})
+    by_center = sampler.load_sample({'gid': 2, 'cx': 40, 'cy': 25, 'width': 60, 'height': 40})
+    for s in (by_pairs, by_center):
+        np.testing.assert_array_equal(s['im'], by_slices['im'])
+    t = by_slices['target']
+    assert t['gid'] == t['image_id'] == 2
+    assert t['space_slice'] == (slice(5, 45), slice(10, 70))
+
+
+def test_errors_are_python_exceptions(sampler, tmp_path):
+    with pytest.raises(KeyError, match='no image with id 999'):
+        sampler.load_sample({'gid': 999})
+    with pytest.raises(ValueError, match='unknown field `bogus`'):
+        sampler.load_sample({'gid': 1, 'bogus': 1})
+    with pytest.raises(ValueError, match='step'):
+        sampler.load_sample({'gid': 1, 'space_slice': (slice(0, 10, 2), slice(0, 10))})
+    with pytest.raises(OSError):
+        ndsampler_rs.CocoSampler(tmp_path / 'missing.kwcoco.json')
+    with pytest.raises(ValueError, match='workdir'):
+        ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', backend='npy')
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"images": [')
+    with pytest.raises(ValueError, match='bad.json'):
+        ndsampler_rs.CocoSampler(bad)
+
+
+def test_regions_and_classes(sampler):
+    assert sampler.n_positives == 52
+    t = sampler.regions.get_positive(0)
+    assert t['annot_id'] == 1
+    s = sampler.load_positive(0)
+    assert 1 in s['annots']['aids'].tolist()
+    with pytest.raises(IndexError):
+        sampler.regions.get_positive(52)
+    neg = sampler.regions.get_negative(3, window_dims=(32, 32))
+    assert neg == sampler.regions.get_negative(3, window_dims=(32, 32))
+    n = sampler.load_sample(neg)
+    assert n['im'].shape == (32, 32, 3)
+    assert list(sampler.classes) == ['background', 'star', 'superstar', 'eff']
+    assert sampler.classes.id_to_idx[6] == 2
+
+
+def test_npy_backend_prepares_and_reads_the_same(sampler, tmp_path):
+    cached = ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', backend='npy',
+                                      workdir=tmp_path)
+    assert cached.frames.prepare(workers=2) == 4
+    assert any(tmp_path.rglob('*.npy'))
+    t = {'gid': 3, 'cx': 150, 'cy': 150, 'width': 120, 'height': 120}
+    np.testing.assert_array_equal(cached.load_sample(t)['im'], sampler.load_sample(t)['im'])
+
+
+def test_a_kwcoco_dataset_object_is_accepted():
+    import kwcoco
+    dset = kwcoco.CocoDataset(str(SHAPES4 / 'data.kwcoco.json'))
+    dset.remove_annotations([1])  # modified in memory: read from its data
+    s = ndsampler_rs.CocoSampler(dset)
+    assert s.n_positives == 51
+    again = pickle.loads(pickle.dumps(s))
+    assert again.n_positives == 51
+    t = {'gid': 1, 'cx': 142, 'cy': 339, 'width': 40, 'height': 40}
+    np.testing.assert_array_equal(again.load_sample(t)['im'], s.load_sample(t)['im'])
+
+
+def test_forms_fixture_keypoint_names():
+    s = ndsampler_rs.CocoSampler(FORMS / 'data.kwcoco.json')
+    got = s.load_sample({'gid': 1, 'space_slice': [[50, 250], [40, 260]]})
+    names = dict(zip(got['annots']['aids'].tolist(), got['annots']['kp_names']))
+    assert names[4] == ['nose', 'left_eye', 'right_eye']
+    assert names[7] == ['left_eye', 'nose']
+
+
+def _worker_load(args):
+    dataset, keys = args
+    return [(s['im'].copy(), s['annots']['aids'].tolist()) for s in dataset.__getitems__(keys)]
+
+
+def test_spawned_workers_load_batches_from_a_pickled_dataset(sampler):
+    """What DataLoader workers do: unpickle the dataset in a spawned process
+    and call __getitems__ with a batch of keys."""
+    targets = [sampler.regions.get_positive(i) for i in range(12)]
+    dataset = SamplerDataset(sampler, targets)
+    keys = list(PlanSampler(len(dataset), seed=1, rank=0, world_size=1))
+    batches = [keys[i:i + 4] for i in range(0, len(keys), 4)]
+    ctx = multiprocessing.get_context('spawn')
+    with ctx.Pool(2) as pool:
+        results = pool.map(_worker_load, [(dataset, b) for b in batches])
+    for batch, got in zip(batches, results):
+        want = dataset.__getitems__(batch)
+        assert len(got) == len(want)
+        for (im, aids), w in zip(got, want):
+            np.testing.assert_array_equal(im, w['im'])
+            assert aids == w['annots']['aids'].tolist()
+    # the one-call batch equals item-by-item loads
+    one = [dataset[k] for k in batches[0]]
+    for a, b in zip(one, dataset.__getitems__(batches[0])):
+        np.testing.assert_array_equal(a['im'], b['im'])
+    out = collate(dataset.__getitems__(batches[0]))
+    assert len(out['target']) == 4
+
+
+@pytest.mark.parametrize('n', [10, 12, 1, 0])
+@pytest.mark.parametrize('drop_last', [False, True])
+def test_rank_shards_are_equal_and_cover_the_epoch(n, drop_last):
+    """Three ranks get equal-length shards; with padding their union is the
+    epoch (repeats only to even out), with drop_last they are disjoint."""
+    w = 3
+    shards = [list(PlanSampler(n, seed=5, drop_last=drop_last, rank=r, world_size=w))
+              for r in range(w)]
+    lens = {len(s) for s in shards}
+    assert len(lens) == 1, shards
+    assert len(shards[0]) == len(PlanSampler(n, drop_last=drop_last, rank=0, world_size=w))
+    flat = [i for s in shards for _, i in s]
+    if drop_last:
+        assert len(flat) == len(set(flat)) == (n // w) * w
+    else:
+        assert set(flat) == set(range(n))
+        assert len(flat) == (math_ceil(n, w) * w if n else 0)
+    # deterministic per (seed, epoch), different across epochs when shuffled
+    a = shard_indices(n, 0, seed=5, world_size=1)
+    assert a == shard_indices(n, 0, seed=5, world_size=1)
+    if n >= 10:
+        assert a != shard_indices(n, 1, seed=5, world_size=1)
+
+
+def math_ceil(a, b):
+    return -(-a // b)
+
+
+def test_bad_rank_is_an_error():
+    with pytest.raises(ValueError, match='rank 3'):
+        PlanSampler(10, rank=3, world_size=3)
+
+
+def test_rank_from_the_environment(monkeypatch):
+    monkeypatch.setenv('RANK', '1')
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    s = PlanSampler(5, shuffle=False)
+    assert (s.rank, s.world_size) == (1, 2)
+    assert [i for _, i in s] == [1, 3, 0]
+
+
+def test_torch_is_not_imported_by_the_package():
+    import subprocess
+    import sys
+    code = ('import sys, ndsampler_rs, ndsampler_rs.torch; '
+            'assert "torch" not in sys.modules, "torch imported"')
+    subprocess.run([sys.executable, '-c', code], check=True, env=dict(os.environ))
