@@ -2,8 +2,11 @@
 //!
 //! Sample `i` of epoch `e` is a pure function of `(seed, e, i)`: it does not
 //! depend on the number of worker threads or on timing. Plans shard for
-//! distributed training: rank `r` of `w` takes positions `r, r + w, r + 2w, …`
-//! of the epoch's order, so shards are disjoint and together complete.
+//! distributed training exactly as torch's `DistributedSampler`: the epoch's
+//! order is evened out to a multiple of the world size (padded by repeating
+//! its first positions, or its tail dropped — [`Tail`]), and rank `r` of `w`
+//! takes positions `r, r + w, r + 2w, …` of it, so every rank gets the same
+//! number of samples (ranks with different batch counts hang DDP).
 
 use std::path::Path;
 
@@ -168,8 +171,93 @@ pub struct EpochPlan {
     pub positions: Vec<usize>,
 }
 
+/// What a shard does with an epoch whose length is not a multiple of the
+/// world size (torch `DistributedSampler`'s `drop_last`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tail {
+    /// Repeat the epoch's first positions until every rank has
+    /// `ceil(n / w)` (`drop_last=False`, torch's default).
+    #[default]
+    Pad,
+    /// Drop the last `n % w` positions: every rank has `floor(n / w)`
+    /// (`drop_last=True`).
+    Drop,
+}
+
+/// One rank's part of an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This process's rank, `< world_size`.
+    pub rank: usize,
+    /// Number of ranks (at least 1).
+    pub world_size: usize,
+    /// Padding or dropping to even the shards out.
+    pub tail: Tail,
+}
+
+impl Shard {
+    /// The whole epoch (rank 0 of 1).
+    pub const WHOLE: Shard = Shard {
+        rank: 0,
+        world_size: 1,
+        tail: Tail::Pad,
+    };
+
+    /// Rank `rank` of `world_size`, padded (torch's default).
+    ///
+    /// Errors: [`Error::BadTarget`] (key `rank`) unless `rank < world_size`.
+    pub fn new(rank: usize, world_size: usize) -> Result<Self> {
+        Self::with_tail(rank, world_size, Tail::Pad)
+    }
+
+    /// Rank `rank` of `world_size` with the given [`Tail`].
+    pub fn with_tail(rank: usize, world_size: usize, tail: Tail) -> Result<Self> {
+        if world_size == 0 || rank >= world_size {
+            return Err(Error::BadTarget {
+                key: "rank",
+                msg: format!("rank {rank} must be < world_size {world_size} (and world_size > 0)"),
+            });
+        }
+        Ok(Shard {
+            rank,
+            world_size,
+            tail,
+        })
+    }
+
+    /// Samples per rank for an epoch of `n` (torch's `num_samples`).
+    pub fn per_rank(&self, n: usize) -> usize {
+        match self.tail {
+            Tail::Pad => n.div_ceil(self.world_size),
+            Tail::Drop => n / self.world_size,
+        }
+    }
+
+    /// This rank's positions in an epoch of `n`, in yield order: indices
+    /// into the epoch's order, padded (`i mod n`) or cut as torch does.
+    ///
+    /// ```
+    /// use sampler::plan::{Shard, Tail};
+    /// // 10 over 3 ranks, padded: 4 each; positions 0 and 1 repeat at the end
+    /// assert_eq!(Shard::new(2, 3).unwrap().positions(10), vec![2, 5, 8, 1]);
+    /// assert_eq!(Shard::with_tail(2, 3, Tail::Drop).unwrap().positions(10), vec![2, 5, 8]);
+    /// ```
+    pub fn positions(&self, n: usize) -> Vec<usize> {
+        if n == 0 {
+            return Vec::new();
+        }
+        let total = self.per_rank(n) * self.world_size;
+        (self.rank..total)
+            .step_by(self.world_size)
+            .map(|i| i % n)
+            .collect()
+    }
+}
+
 impl EpochPlan {
-    /// Materialize epoch `epoch` of `source` for shard `rank` of `world_size`.
+    /// Materialize epoch `epoch` of `source` for shard `rank` of
+    /// `world_size`, padded as torch's `DistributedSampler` (see
+    /// [`EpochPlan::sharded`]).
     pub fn new(
         source: &dyn PlanSource,
         seed: u64,
@@ -177,13 +265,13 @@ impl EpochPlan {
         rank: usize,
         world_size: usize,
     ) -> Result<Self> {
-        if world_size == 0 || rank >= world_size {
-            return Err(Error::BadTarget {
-                key: "rank",
-                msg: format!("rank {rank} must be < world_size {world_size} (and world_size > 0)"),
-            });
-        }
-        let positions: Vec<usize> = (rank..source.len()).step_by(world_size).collect();
+        Self::sharded(source, seed, epoch, Shard::new(rank, world_size)?)
+    }
+
+    /// Materialize epoch `epoch` of `source` for one [`Shard`]: every rank
+    /// gets [`Shard::per_rank`] samples.
+    pub fn sharded(source: &dyn PlanSource, seed: u64, epoch: u64, shard: Shard) -> Result<Self> {
+        let positions = shard.positions(source.len());
         let targets = positions
             .iter()
             .map(|&i| source.target(seed, epoch, i))
@@ -200,14 +288,18 @@ impl EpochPlan {
         rank: usize,
         world_size: usize,
     ) -> Result<Self> {
-        if world_size == 0 || rank >= world_size {
-            return Err(Error::BadTarget {
-                key: "rank",
-                msg: format!("rank {rank} must be < world_size {world_size} (and world_size > 0)"),
-            });
-        }
+        Self::from_list_sharded(list, seed, epoch, Shard::new(rank, world_size)?)
+    }
+
+    /// [`EpochPlan::sharded`] for a [`TargetList`].
+    pub fn from_list_sharded(
+        list: &TargetList,
+        seed: u64,
+        epoch: u64,
+        shard: Shard,
+    ) -> Result<Self> {
         let order = list.order(seed, epoch);
-        let positions: Vec<usize> = (rank..order.len()).step_by(world_size).collect();
+        let positions = shard.positions(order.len());
         let targets = positions
             .iter()
             .map(|&i| list.targets[order[i]].clone())
@@ -296,16 +388,42 @@ mod tests {
     }
 
     proptest! {
+        /// torch `DistributedSampler` semantics: equal lengths on every
+        /// rank; padded shards cover the epoch and repeat only its first
+        /// `w * ceil(n / w) - n` positions; dropped shards are disjoint and
+        /// leave out exactly the last `n % w`.
         #[test]
-        fn shards_are_disjoint_and_complete(n in 0usize..200, world in 1usize..7, seed in 0u64..1000, epoch in 0u64..5) {
+        fn shards_are_equal_and_cover_the_epoch(n in 0usize..200, world in 1usize..7, seed in 0u64..1000, epoch in 0u64..5) {
             let l = list(n);
-            let mut all: Vec<i64> = Vec::new();
-            for rank in 0..world {
-                let e = EpochPlan::from_list(&l, seed, epoch, rank, world).unwrap();
-                all.extend(e.targets.iter().map(|t| t.image_id.unwrap().0));
+            let order = l.order(seed, epoch);
+            for tail in [Tail::Pad, Tail::Drop] {
+                let mut positions: Vec<usize> = Vec::new();
+                let mut lens = Vec::new();
+                for rank in 0..world {
+                    let shard = Shard::with_tail(rank, world, tail).unwrap();
+                    let e = EpochPlan::from_list_sharded(&l, seed, epoch, shard).unwrap();
+                    lens.push(e.len());
+                    for (t, &p) in e.targets.iter().zip(&e.positions) {
+                        prop_assert_eq!(t, &l.targets[order[p]]);
+                    }
+                    positions.extend(e.positions);
+                }
+                prop_assert!(lens.iter().all(|&x| x == lens[0]), "{:?}", lens);
+                positions.sort_unstable();
+                match tail {
+                    Tail::Pad => {
+                        prop_assert_eq!(lens[0], n.div_ceil(world));
+                        let pad = lens[0] * world - n;
+                        let mut want: Vec<usize> = (0..n).chain(0..pad).collect();
+                        want.sort_unstable();
+                        prop_assert_eq!(positions, want);
+                    }
+                    Tail::Drop => {
+                        prop_assert_eq!(lens[0], n / world);
+                        prop_assert_eq!(positions, (0..n - n % world).collect::<Vec<_>>());
+                    }
+                }
             }
-            all.sort_unstable();
-            prop_assert_eq!(all, (0..n as i64).collect::<Vec<_>>());
         }
     }
 }

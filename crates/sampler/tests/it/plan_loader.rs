@@ -5,7 +5,8 @@
 //!   come first, grouped by tile key, each group in plan order, the groups in
 //!   raster order of their key rotated by some offset; unkeyed targets follow
 //!   in plan order.
-//! - `EpochPlan::new`: rank `r` of `w` takes positions `r, r + w, …`, target
+//! - `EpochPlan::new`: rank `r` of `w` takes positions `r, r + w, …` of the
+//!   epoch padded as torch's `DistributedSampler` (equal lengths), target
 //!   `k` is the source's target at `positions[k]`; bad ranks are errors.
 //! - `Loader` with a real `CocoSampler`: batches arrive in plan order whatever
 //!   the thread count, and each sample equals a plain sequential `load_sample`.
@@ -171,16 +172,27 @@ impl PlanSource for Encoded {
     }
 }
 
+/// torch `DistributedSampler` (drop_last=False): rank `r` of `w` takes
+/// positions `r, r + w, …` of the epoch padded to `w * ceil(n / w)` by
+/// repeating its first positions.
 #[test]
-fn epoch_plan_new_shards_by_stride() {
+fn epoch_plan_new_shards_by_stride_padded_like_torch() {
     for n in [0usize, 1, 5, 12, 13] {
         for world in 1..5 {
             let mut seen = Vec::new();
             for rank in 0..world {
                 let e = EpochPlan::new(&Encoded(n), 7, 3, rank, world).unwrap();
-                let want: Vec<usize> = (0..n).filter(|i| i % world == rank).collect();
+                let total = n.div_ceil(world) * world;
+                let want: Vec<usize> = if n == 0 {
+                    Vec::new()
+                } else {
+                    (0..total)
+                        .filter(|i| i % world == rank)
+                        .map(|i| i % n)
+                        .collect()
+                };
                 assert_eq!(e.positions, want, "n {n} rank {rank}/{world}");
-                assert_eq!(e.len(), want.len());
+                assert_eq!(e.len(), n.div_ceil(world));
                 assert_eq!(e.is_empty(), want.is_empty());
                 for (t, &p) in e.targets.iter().zip(&want) {
                     assert_eq!(t.image_id, Some(ImageId(p as i64)));
@@ -189,9 +201,37 @@ fn epoch_plan_new_shards_by_stride() {
                 seen.extend(e.positions);
             }
             seen.sort_unstable();
+            seen.dedup();
             assert_eq!(seen, (0..n).collect::<Vec<_>>());
         }
     }
+}
+
+/// torch's own answer for 10 samples over 3 ranks, no shuffle:
+/// `DistributedSampler(range(10), 3, r, shuffle=False)` gives
+/// [0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]; with drop_last [0, 3, 6],
+/// [1, 4, 7], [2, 5, 8].
+#[test]
+fn shards_match_torch_distributed_sampler() {
+    use sampler::plan::{Shard, Tail};
+    let padded: Vec<Vec<usize>> = (0..3)
+        .map(|r| {
+            EpochPlan::sharded(&Encoded(10), 0, 0, Shard::new(r, 3).unwrap())
+                .unwrap()
+                .positions
+        })
+        .collect();
+    assert_eq!(
+        padded,
+        [vec![0, 3, 6, 9], vec![1, 4, 7, 0], vec![2, 5, 8, 1]]
+    );
+    let dropped: Vec<Vec<usize>> = (0..3)
+        .map(|r| {
+            let s = Shard::with_tail(r, 3, Tail::Drop).unwrap();
+            EpochPlan::sharded(&Encoded(10), 0, 0, s).unwrap().positions
+        })
+        .collect();
+    assert_eq!(dropped, [vec![0, 3, 6], vec![1, 4, 7], vec![2, 5, 8]]);
 }
 
 #[test]
