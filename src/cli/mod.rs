@@ -89,7 +89,7 @@ pub enum Cmd {
 /// The dataset argument shared by most subcommands: a kwcoco/COCO JSON file or a bundle directory.
 #[derive(Args, Debug, Clone)]
 pub struct DatasetArg {
-    /// kwcoco / COCO JSON file (or `.zip`), or a bundle directory holding `data.kwcoco.json`.
+    /// kwcoco / COCO JSON file (or `.zip`), or a bundle directory (its manifest found as kwcoco finds it: `data.kwcoco.json`, `data.json`, `*.kwcoco.json`, …).
     pub dataset: PathBuf,
 }
 

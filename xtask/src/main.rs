@@ -237,6 +237,7 @@ fn python_package_tests(python: &Path, gdal: bool) -> Result<()> {
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"])
         .current_dir(&pkg)
         .env("PATH", &path)
+        .env("NDSAMPLER_BIN", target_dir().join("debug/ndsampler"))
         .status()
         .map(|s| s.success())
         .unwrap_or(false);

@@ -285,6 +285,55 @@ impl NativeSampler {
             .collect()
     }
 
+    /// The reference's `new_sample_grid`: `task` is `"image_detection"`
+    /// (`window_dims = [h, w]`) or `"video_detection"` (`[t, h, w]`).
+    /// Returns JSON `{"targets", "positives_indexes", "negatives_indexes",
+    /// "ignored_indexes"}`.
+    #[pyo3(signature = (task, window_dims, window_overlap=0.0, classes_of_interest=None, ignore_classes=None))]
+    fn sample_grid(
+        &self,
+        py: Python<'_>,
+        task: &str,
+        window_dims: Vec<i64>,
+        window_overlap: f64,
+        classes_of_interest: Option<Vec<String>>,
+        ignore_classes: Option<Vec<String>>,
+    ) -> PyResult<String> {
+        let mut cfg = match (task, window_dims.as_slice()) {
+            ("image_detection", &[h, w]) => sampler::GridConfig::new([h, w]),
+            ("video_detection", &[t, h, w]) => sampler::GridConfig::new([h, w]).with_video(t),
+            ("image_detection" | "video_detection", dims) => {
+                return Err(PyValueError::new_err(format!(
+                    "window_dims {dims:?}: {task} needs {}",
+                    if task == "image_detection" {
+                        "[h, w]"
+                    } else {
+                        "[t, h, w]"
+                    }
+                )));
+            }
+            (other, _) => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown task {other:?} (image_detection or video_detection)"
+                )));
+            }
+        }
+        .with_overlap(window_overlap);
+        cfg.classes.of_interest = classes_of_interest;
+        cfg.classes.ignore = ignore_classes.unwrap_or_default();
+        let inner = self.inner.clone();
+        let grid = py
+            .detach(move || sampler::sample_grid(inner.dataset(), &cfg))
+            .map_err(region_err)?;
+        Ok(serde_json::json!({
+            "targets": grid.targets,
+            "positives_indexes": grid.positives,
+            "negatives_indexes": grid.negatives,
+            "ignored_indexes": grid.ignored,
+        })
+        .to_string())
+    }
+
     /// The categories as JSON (`[{"id", "name", "supercategory"}, ...]`).
     fn categories_json(&self) -> String {
         let cats: Vec<serde_json::Value> = self

@@ -206,3 +206,31 @@ def test_torch_is_not_imported_by_the_package():
     code = ('import sys, ndsampler_rs, ndsampler_rs.torch; '
             'assert "torch" not in sys.modules, "torch imported"')
     subprocess.run([sys.executable, '-c', code], check=True, env=dict(os.environ))
+
+
+def _cli():
+    exe = os.environ.get('NDSAMPLER_BIN') or str(ROOT / 'target' / 'debug' / 'ndsampler')
+    assert os.path.exists(exe), f'the ndsampler CLI is not built at {exe} (run cargo xtask test)'
+    return exe
+
+
+@pytest.mark.parametrize('overlap', [0.0, 0.25])
+def test_sample_grid_equals_the_cli_grid(sampler, tmp_path, overlap):
+    import subprocess
+    out = tmp_path / 'grid.json'
+    subprocess.run([_cli(), 'grid', str(SHAPES4 / 'data.kwcoco.json'), '--window', '96,128',
+                    '--overlap', str(overlap), '--out', str(out)], check=True)
+    cli = json.loads(out.read_text())
+    grid = sampler.new_sample_grid('image_detection', (96, 128), window_overlap=overlap)
+    assert grid['targets'] == cli['targets']
+    assert grid['positives_indexes'] == cli['positives']
+    assert grid['negatives_indexes'] == cli['negatives']
+    assert grid['ignored_indexes'] == cli['ignored']
+    n = len(grid['targets'])
+    parts = grid['positives_indexes'] + grid['negatives_indexes'] + grid['ignored_indexes']
+    assert sorted(parts) == list(range(n))
+    assert grid['positives_indexes'] and grid['negatives_indexes']
+    s = sampler.load_sample(grid['targets'][grid['positives_indexes'][0]])
+    assert s['im'].shape == (96, 128, 3) and len(s['annots']['aids']) > 0
+    with pytest.raises(ValueError, match='needs'):
+        sampler.new_sample_grid('video_detection', (96, 128))

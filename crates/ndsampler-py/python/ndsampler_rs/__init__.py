@@ -283,6 +283,17 @@ class CocoSampler:
         out = self._native.load_batch(texts, _with_annots(with_annots), float(visible_thresh))
         return [_build_sample(im, meta) for im, meta in out]
 
+    def new_sample_grid(self, task, window_dims, window_overlap=0, classes_of_interest=None,
+                        ignore_classes=None):
+        """The reference's sample grid: ``{'targets', 'positives_indexes',
+        'negatives_indexes'}`` (plus ``'ignored_indexes'``) for
+        ``task='image_detection'`` (``window_dims=(h, w)``) or
+        ``'video_detection'`` (``(t, h, w)``)."""
+        return json.loads(self._native.sample_grid(
+            task, [int(d) for d in window_dims], float(window_overlap),
+            None if classes_of_interest is None else list(classes_of_interest),
+            None if ignore_classes is None else list(ignore_classes)))
+
     def load_positive(self, index=None, with_annots=True, rng=None, pad=None):
         target = self.regions.get_positive(index, rng=rng)
         if pad is not None:
