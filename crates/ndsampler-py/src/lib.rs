@@ -81,6 +81,8 @@ struct NativeSampler {
     regions: OnceLock<Result<Arc<Regions>, String>>,
     /// `(pid, pool)`: the batch pool of the process that made it.
     pool: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>,
+    /// Batch threads (0: one per core).
+    threads: usize,
 }
 
 impl NativeSampler {
@@ -108,7 +110,10 @@ impl NativeSampler {
         {
             return Ok(pool.clone());
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         let pool = Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -131,8 +136,10 @@ impl NativeSampler {
     /// Open a dataset file or bundle (`path`), or a dataset given as JSON
     /// text (`json`, with `bundle_dir` for its relative file names).
     /// `backend`: `None`/`"raw"`, `"npy"` or `"cog"` (needs `workdir`).
+    /// `threads`: threads of `load_batch` (0: one per core; 1 in each of
+    /// several worker processes).
     #[new]
-    #[pyo3(signature = (path=None, json=None, bundle_dir=None, backend=None, workdir=None))]
+    #[pyo3(signature = (path=None, json=None, bundle_dir=None, backend=None, workdir=None, threads=0))]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
@@ -140,6 +147,7 @@ impl NativeSampler {
         bundle_dir: Option<PathBuf>,
         backend: Option<String>,
         workdir: Option<PathBuf>,
+        threads: usize,
     ) -> PyResult<Self> {
         let backend = match (backend.as_deref(), workdir) {
             (None | Some("raw"), _) => frame_backends::Backend::Raw,
@@ -189,6 +197,7 @@ impl NativeSampler {
             inner: Arc::new(inner),
             regions: OnceLock::new(),
             pool: Mutex::new(None),
+            threads,
         })
     }
 

@@ -218,10 +218,11 @@ class CocoSampler:
     ``kwcoco.CocoDataset`` (read from its file when it has one and
     ``use_file=True``, else from its in-memory data). ``backend``: None
     (raw files), ``'npy'`` or ``'cog'`` (a cache under ``workdir``, built by
-    ``frames.prepare()`` or on first use).
+    ``frames.prepare()`` or on first use). ``threads``: threads of
+    ``load_batch`` (0: one per core; use 1 in each DataLoader worker).
     """
 
-    def __init__(self, dset, workdir=None, backend=None, use_file=False):
+    def __init__(self, dset, workdir=None, backend=None, use_file=False, threads=0):
         if isinstance(backend, dict):
             backend = backend.get('type')
         if backend == 'auto':
@@ -241,8 +242,9 @@ class CocoSampler:
                 self._path = None
                 self._json = json.dumps(data)
                 self._bundle = os.fspath(getattr(dset, 'bundle_dpath', None) or '.')
+        self._threads = int(threads)
         self._native = NativeSampler(self._path, self._json, self._bundle,
-                                     self._backend, self._workdir)
+                                     self._backend, self._workdir, self._threads)
         self.frames = _Frames(self)
         self.regions = _Regions(self)
         self._classes = None
@@ -251,7 +253,7 @@ class CocoSampler:
         # by recipe: the path (or the dataset's JSON when it has no file)
         data = self._path if self._path is not None else _JsonDataset(
             self._native.dataset_json() if self._json is None else self._json, self._bundle)
-        return (CocoSampler, (data, self._workdir, self._backend))
+        return (CocoSampler, (data, self._workdir, self._backend, False, self._threads))
 
     @property
     def classes(self):
