@@ -7,7 +7,9 @@ One run, same random windows everywhere (written once by `ndsampler bench
 --write-targets`), npy backend, alternating rounds; prints one JSON line with
 the medians (windows/s) of:
   cli_1t / cli_2t    `ndsampler bench --targets plan --threads 1|2`
-  py_1t / py_2t      `CocoSampler(threads=1|2).load_batch` in batches of `--batch`
+  py_1t / py_2t      `SamplerDataset(stacked=True).__getitems__` on batches of `--batch`
+                     keys (as torch's fetcher calls it), `CocoSampler(threads=1|2)`
+  py_list_1t         the same returning a list of sample dicts (stacked=False)
   workers_1 / workers_2  batches spread over 1 or 2 spawned worker processes
                      (each `threads=1`, as DataLoader workers), pool start excluded
   reference          ndsampler 0.8.1's load_sample loop (with --reference)
@@ -25,6 +27,7 @@ import tempfile
 import time
 
 import ndsampler_rs
+from ndsampler_rs.torch import SamplerDataset
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -37,34 +40,40 @@ def cli_rate(cli, dataset, workdir, plan, threads):
     return json.loads(line)['windows_per_sec']
 
 
-def py_rate(sampler, targets, batch):
-    sampler.load_batch(targets[:batch])  # warm-up
+def py_rate(sampler, targets, batch, stacked=True):
+    """`SamplerDataset.__getitems__` over batches of keys, as torch's fetcher
+    calls it (no annotations, like `ndsampler bench` without --annots)."""
+    ds = SamplerDataset(sampler, targets, with_annots=False, stacked=stacked)
+    keys = [(0, i) for i in range(len(targets))]
+    ds.__getitems__(keys[:batch])  # warm-up
     t0 = time.perf_counter()
-    for i in range(0, len(targets), batch):
-        sampler.load_batch(targets[i:i + batch])
+    for i in range(0, len(keys), batch):
+        ds.__getitems__(keys[i:i + batch])
     return len(targets) / (time.perf_counter() - t0)
 
 
 _WORKER = {}
 
 
-def _init(dataset, workdir):
-    _WORKER['s'] = ndsampler_rs.CocoSampler(dataset, backend='npy', workdir=workdir, threads=1)
+def _init(dataset, workdir, targets):
+    s = ndsampler_rs.CocoSampler(dataset, backend='npy', workdir=workdir, threads=1)
+    _WORKER['ds'] = SamplerDataset(s, targets, with_annots=False, stacked=True)
 
 
 def _load(chunk):
-    s = _WORKER['s']
+    ds = _WORKER['ds']
     n = 0
-    for b in chunk:
-        n += len(s.load_batch(b))
+    for keys in chunk:
+        n += len(ds.__getitems__(keys)['im'])
     return n
 
 
 def workers_rate(dataset, workdir, targets, batch, procs):
-    batches = [targets[i:i + batch] for i in range(0, len(targets), batch)]
+    keys = [(0, i) for i in range(len(targets))]
+    batches = [keys[i:i + batch] for i in range(0, len(keys), batch)]
     chunks = [batches[k::procs] for k in range(procs)]
     ctx = multiprocessing.get_context('spawn')
-    with ctx.Pool(procs, initializer=_init, initargs=(dataset, workdir)) as pool:
+    with ctx.Pool(procs, initializer=_init, initargs=(dataset, workdir, targets)) as pool:
         pool.map(_load, [[batches[0]]] * procs)  # start and warm every worker
         t0 = time.perf_counter()
         n = sum(pool.map(_load, chunks))
@@ -94,11 +103,12 @@ def main():
     s1 = ndsampler_rs.CocoSampler(a.dataset, backend='npy', workdir=a.workdir, threads=1)
     s2 = ndsampler_rs.CocoSampler(a.dataset, backend='npy', workdir=a.workdir, threads=2)
     s1.frames.prepare()
-    runs = {k: [] for k in ('cli_1t', 'cli_2t', 'py_1t', 'py_2t', 'workers_1', 'workers_2',
-                            'reference')}
+    runs = {k: [] for k in ('cli_1t', 'cli_2t', 'py_1t', 'py_list_1t', 'py_2t', 'workers_1',
+                            'workers_2', 'reference')}
     for _ in range(a.rounds):
         runs['cli_1t'].append(cli_rate(a.cli, a.dataset, a.workdir, plan, 1))
         runs['py_1t'].append(py_rate(s1, targets, a.batch))
+        runs['py_list_1t'].append(py_rate(s1, targets, a.batch, stacked=False))
         runs['cli_2t'].append(cli_rate(a.cli, a.dataset, a.workdir, plan, 2))
         runs['py_2t'].append(py_rate(s2, targets, a.batch))
         runs['workers_1'].append(workers_rate(a.dataset, a.workdir, targets, a.batch, 1))

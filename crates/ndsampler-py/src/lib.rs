@@ -126,9 +126,27 @@ impl NativeSampler {
     }
 }
 
-fn sample_to_py(py: Python<'_>, s: Sample) -> (Py<PyAny>, String) {
-    let meta = s.to_json().to_string();
-    (pixels_to_py(py, s.im), meta)
+/// `sample.json` of a sample (`Sample::to_json`'s keys), written straight to
+/// text without building a `serde_json::Value` first.
+#[derive(serde::Serialize)]
+struct Meta<'a> {
+    target: &'a Target,
+    params: &'a sampler::SampleParams,
+    frames: &'a [sampler::SampleFrame],
+    shape: &'a [usize],
+    dtype: &'static str,
+}
+
+fn sample_to_py(py: Python<'_>, s: Sample) -> PyResult<(Py<PyAny>, String)> {
+    let meta = serde_json::to_string(&Meta {
+        target: &s.target,
+        params: &s.params,
+        frames: &s.frames,
+        shape: s.im.shape(),
+        dtype: s.im.dtype().name(),
+    })
+    .map_err(|e| PyValueError::new_err(format!("sample: {e}")))?;
+    Ok((pixels_to_py(py, s.im), meta))
 }
 
 #[pymethods]
@@ -217,7 +235,7 @@ impl NativeSampler {
         let s = py
             .detach(move || inner.load_sample_with(&t, &opts))
             .map_err(to_py)?;
-        Ok(sample_to_py(py, s))
+        sample_to_py(py, s)
     }
 
     /// `[(im, meta_json), ...]` for many targets, loaded in parallel with the
@@ -248,7 +266,92 @@ impl NativeSampler {
                 })
             })
             .map_err(to_py)?;
-        Ok(samples.into_iter().map(|s| sample_to_py(py, s)).collect())
+        samples.into_iter().map(|s| sample_to_py(py, s)).collect()
+    }
+
+    /// A whole batch stacked for a training step, in one call with the GIL
+    /// released: `{"im": (N, …) array, "aids", "cids", "batch_index",
+    /// "frame_index" (int64, one per annotation), "rel_boxes" (float64,
+    /// annotations × 4, xywh in each window), "geometry": JSON text of
+    /// `[{"segmentation", "keypoints", "keypoint_names"}, …]` per annotation
+    /// (only when segmentation or keypoints are asked for), "meta": JSON text
+    /// of `[{"target", "params"}, …]` per sample (only when `with_meta`)}`.
+    /// Every window must have one shape and dtype.
+    #[pyo3(signature = (targets, with_annots="boxes", visible_thresh=0.0, with_meta=false))]
+    fn load_batch_stacked<'py>(
+        &self,
+        py: Python<'py>,
+        targets: Vec<String>,
+        with_annots: &str,
+        visible_thresh: f64,
+        with_meta: bool,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let parsed = targets
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<PyResult<Vec<Target>>>()?;
+        let opts = options(with_annots, visible_thresh, None)?;
+        let geometry = opts
+            .with_annots
+            .is_some_and(|w| w.segmentation || w.keypoints);
+        let inner = self.inner.clone();
+        let pool = self.pool()?;
+        let batch = py
+            .detach(move || {
+                use rayon::prelude::*;
+                let samples = pool.install(|| {
+                    parsed
+                        .par_iter()
+                        .map(|t| inner.load_sample_with(t, &opts))
+                        .collect::<Result<Vec<Sample>, _>>()
+                })?;
+                sampler::batch::Batch::stack(samples)
+            })
+            .map_err(to_py)?;
+        let (mut aids, mut cids, mut bidx, mut fidx) = (vec![], vec![], vec![], vec![]);
+        let mut boxes: Vec<f64> = Vec::new();
+        let mut geom: Vec<serde_json::Value> = Vec::new();
+        for (b, frames) in batch.frames.iter().enumerate() {
+            for (f, frame) in frames.iter().enumerate() {
+                for a in &frame.annots {
+                    aids.push(a.id);
+                    cids.push(a.category_id.unwrap_or(-1));
+                    bidx.push(b as i64);
+                    fidx.push(f as i64);
+                    boxes.extend_from_slice(&a.bbox);
+                    if geometry {
+                        geom.push(serde_json::json!({
+                            "segmentation": a.segmentation.as_ref().map(|g| g.to_json()),
+                            "keypoints": a.keypoints.as_ref().map(|k| k.to_json()),
+                            "keypoint_names": a.keypoint_names,
+                        }));
+                    }
+                }
+            }
+        }
+        let n = aids.len();
+        let out = pyo3::types::PyDict::new(py);
+        let rel_boxes = ndarray::Array2::from_shape_vec((n, 4), boxes)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        out.set_item("aids", aids.into_pyarray(py))?;
+        out.set_item("cids", cids.into_pyarray(py))?;
+        out.set_item("batch_index", bidx.into_pyarray(py))?;
+        out.set_item("frame_index", fidx.into_pyarray(py))?;
+        out.set_item("rel_boxes", rel_boxes.into_pyarray(py))?;
+        if geometry {
+            out.set_item("geometry", serde_json::Value::Array(geom).to_string())?;
+        }
+        if with_meta {
+            let meta: Vec<serde_json::Value> = batch
+                .targets
+                .iter()
+                .zip(&batch.params)
+                .map(|(t, p)| serde_json::json!({"target": t, "params": p}))
+                .collect();
+            out.set_item("meta", serde_json::Value::Array(meta).to_string())?;
+        }
+        out.set_item("im", pixels_to_py(py, batch.im))?;
+        Ok(out)
     }
 
     /// Number of positives (annotations with a box).

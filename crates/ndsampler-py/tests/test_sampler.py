@@ -234,3 +234,47 @@ def test_sample_grid_equals_the_cli_grid(sampler, tmp_path, overlap):
     assert s['im'].shape == (96, 128, 3) and len(s['annots']['aids']) > 0
     with pytest.raises(ValueError, match='needs'):
         sampler.new_sample_grid('video_detection', (96, 128))
+
+
+def test_kwimage_forms_on_request(sampler):
+    import kwimage
+    s = sampler.load_sample({'gid': 3, 'cx': 150, 'cy': 150, 'width': 120, 'height': 120})
+    k = ndsampler_rs.to_kwimage(s['annots'], classes=list(sampler.classes))
+    assert isinstance(k['rel_boxes'], kwimage.Boxes)
+    np.testing.assert_allclose(k['rel_boxes'].to_xywh().data, s['annots']['rel_boxes'])
+    dets = k['frame_dets'][0]
+    assert isinstance(dets, kwimage.Detections)
+    assert dets.data['aids'].tolist() == s['annots']['aids'].tolist()
+    assert len(dets) == len(s['annots']['aids']) > 0
+
+
+def test_stacked_batches_equal_the_samples(sampler):
+    """The fast path: one (N, H, W, C) array and per-annotation rows with a
+    batch_index, equal to loading each window alone."""
+    grid = sampler.new_sample_grid('image_detection', (64, 64))
+    targets = [grid['targets'][i] for i in grid['positives_indexes'][:8]]
+    b = sampler.load_batch_stacked(targets, with_annots=True, with_meta=True)
+    assert b['im'].shape == (8, 64, 64, 3)
+    assert not b['im'].flags.owndata
+    singles = [sampler.load_sample(t) for t in targets]
+    for k, s in enumerate(singles):
+        np.testing.assert_array_equal(b['im'][k], s['im'])
+        sel = b['batch_index'] == k
+        assert b['aids'][sel].tolist() == s['annots']['aids'].tolist()
+        assert b['cids'][sel].tolist() == s['annots']['cids'].tolist()
+        np.testing.assert_allclose(b['rel_boxes'][sel], s['annots']['rel_boxes'])
+        geo = [g for g, m in zip(b['geometry'], sel) if m]
+        assert [g['segmentation'] for g in geo] == s['annots']['rel_ssegs']
+        assert b['meta'][k]['target']['space_slice'] == [[x.start, x.stop] for x in s['target']['space_slice']]
+    assert len(b['aids']) > 8
+    plain = sampler.load_batch_stacked(targets)
+    assert 'geometry' not in plain and 'meta' not in plain
+    np.testing.assert_array_equal(plain['im'], b['im'])
+    with pytest.raises(ValueError, match='one window size'):
+        sampler.load_batch_stacked([targets[0], {'gid': 1, 'space_slice': [[0, 10], [0, 10]]}])
+    ds = SamplerDataset(sampler, targets, stacked=True)
+    keys = [(0, i) for i in range(8)]
+    got = collate(ds.__getitems__(keys))
+    np.testing.assert_array_equal(np.asarray(got['im']), b['im'])
+    again = pickle.loads(pickle.dumps(ds))
+    np.testing.assert_array_equal(again.__getitems__(keys)['im'], b['im'])

@@ -25,7 +25,7 @@ import numpy as np
 
 from ndsampler_rs._native import NativeSampler, __version__  # noqa: F401
 
-__all__ = ['CocoSampler', 'target_to_json', '__version__']
+__all__ = ['CocoSampler', 'Categories', 'target_to_json', 'to_kwimage', '__version__']
 
 # Keys the reference puts in targets that carry no request here.
 _IGNORED_KEYS = {'legacy_annots', 'as_xarray', 'use_experimental_loader',
@@ -53,16 +53,24 @@ def _plain(v):
     raise TypeError(f'cannot use {type(v).__name__} in a target: {v!r}')
 
 
+def _json_default(v):
+    """json.dumps hook for what JSON does not know: slices, numpy values."""
+    if isinstance(v, slice):
+        if v.step not in (None, 1):
+            raise ValueError(f'slices with a step are not supported: {v!r}')
+        return [_plain(v.start), _plain(v.stop)]
+    if isinstance(v, (np.generic, np.ndarray)):
+        return v.tolist()
+    raise TypeError(f'cannot use {type(v).__name__} in a target: {v!r}')
+
+
 def target_to_json(target):
     """The JSON text of a reference-style target dict (see the module docs)."""
     if not isinstance(target, dict):
         raise TypeError(f'a target is a dict, not {type(target).__name__}')
-    out = {}
-    for k, v in target.items():
-        if k in _IGNORED_KEYS or v is None:
-            continue
-        out[k] = _plain(v)
-    return json.dumps(out)
+    if not _IGNORED_KEYS.isdisjoint(target) or None in target.values():
+        target = {k: v for k, v in target.items() if k not in _IGNORED_KEYS and v is not None}
+    return json.dumps(target, default=_json_default)
 
 
 def _with_annots(with_annots):
@@ -96,17 +104,19 @@ def _build_sample(im, meta_json):
     for i, frame in enumerate(frames):
         for a in frame['annots']:
             aids.append(a['id'])
-            cids.append(a.get('category_id', -1) if a.get('category_id') is not None else -1)
+            cid = a.get('category_id')
+            cids.append(-1 if cid is None else cid)
             fidx.append(i)
             boxes.append(a['bbox'])
             ssegs.append(a.get('segmentation'))
             kpts.append(a.get('keypoints'))
             kpnames.append(a.get('keypoint_names'))
+    fidx = np.array(fidx, dtype=np.int64)
     annots = {
         'aids': np.array(aids, dtype=np.int64),
         'cids': np.array(cids, dtype=np.int64),
-        'rel_frame_index': np.array(fidx, dtype=np.int64),
-        'frame_index': np.array(fidx, dtype=np.int64),
+        'rel_frame_index': fidx,
+        'frame_index': fidx,
         'rel_boxes': np.array(boxes, dtype=np.float64).reshape(-1, 4),
         'rel_ssegs': ssegs,
         'rel_kpts': kpts,
@@ -281,7 +291,7 @@ class CocoSampler:
 
     def load_batch(self, targets, with_annots=True, visible_thresh=0.0):
         """Load many windows in parallel in Rust (GIL released, one call)."""
-        texts = [target_to_json(dict(t)) for t in targets]
+        texts = [t if isinstance(t, str) else target_to_json(dict(t)) for t in targets]
         out = self._native.load_batch(texts, _with_annots(with_annots), float(visible_thresh))
         return [_build_sample(im, meta) for im, meta in out]
 
@@ -295,6 +305,24 @@ class CocoSampler:
             task, [int(d) for d in window_dims], float(window_overlap),
             None if classes_of_interest is None else list(classes_of_interest),
             None if ignore_classes is None else list(ignore_classes)))
+
+    def load_batch_stacked(self, targets, with_annots='boxes', visible_thresh=0.0,
+                           with_meta=False):
+        """Load a batch for a training step in one call: ``{'im': (N, ...)
+        array, 'aids', 'cids', 'batch_index', 'frame_index', 'rel_boxes'}``
+        (one row per annotation; ``batch_index`` says which sample), plus
+        ``'geometry'`` (segmentations / keypoints per annotation) when asked
+        for and ``'meta'`` (each sample's target and params) with
+        ``with_meta``. Every window must have one shape. ``targets`` may be
+        dicts or their JSON text (``target_to_json``)."""
+        texts = [t if isinstance(t, str) else target_to_json(t) for t in targets]
+        out = self._native.load_batch_stacked(texts, _with_annots(with_annots),
+                                              float(visible_thresh), bool(with_meta))
+        if 'geometry' in out:
+            out['geometry'] = json.loads(out['geometry'])
+        if 'meta' in out:
+            out['meta'] = json.loads(out['meta'])
+        return out
 
     def load_positive(self, index=None, with_annots=True, rng=None, pad=None):
         target = self.regions.get_positive(index, rng=rng)

@@ -39,37 +39,64 @@ class SamplerDataset:
 
     A key is ``i`` or ``(epoch, i)`` (the epoch is accepted so that keys
     from ``PlanSampler`` pass through; a fixed plan gives the same window
-    every epoch). ``transform(sample) -> item`` is applied to each sample.
+    every epoch).
+
+    ``stacked=False``: ``__getitems__`` returns a list of sample dicts
+    (``transform(sample) -> item`` applied to each), for torch's default
+    collate or ``collate``. ``stacked=True``: it returns the batch already
+    stacked (``CocoSampler.load_batch_stacked``: one ``(N, ...)`` array and
+    per-annotation arrays with a ``batch_index``), the fast path; use
+    ``collate`` (which passes it through) as the DataLoader's ``collate_fn``.
     """
 
     def __init__(self, sampler, targets, with_annots=True, visible_thresh=0.0,
-                 transform=None):
+                 transform=None, stacked=False):
+        from ndsampler_rs import target_to_json
         self.sampler = sampler
         self.targets = [dict(t) for t in targets]
+        self._texts = [target_to_json(t) for t in self.targets]
         self.with_annots = with_annots
         self.visible_thresh = visible_thresh
         self.transform = transform
+        self.stacked = stacked
 
     def __len__(self):
         return len(self.targets)
 
-    def _target(self, key):
+    def _index(self, key):
         i = key[1] if isinstance(key, tuple) else key
         i = int(i)
         if not -len(self.targets) <= i < len(self.targets):
             raise IndexError(f'key {key!r} out of range for {len(self.targets)} targets')
-        return self.targets[i]
+        return i
 
     def __getitem__(self, key):
-        return self.__getitems__([key])[0]
+        i = self._index(key)
+        s = self.sampler.load_sample(self.targets[i], with_annots=self.with_annots,
+                                     visible_thresh=self.visible_thresh)
+        return s if self.transform is None else self.transform(s)
 
     def __getitems__(self, keys):
-        batch = self.sampler.load_batch([self._target(k) for k in keys],
-                                        with_annots=self.with_annots,
+        texts = [self._texts[self._index(k)] for k in keys]
+        if self.stacked:
+            with_annots = 'boxes' if self.with_annots is True else self.with_annots
+            return self.sampler.load_batch_stacked(texts, with_annots=with_annots,
+                                                   visible_thresh=self.visible_thresh)
+        batch = self.sampler.load_batch(texts, with_annots=self.with_annots,
                                         visible_thresh=self.visible_thresh)
         if self.transform is not None:
             batch = [self.transform(s) for s in batch]
         return batch
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop('_texts')
+        return state
+
+    def __setstate__(self, state):
+        from ndsampler_rs import target_to_json
+        self.__dict__.update(state)
+        self._texts = [target_to_json(t) for t in self.targets]
 
 
 def _dist_rank_world():
@@ -144,7 +171,15 @@ class PlanSampler:
 def collate(samples):
     """Stack a batch's pixels (a torch tensor when torch is importable and
     the shapes agree, else a numpy array or a list) and keep the rest as
-    lists."""
+    lists. A batch that ``SamplerDataset(stacked=True)`` already stacked
+    passes through (its pixels as a tensor when torch is importable)."""
+    if isinstance(samples, dict):
+        try:
+            import torch
+            samples = dict(samples, im=torch.from_numpy(samples['im']))
+        except ImportError:
+            pass
+        return samples
     ims = [s['im'] for s in samples]
     if ims and all(im.shape == ims[0].shape for im in ims):
         stacked = np.stack(ims)
