@@ -206,7 +206,7 @@ fn setup(args: &BenchArgs) -> Result<Setup> {
             SamplerConfig {
                 backend,
                 reader: reader_opts,
-                max_sample_bytes: args.backend.max_sample_mb << 20,
+                ..args.backend.sampler_config(dset.bundle_dir())
             },
         )
         .context("building the sampler")?,
@@ -517,6 +517,7 @@ fn record(
 ) -> serde_json::Value {
     let (hits, misses) = (m.hits, m.misses);
     let hit_rate = (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64);
+    let geo = s.sampler.geometry_cache_stats();
     json!({
         "tool": "ndsampler-rs",
         "dataset": args.dataset.dataset.display().to_string(),
@@ -545,6 +546,12 @@ fn record(
             "chunk_hits": hits,
             "chunk_misses": misses,
             "hit_rate": hit_rate,
+        },
+        "geometry_cache": {
+            "entries": geo.entries,
+            "bytes": geo.bytes,
+            "budget_bytes": geo.budget_bytes,
+            "uncached_parses": geo.uncached_parses,
         },
         "stages": stages,
         "baseline": baseline,
@@ -654,6 +661,16 @@ fn print_report(args: &BenchArgs, r: &serde_json::Value) {
             100.0 * rate
         ),
         None => println!("  chunk cache  not used (memory-mapped reads)"),
+    }
+    let g = &r["geometry_cache"];
+    if args.annots {
+        println!(
+            "  geometry     {} annotations parsed and kept, {:.1} MB of {:.0} MB ({} parses over budget)",
+            g["entries"],
+            f(&g["bytes"]) / 1e6,
+            f(&g["budget_bytes"]) / 1e6,
+            g["uncached_parses"]
+        );
     }
     print_stages(&r["stages"]);
     let b = &r["baseline"];

@@ -132,6 +132,10 @@ pub struct BackendArg {
     /// anything is allocated.
     #[arg(long, default_value_t = sampler::DEFAULT_MAX_SAMPLE_BYTES >> 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 24)))]
     pub max_sample_mb: u64,
+    /// MiB of parsed annotation geometry kept between samples (0: parse on
+    /// every sample).
+    #[arg(long, default_value_t = (sampler::DEFAULT_GEOMETRY_CACHE_BYTES >> 20) as u64, value_parser = clap::value_parser!(u64).range(0..=(1 << 20)))]
+    pub geometry_cache_mb: u64,
 }
 
 impl BackendArg {
@@ -141,6 +145,8 @@ impl BackendArg {
         sampler::SamplerConfig {
             backend: self.backend(bundle),
             max_sample_bytes: self.max_sample_mb << 20,
+            geometry_cache_bytes: usize::try_from(self.geometry_cache_mb << 20)
+                .unwrap_or(usize::MAX),
             ..sampler::SamplerConfig::default()
         }
     }

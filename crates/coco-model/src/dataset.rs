@@ -249,6 +249,13 @@ impl CocoDataset {
         self.index.ann_pos.get(id).map(|p| &self.annotations[p])
     }
 
+    /// The position of the annotation with this id in
+    /// [`CocoDataset::annotations`] (stable until the table changes): lets a
+    /// reader keep per-annotation data in a plain vector.
+    pub fn annotation_position(&self, id: AnnotId) -> Option<usize> {
+        self.index.ann_pos.get(id)
+    }
+
     /// The category with this id.
     pub fn category(&self, id: CategoryId) -> Option<&Category> {
         self.index.cat_pos.get(id).map(|p| &self.categories[p])

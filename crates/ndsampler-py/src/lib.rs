@@ -323,7 +323,7 @@ impl NativeSampler {
                         geom.push(serde_json::json!({
                             "segmentation": a.segmentation.as_ref().map(|g| g.to_json()),
                             "keypoints": a.keypoints.as_ref().map(|k| k.to_json()),
-                            "keypoint_names": a.keypoint_names,
+                            "keypoint_names": a.keypoint_names.as_deref(),
                         }));
                     }
                 }

@@ -51,6 +51,7 @@ pub mod batch;
 mod coco_source;
 pub mod error;
 mod frames;
+pub mod geometry_cache;
 pub mod grid;
 pub mod loader;
 pub mod locality;
@@ -63,6 +64,7 @@ pub mod target;
 
 pub use coco_source::image_source;
 pub use error::{Error, RegionError, Result};
+pub use geometry_cache::{DEFAULT_GEOMETRY_CACHE_BYTES, GeometryCacheStats};
 pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;
 pub use regions::{NegativeOptions, PreselectConfig, Regions};

@@ -389,8 +389,8 @@ mod tests {
 
     proptest! {
         /// torch `DistributedSampler` semantics: equal lengths on every
-        /// rank; padded shards cover the epoch and repeat only its first
-        /// `w * ceil(n / w) - n` positions; dropped shards are disjoint and
+        /// rank; padded shards cover the epoch, then repeat it from its first
+        /// position up to `w * ceil(n / w)`; dropped shards are disjoint and
         /// leave out exactly the last `n % w`.
         #[test]
         fn shards_are_equal_and_cover_the_epoch(n in 0usize..200, world in 1usize..7, seed in 0u64..1000, epoch in 0u64..5) {
@@ -413,8 +413,10 @@ mod tests {
                 match tail {
                     Tail::Pad => {
                         prop_assert_eq!(lens[0], n.div_ceil(world));
-                        let pad = lens[0] * world - n;
-                        let mut want: Vec<usize> = (0..n).chain(0..pad).collect();
+                        // torch repeats the epoch cyclically when the padding
+                        // is longer than the epoch itself
+                        let total = lens[0] * world;
+                        let mut want: Vec<usize> = (0..total).map(|i| i % n.max(1)).collect();
                         want.sort_unstable();
                         prop_assert_eq!(positions, want);
                     }

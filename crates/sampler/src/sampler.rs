@@ -149,8 +149,8 @@ pub struct SampleAnnot {
     /// `kp_classes[class_idxs]`; see
     /// [`coco_model::CocoDataset::keypoint_names`]), `null` where unknown.
     /// Present exactly when `keypoints` is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keypoint_names: Option<Vec<Option<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "ser_names")]
+    pub keypoint_names: Option<Arc<[Option<String>]>>,
 }
 
 // Geometry stays typed in a sample; JSON is built only when a sample is written.
@@ -159,6 +159,13 @@ fn ser_segmentation<S: serde::Serializer>(
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     v.as_ref().map(Segmentation::to_json).serialize(s)
+}
+
+fn ser_names<S: serde::Serializer>(
+    v: &Option<Arc<[Option<String>]>>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    v.as_deref().serialize(s)
 }
 
 fn ser_keypoints<S: serde::Serializer>(
@@ -340,6 +347,10 @@ pub struct SamplerConfig {
     /// default). Checked before anything is allocated: a larger request is
     /// [`Error::TooLarge`], naming the limit and the request.
     pub max_sample_bytes: u64,
+    /// Most bytes of parsed annotation geometry kept between samples
+    /// ([`crate::DEFAULT_GEOMETRY_CACHE_BYTES`] by default; 0 parses on every
+    /// call). See [`CocoSampler::geometry_cache_stats`].
+    pub geometry_cache_bytes: usize,
 }
 
 /// Default of [`SamplerConfig::max_sample_bytes`]: 4 GiB of pixels per sample.
@@ -351,6 +362,7 @@ impl Default for SamplerConfig {
             backend: Backend::Raw,
             reader: ReaderOptions::default(),
             max_sample_bytes: DEFAULT_MAX_SAMPLE_BYTES,
+            geometry_cache_bytes: crate::geometry_cache::DEFAULT_GEOMETRY_CACHE_BYTES,
         }
     }
 }
@@ -370,6 +382,7 @@ pub struct CocoSampler {
     dset: Arc<CocoDataset>,
     reader: FrameReader,
     max_sample_bytes: u64,
+    geometry: crate::geometry_cache::GeometryCache,
     index: RegionIndex<ImageId, AnnotId>,
     frames: HashMap<ImageId, FrameInfo>,
 }
@@ -419,10 +432,15 @@ impl CocoSampler {
         for img in dset.images() {
             index.add_frame(img.id);
         }
+        let geometry = crate::geometry_cache::GeometryCache::new(
+            dset.annotations().len(),
+            config.geometry_cache_bytes,
+        );
         Ok(CocoSampler {
             dset,
             reader,
             max_sample_bytes: config.max_sample_bytes,
+            geometry,
             index,
             frames,
         })
@@ -444,6 +462,12 @@ impl CocoSampler {
             vid_from_img,
             img_from_vid,
         })
+    }
+
+    /// How the parsed-geometry cache is doing (entries, bytes, budget,
+    /// parses not kept because the budget was full).
+    pub fn geometry_cache_stats(&self) -> crate::GeometryCacheStats {
+        self.geometry.stats()
     }
 
     /// The dataset.
@@ -765,56 +789,40 @@ impl CocoSampler {
             if let Some(c) = clip {
                 sbox = sbox.clip(c);
             }
-            let segmentation = if with.segmentation {
-                match ann.segmentation_json() {
-                    Some(text) => {
-                        // An RLE becomes the polygons kwimage traces from it
-                        // (cv2 border following through pixel centres), as the
-                        // reference's `MultiPolygon.coerce` returns.
-                        let seg = Segmentation::from_json_str(&text)
-                            .and_then(|s| match s {
-                                Segmentation::Rle(r) => Ok(Segmentation::from_multi_polygon(
-                                    r.decode()?.to_multi_polygon_cv2(),
-                                )),
-                                polygons => Ok(polygons),
-                            })
-                            .and_then(|s| s.warp(sample_from_img))
-                            .map_err(|e| Error::Record {
-                                what: format!("segmentation of annotation {}", aid.0),
-                                msg: e.to_string(),
-                            })?;
-                        let seg = match clip {
-                            Some(c) => seg.clip_to_box(c).map_err(|e| Error::Record {
-                                what: format!("segmentation of annotation {}", aid.0),
-                                msg: e.to_string(),
-                            })?,
-                            None => seg,
-                        };
-                        Some(seg)
-                    }
-                    None => None,
-                }
+            let geom = if with.segmentation || with.keypoints {
+                Some(self.geometry.get(&self.dset, ann)?)
             } else {
                 None
             };
-            let keypoints = if with.keypoints {
-                match ann.keypoints_json() {
-                    Some(text) => {
-                        let kp = Keypoints::from_json_str(&text).map_err(|e| Error::Record {
-                            what: format!("keypoints of annotation {}", aid.0),
+            let segmentation = match geom.as_ref().and_then(|g| {
+                with.segmentation
+                    .then_some(g.segmentation.as_ref())
+                    .flatten()
+            }) {
+                Some(seg) => {
+                    let what = || format!("segmentation of annotation {}", aid.0);
+                    let seg = seg.warp(sample_from_img).map_err(|e| Error::Record {
+                        what: what(),
+                        msg: e.to_string(),
+                    })?;
+                    Some(match clip {
+                        Some(c) => seg.clip_to_box(c).map_err(|e| Error::Record {
+                            what: what(),
                             msg: e.to_string(),
-                        })?;
-                        // An empty keypoint list is no keypoints (as the reference).
-                        (!kp.is_empty()).then(|| kp.warp(sample_from_img))
-                    }
-                    None => None,
+                        })?,
+                        None => seg,
+                    })
                 }
-            } else {
-                None
+                None => None,
             };
-            let keypoint_names = keypoints
+            let (keypoints, keypoint_names) = match geom
                 .as_ref()
-                .map(|kp| self.dset.keypoint_names(ann.category_id, kp));
+                .filter(|_| with.keypoints)
+                .and_then(|g| g.keypoints.as_ref().map(|k| (k, g.keypoint_names.clone())))
+            {
+                Some((kp, names)) => (Some(kp.warp(sample_from_img)), names),
+                None => (None, None),
+            };
             out.push(SampleAnnot {
                 id: aid.0,
                 category_id: ann.category_id.map(|c| c.0),

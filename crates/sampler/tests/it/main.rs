@@ -3,6 +3,7 @@
 //! One test binary per package (each binary links every dependency, so one
 //! binary instead of many keeps a cold `cargo xtask test` small on disk).
 
+mod geometry_cache;
 mod limits;
 mod plan_loader;
 mod regions_grid;
