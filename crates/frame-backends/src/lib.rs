@@ -8,7 +8,10 @@
 //!   TIFF / GeoTIFF / COG (the `tiff` crate: 8/16-bit, float, multi-band, tiled or
 //!   striped, chunky or planar, none/LZW/DEFLATE/ZSTD/JPEG). Tiled TIFFs decode
 //!   only the tiles a window touches; other formats decode once and stay in the
-//!   byte-budgeted [`ChunkCache`] shared by all threads.
+//!   byte-budgeted [`ChunkCache`] shared by all threads. A multi-page TIFF that
+//!   `tifffile` wrote from one array (`ImageDescription` `{"shape": [H, W, C]}`,
+//!   what `kwimage.imwrite` does without GDAL) reads as that array, the way
+//!   kwimage reads it; planar TIFFs read band-last as GDAL reads them.
 //! - **`npy` cache** ([`Backend::Npy`]): each file converted once to a `.npy` and
 //!   memory-mapped; a window copies only its rows.
 //! - **`cog` cache** ([`Backend::Cog`], feature `gdal`): each file converted once
