@@ -84,10 +84,12 @@ mod dtype;
 mod error;
 mod file;
 mod mmap;
+mod probe;
 pub mod raster;
 mod reader;
 pub mod resample;
 mod source;
+mod values;
 mod window;
 
 pub use cache::CacheOutcome;
@@ -96,6 +98,7 @@ pub use cache::CacheOutcome;
 pub use coco_geometry::Affine;
 pub use dtype::{DType, Pixel};
 pub use error::{Error, Result};
+pub use probe::probe_size;
 pub use raster::{ChunkCache, ChunkCacheStats, Raster, RasterInfo};
 pub use reader::{
     Backend, CogCompression, CogOptions, DEFAULT_MAX_READ_BYTES, DEFAULT_ZSTD_LEVEL, FrameReader,
@@ -103,6 +106,7 @@ pub use reader::{
 };
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};
+pub use values::Quantization;
 pub use window::{PixelBox, Window};
 
 /// A fresh id for an opened raster (keys of the chunk cache).

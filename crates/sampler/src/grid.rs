@@ -485,7 +485,7 @@ fn image_grid(
     let sizes: Vec<(i64, [i64; 2])> = ds
         .images()
         .iter()
-        .map(|img| Ok((img.id.0, image_size(img)?)))
+        .map(|img| Ok((img.id.0, image_size(ds, img)?)))
         .collect::<Result<_, RegionError>>()?;
     let mut labeler = labeler(
         ds,

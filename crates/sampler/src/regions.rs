@@ -307,7 +307,7 @@ impl Regions {
         let mut extents = Vec::new();
         let mut image_dims = HashMap::new();
         for img in ds.images() {
-            if let Ok([h, w]) = image_size(img) {
+            if let Ok([h, w]) = image_size(ds, img) {
                 extents.push(FrameExtent::new(img.id.0, w as f64, h as f64));
                 image_dims.insert(img.id.0, [h, w]);
             }

@@ -429,9 +429,12 @@ impl CocoSampler {
             what: format!("warp_img_to_vid of image {id}"),
             msg: e.to_string(),
         })?;
-        let source = match (img.width, img.height) {
-            (Some(_), Some(_)) => Some(crate::coco_source::image_source(dset, img)?),
-            _ => None,
+        // An image without a size reads it from its file when sampled (see
+        // `frames::image_size`); one without files either is an error then.
+        let source = match crate::coco_source::image_source(dset, img) {
+            Ok(s) => Some(s),
+            Err(_) if img.width.is_none() || img.height.is_none() => None,
+            Err(e) => return Err(e),
         };
         Ok(FrameInfo {
             source,
@@ -583,16 +586,19 @@ impl CocoSampler {
         Ok(())
     }
 
-    /// Bytes per sample of the first real frame's first file (8 when it cannot
-    /// be opened: the worst case).
+    /// Bytes per sample of the first real frame's first file, dequantized if
+    /// it is quantized (8 when it cannot be opened: the worst case).
     fn source_dtype_size(&self, frames: &[Option<ImageId>]) -> usize {
         frames
             .iter()
             .flatten()
             .find_map(|g| self.frames.get(g)?.source.as_ref())
             .and_then(|src| src.assets.first())
-            .and_then(|a| self.reader.open_asset(&a.path).ok())
-            .map_or(8, |raster| raster.info().dtype.size())
+            .and_then(|a| match a.quantization {
+                Some(q) => Some(q.orig_dtype.size()),
+                None => Some(self.reader.open_asset(&a.path).ok()?.info().dtype.size()),
+            })
+            .unwrap_or(8)
     }
 
     /// One real frame of a sample: its pixels (unless skipped), its
@@ -610,7 +616,7 @@ impl CocoSampler {
         } else {
             let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
                 key: "image_id",
-                msg: format!("image {} has no width/height in the dataset", gid.0),
+                msg: format!("image {} has neither a file_name nor assets", gid.0),
             })?;
             let win = self
                 .reader

@@ -164,6 +164,8 @@ struct IfdDesc {
     fast: Option<FastChunks>,
     /// `ImageDescription` (read for the first IFD only).
     description: Option<String>,
+    /// `GDAL_NODATA` (tag 42113, ASCII), parsed.
+    nodata: Option<f64>,
 }
 
 /// Chunks this module decodes itself, without the `tiff` crate's per-chunk
@@ -271,6 +273,7 @@ impl TiffRaster {
             width: m.width,
             bands: m.bands,
             dtype,
+            nodata: m.nodata,
             levels: lv.iter().map(|d| (d.height, d.width)).collect(),
         };
         let pools = levels.iter().map(|_| Mutex::new(Vec::new())).collect();
@@ -359,6 +362,7 @@ impl TiffRaster {
                 width,
                 bands,
                 dtype,
+                nodata: first.nodata,
                 levels: vec![(height, width)],
             },
             levels: vec![level],
@@ -699,6 +703,10 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
     } else {
         None
     };
+    let nodata = match dec.find_tag(Tag::GdalNodata) {
+        Ok(Some(v)) => v.into_string().ok().and_then(|s| parse_nodata(&s)),
+        _ => None,
+    };
     // Every chunk must lie inside the file: catches truncated files (COGs keep
     // their IFDs at the start, so a cut-off file still parses).
     let (off_tag, len_tag) = if tiled {
@@ -791,7 +799,20 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
         tiled,
         chunk: (ch as usize, cw as usize),
         description,
+        nodata,
     })
+}
+
+/// The value of a `GDAL_NODATA` tag: ASCII text of a number (`"-9999"`,
+/// `"nan"`, `"inf"`), as GDAL parses it; anything else is no nodata.
+fn parse_nodata(text: &str) -> Option<f64> {
+    let t = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    match t.to_ascii_lowercase().as_str() {
+        "nan" | "-nan" => Some(f64::NAN),
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ => t.parse::<f64>().ok(),
+    }
 }
 
 fn shaped<T: Pixel>(v: Vec<T>, shape: (usize, usize, usize), path: &Path) -> Result<Window> {
@@ -888,7 +909,17 @@ mod tests {
             chunk: (h, w),
             fast: None,
             description: Some(description.into()),
+            nodata: None,
         }
+    }
+
+    #[test]
+    fn gdal_nodata_text() {
+        assert_eq!(parse_nodata("-9999\0"), Some(-9999.0));
+        assert_eq!(parse_nodata(" 0 "), Some(0.0));
+        assert!(parse_nodata("nan").is_some_and(f64::is_nan));
+        assert_eq!(parse_nodata("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_nodata("none"), None);
     }
 
     #[test]

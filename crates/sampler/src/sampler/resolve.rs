@@ -112,7 +112,7 @@ impl CocoSampler {
             Ok(FrameList {
                 is_video: false,
                 frames: vec![img.id],
-                data_dims: Self::image_dims(img, "image_id")?,
+                data_dims: self.image_dims(img, "image_id")?,
             })
         } else {
             Err(Error::BadTarget {
@@ -169,14 +169,13 @@ impl CocoSampler {
         })
     }
 
-    pub(super) fn image_dims(img: &Image, key: &'static str) -> Result<[i64; 2]> {
-        match (img.height, img.width) {
-            (Some(h), Some(w)) => Ok([h as i64, w as i64]),
-            _ => Err(Error::BadTarget {
-                key,
-                msg: format!("image {} has no width/height in the dataset", img.id.0),
-            }),
-        }
+    /// `[h, w]` of an image: its record's, else its file header's (see
+    /// [`crate::frames::image_size`]).
+    pub(super) fn image_dims(&self, img: &Image, key: &'static str) -> Result<[i64; 2]> {
+        crate::frames::image_size(&self.dset, img).map_err(|e| Error::BadTarget {
+            key,
+            msg: e.to_string(),
+        })
     }
 
     /// `[h, w]` of a video's space: its own size, else its first frame's.
@@ -187,7 +186,7 @@ impl CocoSampler {
             return Ok([h as i64, w as i64]);
         }
         let img = self.image(first_gid, "image_ids")?;
-        Self::image_dims(img, "image_ids")
+        self.image_dims(img, "image_ids")
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod limits;
 mod plan_loader;
+mod python_assets;
 mod regions_grid;
 mod regions_select;
 mod sampler_props;
