@@ -54,6 +54,7 @@ mod frames;
 pub mod grid;
 pub mod loader;
 pub mod locality;
+mod padding;
 pub mod pixels;
 pub mod plan;
 pub mod regions;
@@ -70,4 +71,4 @@ pub use sampler::{
     CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, Resolved, Sample, SampleAnnot, SampleFrame,
     SampleOptions, SampleParams, SamplerConfig, WithAnnots,
 };
-pub use target::{ChannelCode, Nodata, Pad, Scale, Target, WindowDims};
+pub use target::{ChannelCode, Nodata, Pad, PadKw, PadMode, Scale, Target, WindowDims};

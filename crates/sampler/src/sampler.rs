@@ -216,6 +216,8 @@ struct FramePlan<'a> {
     /// The padded window in the sampled space.
     window_vid: BBox,
     read_opts: ReadOptions,
+    /// A `padkw` fill other than the default.
+    padkw: Option<crate::target::PadKw>,
     channels: Channels,
     annots: AnnotRequest,
     opts: &'a SampleOptions,
@@ -484,6 +486,7 @@ impl CocoSampler {
             out_w,
             window_vid: BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64),
             read_opts,
+            padkw: t.padkw.filter(|k| !k.is_default()),
             channels,
             annots: AnnotRequest::new(t, opts)?,
             opts,
@@ -632,7 +635,20 @@ impl CocoSampler {
                     image_id: gid.0,
                     source: Box::new(e),
                 })?;
-            Some(win)
+            match plan.padkw {
+                None => Some(win),
+                Some(kw) => {
+                    let img = self.image(gid, "image_id")?;
+                    let dims = self.image_dims(img, "image_id")?;
+                    Some(crate::padding::repad(
+                        win,
+                        &sample_from_img,
+                        dims,
+                        kw,
+                        gid.0,
+                    )?)
+                }
+            }
         };
         let req = &plan.annots;
         let annots = if req.with.any() {

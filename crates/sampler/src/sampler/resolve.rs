@@ -22,6 +22,7 @@ impl CocoSampler {
     /// Resolve a target: infer the frames, the window and the padding.
     pub fn resolve(&self, target: &Target) -> Result<Resolved> {
         let mut t = target.clone();
+        move_slices(&mut t)?;
         self.resolve_annotation(&mut t)?;
         let pad = t.pad.as_ref().map(|p| p.normalized()).unwrap_or_default();
         let list = self.resolve_frames(&mut t)?;
@@ -188,6 +189,29 @@ impl CocoSampler {
         let img = self.image(first_gid, "image_ids")?;
         self.image_dims(img, "image_ids")
     }
+}
+
+/// The reference's `slices` key into `space_slice` (and `time_slice`).
+fn move_slices(t: &mut Target) -> Result<()> {
+    let Some(s) = t.slices.take() else {
+        return Ok(());
+    };
+    let bad = |msg: &str| Error::BadTarget {
+        key: "slices",
+        msg: msg.into(),
+    };
+    if t.space_slice.is_some() || t.time_slice.is_some() {
+        return Err(bad("given with space_slice or time_slice (use one form)"));
+    }
+    match s.as_slice() {
+        [y, x] => t.space_slice = Some([*y, *x]),
+        [tt, y, x] => {
+            t.time_slice = Some(*tt);
+            t.space_slice = Some([*y, *x]);
+        }
+        _ => return Err(bad("needs 2 ([y, x]) or 3 ([t, y, x]) slices")),
+    }
+    Ok(())
 }
 
 /// Most frames one sample may span (fill frames included): the frame list is

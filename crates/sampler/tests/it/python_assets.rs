@@ -190,3 +190,89 @@ fn bad_quantization_is_an_error_naming_the_file() {
         "{e}"
     );
 }
+
+#[test]
+fn padkw_modes_fill_like_numpy_pad() {
+    // Windows of the 12×16 image leaving it on every side, pads wider than the
+    // image (symmetric, wrap), `pad` context (edge) and a constant value.
+    for name in [
+        "pad_reflect",
+        "pad_edge",
+        "pad_symmetric",
+        "pad_wrap",
+        "pad_constant7",
+    ] {
+        let (sample, want, _) = load(name);
+        assert_same(name, &sample.im.to_f64(), &want, &[0, 1, 2]);
+    }
+    // The reference's `slices` key is space_slice for an image target.
+    let (sample, want, _) = load("slices_2d");
+    assert_same("slices_2d", &sample.im.to_f64(), &want, &[0, 1, 2]);
+}
+
+#[test]
+fn pad_mode_indices_match_numpy() {
+    let path = root().join("expected/pad_indices.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert!(rows.len() >= 400, "{} rows", rows.len());
+    for r in rows {
+        let mode: sampler::PadMode = serde_json::from_value(r["mode"].clone()).unwrap();
+        let n = r["n"].as_u64().unwrap() as usize;
+        let (lo, hi) = (
+            r["lo"].as_u64().unwrap() as usize,
+            r["hi"].as_u64().unwrap() as usize,
+        );
+        let want: Vec<Option<usize>> = r["index"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| Some(v.as_u64().unwrap() as usize))
+            .collect();
+        let got = mode.sources(lo, n, hi);
+        assert_eq!(got, want, "{r}");
+    }
+}
+
+#[test]
+fn padkw_and_slices_errors_name_the_key() {
+    let s = CocoSampler::open(root().join("data.kwcoco.json")).unwrap();
+    let bad = [
+        (
+            serde_json::json!({"gid": 3, "padkw": {"mode": "mirror"}}),
+            "padkw",
+        ),
+        (
+            serde_json::json!({"gid": 3, "padkw": {"mode": "edge", "constant_values": 1}}),
+            "padkw",
+        ),
+        (
+            serde_json::json!({"gid": 3, "padkw": {"mode": "edge", "stat_length": 1}}),
+            "padkw",
+        ),
+        (serde_json::json!({"gid": 3, "slices": [[0, 1]]}), "slices"),
+    ];
+    for (t, key) in bad {
+        let e = serde_json::from_value::<Target>(t.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key), "{t}: {e}");
+    }
+    let run = |t: serde_json::Value| {
+        let t: Target = serde_json::from_value(t).unwrap();
+        s.load_sample(&t).unwrap_err().to_string()
+    };
+    let e = run(
+        serde_json::json!({"gid": 3, "slices": [[0, 2], [0, 2]], "space_slice": [[0, 2], [0, 2]]}),
+    );
+    assert!(e.contains("slices"), "{e}");
+    // Modes other than constant need image resolution and an overlap.
+    let e = run(
+        serde_json::json!({"gid": 3, "scale": 2, "space_slice": [[0, 4], [0, 4]], "padkw": {"mode": "edge"}}),
+    );
+    assert!(e.contains("padkw") && e.contains("image 3"), "{e}");
+    let e = run(
+        serde_json::json!({"gid": 3, "space_slice": [[100, 104], [0, 4]], "padkw": {"mode": "reflect"}}),
+    );
+    assert!(e.contains("padkw") && e.contains("overlap"), "{e}");
+}
