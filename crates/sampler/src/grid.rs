@@ -449,7 +449,9 @@ impl Labeler<'_> {
 /// Errors: [`RegionError::BadConfig`] for a bad setting,
 /// [`RegionError::UnknownClass`] for an unknown class name,
 /// [`RegionError::MissingSize`] for an image (or a video and its first frame)
-/// without width/height, [`RegionError::BadWarp`] for a malformed
+/// without width/height whose file header cannot give them either (sizes
+/// missing from the dataset are read from the file, once per process),
+/// [`RegionError::BadWarp`] for a malformed
 /// `warp_img_to_vid`.
 pub fn sample_grid(ds: &CocoDataset, cfg: &GridConfig) -> Result<SampleGrid, RegionError> {
     cfg.validate()?;
