@@ -120,7 +120,7 @@ fn series_hwc(shape: &[usize], path: &Path) -> Result<((usize, usize, usize), bo
         [h, w] => Ok(((h, w, 1), false)),
         [a, b, c] if !matches!(c, 3 | 4) && matches!(a, 3 | 4) => Ok(((b, c, a), true)),
         [a, b, c] => Ok(((a, b, c), false)),
-        _ => Err(Error::unsupported(
+        _ => Err(Error::layout(
             path,
             format!(
                 "a tifffile array of shape {shape:?}: only 2-D and 3-D arrays are images (kwimage refuses it too)"
@@ -306,7 +306,7 @@ impl TiffRaster {
             )
         })?;
         if descs.len() < pages {
-            return Err(Error::decode(
+            return Err(Error::layout(
                 path,
                 format!(
                     "the ImageDescription announces an array of shape {shape:?} ({pages} pages) but the file has {} pages",
@@ -319,7 +319,7 @@ impl TiffRaster {
             .iter()
             .find(|d| layout(d) != layout(first) || d.planar)
         {
-            return Err(Error::unsupported(
+            return Err(Error::layout(
                 path,
                 format!(
                     "page {} of the tifffile array of shape {shape:?} is {}×{}×{} (planar: {}) unlike page 0 ({}×{}×{})",

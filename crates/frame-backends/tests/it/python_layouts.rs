@@ -130,3 +130,61 @@ fn declared_size_and_bands_are_checked_against_the_array() {
         .to_string();
     assert!(e.contains("shaped_hw2.tif") && e.contains("7×9"), "{e}");
 }
+
+/// A copy of `shaped_hw2.tif` with its shape description edited (same length).
+fn edited(dir: &std::path::Path, from: &str, to: &str) -> PathBuf {
+    assert_eq!(from.len(), to.len());
+    let bytes = std::fs::read(root().join("_assets/shaped_hw2.tif")).unwrap();
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+        .unwrap_or_else(|| panic!("{from} not in the fixture"));
+    let mut out = bytes.clone();
+    out[at..at + to.len()].copy_from_slice(to.as_bytes());
+    let path = dir.join(format!(
+        "edited_{}.tif",
+        to.replace([' ', ',', '[', ']'], "")
+    ));
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn descriptions_that_do_not_fit_the_pages_are_clear_errors_or_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let reader = FrameReader::new(frame_backends::Backend::Raw).unwrap();
+    let read = |p: &std::path::Path| {
+        reader.read_window(
+            &ImageSource::single(p, 0, 0),
+            PixelBox::full(4, 4),
+            &Channels::All,
+            &ReadOptions::default(),
+        )
+    };
+    // More pages announced than the file has: an error naming the file and the shape.
+    let p = edited(dir.path(), "[9, 7, 2]", "[9, 7, 4]");
+    let e = read(&p).unwrap_err().to_string();
+    assert!(
+        e.contains("edited_974.tif") && e.contains("[9, 7, 4]") && e.contains("18 pages"),
+        "{e}"
+    );
+    // A shape that is no whole number of pages: the file reads as its pages do.
+    let p = edited(dir.path(), "[9, 7, 2]", "[9, 9, 2]");
+    assert_eq!(read(&p).unwrap().shape(), (4, 4, 1));
+    // Fewer pages than the file has: the array the shape describes.
+    let p = edited(dir.path(), "[9, 7, 2]", "[5, 7, 2]");
+    let got = reader
+        .read_window(
+            &ImageSource::single(&p, 0, 0),
+            PixelBox::full(5, 7),
+            &Channels::All,
+            &ReadOptions::default(),
+        )
+        .unwrap();
+    let want = expected("shaped_hw2.tif").crop(PixelBox::full(5, 7));
+    assert_eq!(got, want);
+    assert_eq!(frame_backends::probe_size(&p).unwrap(), (5, 7));
+    // [4, 7, 2] is band-first for the reference (skimage moves a leading 3 or 4 last).
+    let p = edited(dir.path(), "[9, 7, 2]", "[4, 7, 2]");
+    assert_eq!(frame_backends::probe_size(&p).unwrap(), (7, 2));
+}
