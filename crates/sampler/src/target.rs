@@ -124,7 +124,9 @@ pub struct Target {
     /// `float`, `double`, …); written back by its canonical name.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "dtype_key")]
     pub dtype: Option<DType>,
-    /// `"float"`: integer data becomes float32 with NaN padding.
+    /// `"float"`: integer data becomes float32 with NaN padding, and pixels
+    /// equal to a file's own nodata value (GeoTIFF `GDAL_NODATA`) NaN
+    /// (docs/DESIGN.md §11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodata: Option<Nodata>,
     /// Keep only annotations whose visibility is strictly greater than this.
