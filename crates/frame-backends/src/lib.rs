@@ -11,7 +11,14 @@
 //!   byte-budgeted [`ChunkCache`] shared by all threads. A multi-page TIFF that
 //!   `tifffile` wrote from one array (`ImageDescription` `{"shape": [H, W, C]}`,
 //!   what `kwimage.imwrite` does without GDAL) reads as that array, the way
-//!   kwimage reads it; planar TIFFs read band-last as GDAL reads them.
+//!   kwimage reads it (decoded whole, like a PNG; a shape the pages cannot
+//!   hold is [`Error::Layout`]); planar TIFFs read band-last as GDAL reads them.
+//! - **Values** are those the reference computes, before any resampling: an
+//!   asset's kwcoco [`Quantization`] is always undone (float, NaN for its
+//!   nodata code), and with [`ReadOptions::nodata_float`] a file's own nodata
+//!   value ([`RasterInfo::nodata`], GeoTIFF `GDAL_NODATA`) becomes NaN.
+//! - **Sizes** of files can be read from their headers alone ([`probe_size`],
+//!   cached per file version) for datasets that do not record them.
 //! - **`npy` cache** ([`Backend::Npy`]): each file converted once to a `.npy` and
 //!   memory-mapped; a window copies only its rows.
 //! - **`cog` cache** ([`Backend::Cog`], feature `gdal`): each file converted once
