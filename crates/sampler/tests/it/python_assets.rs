@@ -276,3 +276,45 @@ fn padkw_and_slices_errors_name_the_key() {
     );
     assert!(e.contains("padkw") && e.contains("overlap"), "{e}");
 }
+
+#[test]
+fn caches_keep_quantization_and_file_nodata() {
+    // The npy cache (and the COG cache with `gdal`) stores raw codes and loses
+    // the GDAL_NODATA tag: the reader carries the source's nodata over and
+    // dequantizes after the cache, so every backend gives the raw answers.
+    let dir = tempfile::tempdir().unwrap();
+    let mut backends = vec![frame_backends::Backend::Npy {
+        workdir: dir.path().join("npy"),
+    }];
+    if cfg!(feature = "gdal") {
+        backends.push(frame_backends::Backend::Cog {
+            workdir: dir.path().join("cog"),
+            options: frame_backends::CogOptions::default(),
+        });
+    }
+    let ds = std::sync::Arc::new(
+        coco_model::CocoDataset::load(root().join("data.kwcoco.json")).unwrap(),
+    );
+    for backend in backends {
+        let name = backend.name();
+        let config = sampler::SamplerConfig {
+            backend,
+            ..Default::default()
+        };
+        let s = CocoSampler::new(ds.clone(), config).unwrap();
+        for case in ["nodata_float", "quantized_nearest", "pad_reflect"] {
+            let target = &samples()[case]["target"];
+            let t: Target = serde_json::from_value(target.clone()).unwrap();
+            let got = s
+                .load_sample(&t)
+                .unwrap_or_else(|e| panic!("{name} {case}: {e}"))
+                .im
+                .to_f64();
+            let (_, want, _) = load(case);
+            assert_eq!(got.shape(), want.shape(), "{name} {case}");
+            let c = want.shape().len() - 1;
+            let chans: Vec<usize> = (0..want.shape()[c]).collect();
+            assert_same(&format!("{name} {case}"), &got, &want, &chans);
+        }
+    }
+}
