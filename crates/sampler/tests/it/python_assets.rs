@@ -318,3 +318,34 @@ fn caches_keep_quantization_and_file_nodata() {
         }
     }
 }
+
+#[test]
+fn unreadable_file_of_an_image_without_size_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.kwcoco.json");
+    std::fs::write(
+        &path,
+        r#"{"images": [{"id": 1, "file_name": "gone.png"}, {"id": 2, "file_name": "here.png"}],
+            "categories": [{"id": 1, "name": "a"}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 2, 2]}]}"#,
+    )
+    .unwrap();
+    std::fs::copy(
+        root().join("_assets/nosize.png"),
+        dir.path().join("here.png"),
+    )
+    .unwrap();
+    let s = CocoSampler::open(&path).unwrap();
+    let t: Target = serde_json::from_value(serde_json::json!({"gid": 1})).unwrap();
+    let e = s.load_sample(&t).unwrap_err().to_string();
+    assert!(e.contains("image 1") && e.contains("gone.png"), "{e}");
+    let t: Target = serde_json::from_value(serde_json::json!({"gid": 2})).unwrap();
+    assert_eq!(s.load_sample(&t).unwrap().im.shape(), &[12, 16, 3]);
+    // Region mining skips the unreadable image and sizes the other from its header.
+    let ds = coco_model::CocoDataset::load(&path).unwrap();
+    let regions = sampler::Regions::new(&ds).unwrap();
+    assert_eq!(
+        (regions.image_dims(1), regions.image_dims(2)),
+        (None, Some([12, 16]))
+    );
+}
