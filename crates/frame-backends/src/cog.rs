@@ -75,7 +75,10 @@ pub(crate) fn open_cog(
         Ok(r)
     };
     let (r, outcome) = cache::ensure(&cpath, validate, |_, tmp| write_cog(&*src, options, tmp))?;
-    Ok((Arc::new(r), outcome))
+    Ok((
+        crate::raster::with_nodata(Arc::new(r), want.nodata),
+        outcome,
+    ))
 }
 
 /// The COG driver's creation options for `options`.

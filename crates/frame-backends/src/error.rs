@@ -78,6 +78,17 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A file's own metadata describes an array its content cannot hold (a
+    /// tifffile shape over more pages than the file has, pages of another
+    /// layout, an array of another rank than an image). Never handed to
+    /// another reader, which would read some other array without a word.
+    #[error("{path}: {msg}")]
+    Layout {
+        /// The file concerned.
+        path: PathBuf,
+        /// What disagrees.
+        msg: String,
+    },
     /// A cache file failed validation after it was (re)built.
     #[error("cache file {path} is invalid after building it: {msg}")]
     CorruptCache {
@@ -131,6 +142,12 @@ impl Error {
     }
     pub(crate) fn unsupported(path: impl Into<PathBuf>, msg: impl std::fmt::Display) -> Self {
         Error::Unsupported {
+            path: path.into(),
+            msg: msg.to_string(),
+        }
+    }
+    pub(crate) fn layout(path: impl Into<PathBuf>, msg: impl std::fmt::Display) -> Self {
+        Error::Layout {
             path: path.into(),
             msg: msg.to_string(),
         }

@@ -8,7 +8,17 @@
 //!   TIFF / GeoTIFF / COG (the `tiff` crate: 8/16-bit, float, multi-band, tiled or
 //!   striped, chunky or planar, none/LZW/DEFLATE/ZSTD/JPEG). Tiled TIFFs decode
 //!   only the tiles a window touches; other formats decode once and stay in the
-//!   byte-budgeted [`ChunkCache`] shared by all threads.
+//!   byte-budgeted [`ChunkCache`] shared by all threads. A multi-page TIFF that
+//!   `tifffile` wrote from one array (`ImageDescription` `{"shape": [H, W, C]}`,
+//!   what `kwimage.imwrite` does without GDAL) reads as that array, the way
+//!   kwimage reads it (decoded whole, like a PNG; a shape the pages cannot
+//!   hold is [`Error::Layout`]); planar TIFFs read band-last as GDAL reads them.
+//! - **Values** are those the reference computes, before any resampling: an
+//!   asset's kwcoco [`Quantization`] is always undone (float, NaN for its
+//!   nodata code), and with [`ReadOptions::nodata_float`] a file's own nodata
+//!   value ([`RasterInfo::nodata`], GeoTIFF `GDAL_NODATA`) becomes NaN.
+//! - **Sizes** of files can be read from their headers alone ([`probe_size`],
+//!   cached per file version) for datasets that do not record them.
 //! - **`npy` cache** ([`Backend::Npy`]): each file converted once to a `.npy` and
 //!   memory-mapped; a window copies only its rows.
 //! - **`cog` cache** ([`Backend::Cog`], feature `gdal`): each file converted once
@@ -81,10 +91,12 @@ mod dtype;
 mod error;
 mod file;
 mod mmap;
+mod probe;
 pub mod raster;
 mod reader;
 pub mod resample;
 mod source;
+mod values;
 mod window;
 
 pub use cache::CacheOutcome;
@@ -93,6 +105,7 @@ pub use cache::CacheOutcome;
 pub use coco_geometry::Affine;
 pub use dtype::{DType, Pixel};
 pub use error::{Error, Result};
+pub use probe::probe_size;
 pub use raster::{ChunkCache, ChunkCacheStats, Raster, RasterInfo};
 pub use reader::{
     Backend, CogCompression, CogOptions, DEFAULT_MAX_READ_BYTES, DEFAULT_ZSTD_LEVEL, FrameReader,
@@ -100,6 +113,7 @@ pub use reader::{
 };
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};
+pub use values::Quantization;
 pub use window::{PixelBox, Window};
 
 /// A fresh id for an opened raster (keys of the chunk cache).

@@ -19,6 +19,7 @@ use crate::raster::npy::{NpyRaster, write_npy_cache};
 use crate::raster::{ChunkCache, Raster};
 use crate::resample::{self, Interpolation, axis_taps, taps_span};
 use crate::source::{AssetSource, Channels, ImageSource, default_band_names};
+use crate::values::ValueRules;
 use crate::window::{PixelBox, Window};
 use crate::with_window;
 use coco_geometry::Affine;
@@ -346,7 +347,10 @@ impl FrameReader {
                 };
                 let (r, outcome) =
                     cache::ensure(&cpath, validate, |f, _| write_npy_cache(&*src, f, &cpath))?;
-                Ok((Arc::new(r), outcome))
+                Ok((
+                    crate::raster::with_nodata(Arc::new(r), want.nodata),
+                    outcome,
+                ))
             }
             #[cfg(feature = "gdal")]
             Backend::Cog { workdir, options } => {
@@ -371,11 +375,14 @@ impl FrameReader {
     }
 
     /// Resolve `channels` against the image's assets: the output band names and,
-    /// per asset used, which file bands go to which output channels.
+    /// per asset used, which file bands go to which output channels, each
+    /// asset's raster with its value rules (file nodata with
+    /// `opts.nodata_float`, quantization; see [`crate::values`]).
     fn plan(
         &self,
         src: &ImageSource,
         channels: &Channels,
+        opts: &ReadOptions,
     ) -> Result<(Vec<String>, Vec<Group>, bool)> {
         let mut names_of: Vec<Option<Vec<String>>> = vec![None; src.assets.len()];
         let mut rasters: Vec<Option<Arc<dyn Raster>>> = vec![None; src.assets.len()];
@@ -426,6 +433,8 @@ impl FrameReader {
                         Some(r) => r,
                         None => self.open_declared(&src.assets[ai])?,
                     };
+                    let a = &src.assets[ai];
+                    let raster = ValueRules::wrap(raster, opts.nodata_float, a.quantization);
                     groups.push(Group {
                         raster,
                         to_image: src.assets[ai].to_image,
@@ -480,7 +489,7 @@ impl FrameReader {
         channels: &Channels,
         opts: &ReadOptions,
     ) -> Result<Window> {
-        let (names, groups, missing) = self.plan(src, channels)?;
+        let (names, groups, missing) = self.plan(src, channels, opts)?;
         let base = groups
             .iter()
             .map(|g| g.raster.info().dtype)

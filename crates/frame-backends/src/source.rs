@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use coco_geometry::Affine;
 
 use crate::error::{Error, Result};
+use crate::values::Quantization;
 
 /// One file of an image: its bands (named, in file band order) and where it sits
 /// in image space.
@@ -28,6 +29,10 @@ pub struct AssetSource {
     pub height: usize,
     /// The asset → image transform (kwcoco `warp_aux_to_img`), pixel-edge coordinates.
     pub to_image: Affine,
+    /// kwcoco's `quantization`: the file holds integer codes that every read
+    /// turns back into float values (before any resampling), with NaN for the
+    /// nodata code; see [`Quantization`].
+    pub quantization: Option<Quantization>,
 }
 
 impl AssetSource {
@@ -39,6 +44,7 @@ impl AssetSource {
             width: 0,
             height: 0,
             to_image: Affine::IDENTITY,
+            quantization: None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use coco_model::channels::ChannelSpec;
 use coco_model::{CocoDataset, Image};
-use frame_backends::{AssetSource, ImageSource};
+use frame_backends::{AssetSource, ImageSource, Quantization};
 
 use crate::error::{Error, Result};
 
@@ -24,7 +24,9 @@ fn band_names(code: Option<&str>, img: &Image, file_name: &str) -> Result<Vec<St
 
 /// The pixels of a kwcoco image: its main `file_name` (if any) then each
 /// asset, with paths resolved against the dataset's bundle directory, channel
-/// codes expanded to atomic names and `warp_aux_to_img` parsed.
+/// codes expanded to atomic names, `warp_aux_to_img` and `quantization`
+/// parsed (a quantized asset always reads dequantized, as
+/// `kwcoco.CocoImage.imdelay` does).
 ///
 /// ```
 /// use coco_model::CocoDataset;
@@ -41,12 +43,24 @@ pub fn image_source(ds: &CocoDataset, img: &Image) -> Result<ImageSource> {
     let mut assets = Vec::new();
     for s in img.channel_sources() {
         let to_image = s.warp_to_img()?;
+        let record = match s.asset_index {
+            None => Some(&img.extra),
+            Some(i) => img.assets().get(i).map(|a| &a.extra),
+        };
+        let quantization = match record.and_then(|r| r.get("quantization")) {
+            None | Some(serde_json::Value::Null) => None,
+            Some(q) => Some(Quantization::from_json(q).map_err(|e| Error::Record {
+                what: format!("image {} file {:?}", img.id, s.file_name),
+                msg: e.to_string(),
+            })?),
+        };
         assets.push(AssetSource {
             path: ds.resolve_path(s.file_name),
             channels: band_names(s.channels, img, s.file_name)?,
             width: s.width.unwrap_or(0) as usize,
             height: s.height.unwrap_or(0) as usize,
             to_image,
+            quantization,
         });
     }
     if assets.is_empty() {

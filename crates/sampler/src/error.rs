@@ -135,11 +135,14 @@ pub enum RegionError {
         /// The name.
         name: String,
     },
-    /// An image or a video has no width/height.
-    #[error("{what} has no width/height in the dataset")]
+    /// An image or a video has no width/height, and none could be read from
+    /// the image's file header.
+    #[error("{what} has no width/height in the dataset{why}")]
     MissingSize {
         /// The record (`image 3`, `video 2 (nor its first frame)`).
         what: String,
+        /// Why the file could not tell (`"; reading a.png: …"`), or empty.
+        why: String,
     },
     /// A frame's `warp_img_to_vid` could not be read.
     #[error("warp_img_to_vid of image {image_id}: {msg}")]

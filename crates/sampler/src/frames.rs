@@ -9,13 +9,37 @@ use region_index::Aabb;
 
 use crate::error::RegionError;
 
-/// Width and height of an image from the dataset.
-pub(crate) fn image_size(img: &Image) -> Result<[i64; 2], RegionError> {
-    match (img.height, img.width) {
-        (Some(h), Some(w)) => Ok([h as i64, w as i64]),
-        _ => Err(RegionError::MissingSize {
-            what: format!("image {}", img.id.0),
-        }),
+/// `[height, width]` of an image: from the dataset, or, when the record has
+/// no `width`/`height`, from the header of its main file (else of its first
+/// asset at image resolution: no `warp_aux_to_img` or an identity), read
+/// once per process and file ([`frame_backends::probe_size`]). The reference
+/// fills the same sizes when a sampler is made (kwcoco's `_ensure_imgsize`
+/// on the main file); here they are read on first use.
+pub(crate) fn image_size(ds: &CocoDataset, img: &Image) -> Result<[i64; 2], RegionError> {
+    if let (Some(h), Some(w)) = (img.height, img.width) {
+        return Ok([h as i64, w as i64]);
+    }
+    let missing = |why: String| RegionError::MissingSize {
+        what: format!("image {}", img.id.0),
+        why,
+    };
+    let file = match &img.file_name {
+        Some(f) => Some((f.as_str(), None, None)),
+        None => img
+            .assets()
+            .iter()
+            .find(|a| a.warp_aux_to_img().is_ok_and(|w| w.is_identity()))
+            .and_then(|a| Some((a.file_name.as_deref()?, a.height, a.width))),
+    };
+    match file {
+        None => Err(missing(String::new())),
+        Some((_, Some(h), Some(w))) => Ok([h as i64, w as i64]),
+        Some((name, _, _)) => {
+            let path = ds.resolve_path(name);
+            frame_backends::probe_size(&path)
+                .map(|(h, w)| [h as i64, w as i64])
+                .map_err(|e| missing(format!("; reading its file: {e}")))
+        }
     }
 }
 
@@ -103,8 +127,9 @@ pub(crate) fn video_size(
     ds.images_of_video(vid)
         .first()
         .and_then(|&g| ds.image(g))
-        .and_then(|img| image_size(img).ok())
+        .and_then(|img| image_size(ds, img).ok())
         .ok_or_else(|| RegionError::MissingSize {
             what: format!("video {} (nor its first frame)", vid.0),
+            why: String::new(),
         })
 }

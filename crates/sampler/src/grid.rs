@@ -450,7 +450,9 @@ impl Labeler<'_> {
 /// Errors: [`RegionError::BadConfig`] for a bad setting,
 /// [`RegionError::UnknownClass`] for an unknown class name,
 /// [`RegionError::MissingSize`] for an image (or a video and its first frame)
-/// without width/height, [`RegionError::BadWarp`] for a malformed
+/// without width/height whose file header cannot give them either (sizes
+/// missing from the dataset are read from the file, once per process),
+/// [`RegionError::BadWarp`] for a malformed
 /// `warp_img_to_vid`.
 pub fn sample_grid(ds: &CocoDataset, cfg: &GridConfig) -> Result<SampleGrid, RegionError> {
     cfg.validate()?;
@@ -486,7 +488,7 @@ fn image_grid(
     let sizes: Vec<(i64, [i64; 2])> = ds
         .images()
         .iter()
-        .map(|img| Ok((img.id.0, image_size(img)?)))
+        .map(|img| Ok((img.id.0, image_size(ds, img)?)))
         .collect::<Result<_, RegionError>>()?;
     let mut labeler = labeler(
         ds,

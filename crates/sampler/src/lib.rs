@@ -55,6 +55,7 @@ pub mod geometry_cache;
 pub mod grid;
 pub mod loader;
 pub mod locality;
+mod padding;
 pub mod pixels;
 pub mod plan;
 pub mod regions;
@@ -72,4 +73,4 @@ pub use sampler::{
     CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, Resolved, Sample, SampleAnnot, SampleFrame,
     SampleOptions, SampleParams, SamplerConfig, WithAnnots,
 };
-pub use target::{ChannelCode, Nodata, Pad, Scale, Target, WindowDims};
+pub use target::{ChannelCode, Nodata, Pad, PadKw, PadMode, Scale, Target, WindowDims};

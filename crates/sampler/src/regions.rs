@@ -278,7 +278,9 @@ impl Regions {
     /// Builds the positive table and the index of annotation boxes (image space).
     ///
     /// Annotations without a usable box are not positives and are not indexed.
-    /// Images without width/height cannot hold negatives (their positives stay).
+    /// Images without width/height take them from their file header (read once
+    /// per process); those whose file cannot tell either cannot hold negatives
+    /// (their positives stay).
     /// The background class is the category named `background`
     /// (case-insensitive), if any.
     pub fn new(ds: &CocoDataset) -> Result<Self, RegionError> {
@@ -307,7 +309,7 @@ impl Regions {
         let mut extents = Vec::new();
         let mut image_dims = HashMap::new();
         for img in ds.images() {
-            if let Ok([h, w]) = image_size(img) {
+            if let Ok([h, w]) = image_size(ds, img) {
                 extents.push(FrameExtent::new(img.id.0, w as f64, h as f64));
                 image_dims.insert(img.id.0, [h, w]);
             }

@@ -229,6 +229,8 @@ struct FramePlan<'a> {
     /// The padded window in the sampled space.
     window_vid: BBox,
     read_opts: ReadOptions,
+    /// A `padkw` fill other than the default.
+    padkw: Option<crate::target::PadKw>,
     channels: Channels,
     annots: AnnotRequest,
     opts: &'a SampleOptions,
@@ -453,9 +455,12 @@ impl CocoSampler {
             what: format!("warp_img_to_vid of image {id}"),
             msg: e.to_string(),
         })?;
-        let source = match (img.width, img.height) {
-            (Some(_), Some(_)) => Some(crate::coco_source::image_source(dset, img)?),
-            _ => None,
+        // An image without a size reads it from its file when sampled (see
+        // `frames::image_size`); one without files either is an error then.
+        let source = match crate::coco_source::image_source(dset, img) {
+            Ok(s) => Some(s),
+            Err(_) if img.width.is_none() || img.height.is_none() => None,
+            Err(e) => return Err(e),
         };
         Ok(FrameInfo {
             source,
@@ -511,6 +516,7 @@ impl CocoSampler {
             out_w,
             window_vid: BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64),
             read_opts,
+            padkw: t.padkw.filter(|k| !k.is_default()),
             channels,
             annots: AnnotRequest::new(t, opts)?,
             opts,
@@ -613,16 +619,19 @@ impl CocoSampler {
         Ok(())
     }
 
-    /// Bytes per sample of the first real frame's first file (8 when it cannot
-    /// be opened: the worst case).
+    /// Bytes per sample of the first real frame's first file, dequantized if
+    /// it is quantized (8 when it cannot be opened: the worst case).
     fn source_dtype_size(&self, frames: &[Option<ImageId>]) -> usize {
         frames
             .iter()
             .flatten()
             .find_map(|g| self.frames.get(g)?.source.as_ref())
             .and_then(|src| src.assets.first())
-            .and_then(|a| self.reader.open_asset(&a.path).ok())
-            .map_or(8, |raster| raster.info().dtype.size())
+            .and_then(|a| match a.quantization {
+                Some(q) => Some(q.orig_dtype.size()),
+                None => Some(self.reader.open_asset(&a.path).ok()?.info().dtype.size()),
+            })
+            .unwrap_or(8)
     }
 
     /// One real frame of a sample: its pixels (unless skipped), its
@@ -640,7 +649,7 @@ impl CocoSampler {
         } else {
             let source = info.source.as_ref().ok_or_else(|| Error::BadTarget {
                 key: "image_id",
-                msg: format!("image {} has no width/height in the dataset", gid.0),
+                msg: format!("image {} has neither a file_name nor assets", gid.0),
             })?;
             let win = self
                 .reader
@@ -656,7 +665,20 @@ impl CocoSampler {
                     image_id: gid.0,
                     source: Box::new(e),
                 })?;
-            Some(win)
+            match plan.padkw {
+                None => Some(win),
+                Some(kw) => {
+                    let img = self.image(gid, "image_id")?;
+                    let dims = self.image_dims(img, "image_id")?;
+                    Some(crate::padding::repad(
+                        win,
+                        &sample_from_img,
+                        dims,
+                        kw,
+                        gid.0,
+                    )?)
+                }
+            }
         };
         let req = &plan.annots;
         let annots = if req.with.any() {

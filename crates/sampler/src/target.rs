@@ -85,9 +85,24 @@ pub struct Target {
         deserialize_with = "bounded::time_slice"
     )]
     pub time_slice: Option<[Option<i64>; 2]>,
+    /// The reference's n-d `slices`: `[[y0, y1], [x0, x1]]` (the same as
+    /// `space_slice`) or `[[t0, t1], [y0, y1], [x0, x1]]` (`time_slice` then
+    /// `space_slice`). Moved into those keys on resolution; giving both is an error.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "bounded::slices"
+    )]
+    pub slices: Option<Vec<[Option<i64>; 2]>>,
     /// Context added around the window (docs/DESIGN.md §3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pad: Option<Pad>,
+    /// How the part of the window outside the image is filled (the reference's
+    /// `padkw`, numpy.pad's keywords): `{"mode": "constant"}` (default: 0, or
+    /// NaN for float data, or `constant_values`), `"edge"`, `"reflect"`,
+    /// `"symmetric"`, `"wrap"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padkw: Option<PadKw>,
     /// kwcoco channel code (`"r|g|b"`, `"B1|B8"`, `"<all>"`); default: the image's own bands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<ChannelCode>,
@@ -109,7 +124,9 @@ pub struct Target {
     /// `float`, `double`, …); written back by its canonical name.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "dtype_key")]
     pub dtype: Option<DType>,
-    /// `"float"`: integer data becomes float32 with NaN padding.
+    /// `"float"`: integer data becomes float32 with NaN padding, and pixels
+    /// equal to a file's own nodata value (GeoTIFF `GDAL_NODATA`) NaN
+    /// (docs/DESIGN.md §11).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodata: Option<Nodata>,
     /// Keep only annotations whose visibility is strictly greater than this.
@@ -196,6 +213,23 @@ mod bounded {
         Ok(v)
     }
 
+    /// The n-d `slices`: `[start, stop]` pairs.
+    type Slices = Vec<[Option<i64>; 2]>;
+
+    pub fn slices<'de, D: Deserializer<'de>>(d: D) -> Res<Option<Slices>, D::Error> {
+        let v = Option::<Slices>::deserialize(d)?;
+        if let Some(s) = &v {
+            if !(2..=3).contains(&s.len()) {
+                return Err(serde::de::Error::custom(format!(
+                    "target key `slices`: {} slices (2 for [y, x], 3 for [t, y, x])",
+                    s.len()
+                )));
+            }
+            s.iter().try_for_each(|b| bounds("slices", b))?;
+        }
+        Ok(v)
+    }
+
     pub fn time_slice<'de, D: Deserializer<'de>>(d: D) -> Res<Option<[Option<i64>; 2]>, D::Error> {
         let v = Option::<[Option<i64>; 2]>::deserialize(d)?;
         if let Some(t) = &v {
@@ -264,6 +298,142 @@ impl<'de> Deserialize<'de> for ChannelCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let code = String::deserialize(d)?;
         ChannelCode::parse(&code).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A numpy.pad mode of the `padkw` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PadMode {
+    /// A constant: 0 for integer data, NaN for float, or `constant_values`.
+    Constant,
+    /// The nearest edge pixel repeated (`aaa|abc|ccc`).
+    Edge,
+    /// Mirrored without repeating the edge (`cb|abc|ba`).
+    Reflect,
+    /// Mirrored repeating the edge (`ba|abc|cb`).
+    Symmetric,
+    /// The other side (`bc|abc|ab`).
+    Wrap,
+}
+
+impl PadMode {
+    /// For a row of `lo + n + hi` positions holding data at `[lo, lo + n)`, the
+    /// data index each position copies (`None` for a constant), exactly as
+    /// `numpy.pad` fills it: reflect and symmetric reflect in rounds (so a
+    /// pad wider than the data on one side is not simply periodic), a single
+    /// value reflects as an edge.
+    ///
+    /// ```
+    /// use sampler::target::PadMode;
+    /// let at = |m: PadMode| m.sources(3, 3, 3).into_iter().map(Option::unwrap).collect::<Vec<_>>();
+    /// assert_eq!(at(PadMode::Edge), [0, 0, 0, 0, 1, 2, 2, 2, 2]);
+    /// assert_eq!(at(PadMode::Reflect), [1, 2, 1, 0, 1, 2, 1, 0, 1]);
+    /// assert_eq!(at(PadMode::Symmetric), [2, 1, 0, 0, 1, 2, 2, 1, 0]);
+    /// assert_eq!(at(PadMode::Wrap), [0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    /// assert_eq!(PadMode::Constant.sources(1, 1, 0), [None, Some(0)]);
+    /// ```
+    pub fn sources(self, lo: usize, n: usize, hi: usize) -> Vec<Option<usize>> {
+        let total = lo + n + hi;
+        let inside = |i: usize| (lo..lo + n).contains(&i).then(|| i - lo);
+        if n == 0 {
+            return vec![None; total];
+        }
+        let include_edge = match self {
+            PadMode::Constant => return (0..total).map(inside).collect(),
+            PadMode::Edge => {
+                return (0..total)
+                    .map(|i| Some(i.clamp(lo, lo + n - 1) - lo))
+                    .collect();
+            }
+            PadMode::Wrap => {
+                return (0..total)
+                    .map(|i| Some((i as i64 - lo as i64).rem_euclid(n as i64) as usize))
+                    .collect();
+            }
+            _ if n == 1 => return vec![Some(0); total],
+            PadMode::Reflect => false,
+            PadMode::Symmetric => true,
+        };
+        // numpy's `_set_reflect_both`, on indices.
+        let mut v: Vec<usize> = (0..total).map(|i| inside(i).unwrap_or(0)).collect();
+        let (mut l, mut r) = (lo, hi);
+        let edge = usize::from(include_edge);
+        while l > 0 || r > 0 {
+            let old = total - r - l - usize::from(!include_edge);
+            if l > 0 {
+                let chunk = old.min(l);
+                let stop = l - edge;
+                for k in 0..chunk {
+                    v[l - 1 - k] = v[stop + 1 + k];
+                }
+                l -= chunk;
+            }
+            if r > 0 {
+                let chunk = old.min(r);
+                // Python index `-r + edge - 2`, counting down.
+                let start = total - r + edge - 2;
+                let at = total - r;
+                for k in 0..chunk {
+                    v[at + k] = v[start - k];
+                }
+                r -= chunk;
+            }
+        }
+        v.into_iter().map(Some).collect()
+    }
+}
+
+/// The `padkw` key: numpy.pad's `mode` and, for `constant`, `constant_values`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PadKw {
+    /// The mode.
+    pub mode: PadMode,
+    /// The fill of mode `constant` (default: 0, or NaN for float data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constant_values: Option<f64>,
+}
+
+impl PadKw {
+    /// Whether this is the default fill (0 / NaN), which needs no work.
+    pub fn is_default(&self) -> bool {
+        self.mode == PadMode::Constant && self.constant_values.is_none()
+    }
+}
+
+impl<'de> Deserialize<'de> for PadKw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            mode: Option<serde_json::Value>,
+            constant_values: Option<f64>,
+        }
+        let key = |e: String| serde::de::Error::custom(format!("target key `padkw`: {e}"));
+        let raw = Raw::deserialize(d).map_err(|e| key(e.to_string()))?;
+        let mode = match raw.mode {
+            None => PadMode::Constant,
+            Some(m) => serde_json::from_value(m.clone()).map_err(|_| {
+                key(format!(
+                    "unknown mode {m} (constant, edge, reflect, symmetric, wrap)"
+                ))
+            })?,
+        };
+        if raw.constant_values.is_some() && mode != PadMode::Constant {
+            return Err(key(format!(
+                "constant_values only goes with mode \"constant\", not {mode:?}"
+            )));
+        }
+        if raw
+            .constant_values
+            .is_some_and(|v| !v.is_finite() && !v.is_nan())
+        {
+            return Err(key("constant_values must be finite or NaN".into()));
+        }
+        Ok(PadKw {
+            mode,
+            constant_values: raw.constant_values,
+        })
     }
 }
 
@@ -592,6 +762,31 @@ pub fn close_span(span: [Option<i64>; 2], len: i64, key: &'static str) -> Result
 
 #[cfg(test)]
 mod tests {
+
+    proptest! {
+        /// Every pad mode keeps the data in place and only copies data
+        /// values; reflections move one step at a time (no jumps).
+        #[test]
+        fn pad_sources_are_data_and_continuous(lo in 0usize..40, n in 1usize..9, hi in 0usize..40, m in 0usize..4) {
+            let mode = [PadMode::Edge, PadMode::Reflect, PadMode::Symmetric, PadMode::Wrap][m];
+            let s = mode.sources(lo, n, hi);
+            prop_assert_eq!(s.len(), lo + n + hi);
+            for (i, q) in s.iter().enumerate() {
+                let q = q.expect("every position copies data");
+                prop_assert!(q < n);
+                if (lo..lo + n).contains(&i) {
+                    prop_assert_eq!(q, i - lo);
+                }
+            }
+            if matches!(mode, PadMode::Reflect | PadMode::Symmetric | PadMode::Edge) {
+                for w in s.windows(2) {
+                    let (a, b) = (w[0].unwrap_or(0) as i64, w[1].unwrap_or(0) as i64);
+                    prop_assert!((a - b).abs() <= 1, "{:?}", s);
+                }
+            }
+        }
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -74,6 +74,7 @@ impl DecodedRaster {
                 width,
                 bands,
                 dtype,
+                nodata: None,
                 levels: vec![(height, width)],
             },
             cache,

@@ -131,6 +131,8 @@ impl GdalRaster {
                 width: w,
                 bands: n,
                 dtype,
+                // GeoTIFF keeps one nodata value for all bands.
+                nodata: band1.no_data_value(),
                 levels: vec![(h, w)],
             },
             pool: Mutex::new(vec![ds]),

@@ -38,6 +38,9 @@ pub struct RasterInfo {
     pub bands: usize,
     /// Sample type.
     pub dtype: DType,
+    /// The file's own nodata value (GeoTIFF `GDAL_NODATA` tag, GDAL's band
+    /// nodata), if it declares one.
+    pub nodata: Option<f64>,
     /// `(height, width)` of each resolution level, level 0 being full resolution and
     /// the next ones the overviews, from finer to coarser.
     pub levels: Vec<(usize, usize)>,
@@ -53,6 +56,39 @@ pub trait Raster: Send + Sync {
     /// size; the part outside the raster holds the padding value of the raster's
     /// dtype (0 or NaN).
     fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window>;
+}
+
+/// A raster seen with another [`RasterInfo::nodata`]: a cache file (npy, COG)
+/// carries the nodata value of the file it was built from.
+struct WithNodata {
+    inner: Arc<dyn Raster>,
+    info: RasterInfo,
+}
+
+impl Raster for WithNodata {
+    fn info(&self) -> &RasterInfo {
+        &self.info
+    }
+    fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window> {
+        self.inner.read_region(level, region, bands)
+    }
+}
+
+/// `raster` reporting `nodata` (itself when it already does).
+pub(crate) fn with_nodata(raster: Arc<dyn Raster>, nodata: Option<f64>) -> Arc<dyn Raster> {
+    let same = match (raster.info().nodata, nodata) {
+        (Some(a), Some(b)) => a.to_bits() == b.to_bits(),
+        (a, b) => a.is_none() && b.is_none(),
+    };
+    if same {
+        return raster;
+    }
+    let mut info = raster.info().clone();
+    info.nodata = nodata;
+    Arc::new(WithNodata {
+        inner: raster,
+        info,
+    })
 }
 
 /// Check a band list against a raster and a level index against its levels.

@@ -44,6 +44,7 @@ impl NpyRaster {
                 width: shape.1,
                 bands: shape.2,
                 dtype,
+                nodata: None,
                 levels: vec![(shape.0, shape.1)],
             },
             map,

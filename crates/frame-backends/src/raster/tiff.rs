@@ -61,6 +61,72 @@ pub(crate) struct TiffRaster {
     /// Idle decoders, one pool per level (a decoder is positioned on its IFD).
     pools: Vec<Mutex<Vec<Dec>>>,
     cache: Arc<ChunkCache>,
+    /// Set when the file is a tifffile "shaped" multi-page series (see [`Series`]).
+    series: Option<Series>,
+}
+
+/// A multi-page array written by Python's `tifffile` (what `kwimage.imwrite`
+/// does without GDAL): the first page's `ImageDescription` is the JSON
+/// `{"shape": [...]}` of the whole array, and the array's samples are the
+/// pages' samples one page after the other. An `(H, W, 2)` array becomes `H`
+/// pages of `W × 2` gray pixels; a `(C, H, W)` one `C` pages of `H × W`.
+///
+/// It is read as the reference reads it: `skimage.io.imread` (the array
+/// `tifffile` returns for the first series), with skimage's rule that a 3-D
+/// array whose last axis is not 3 or 4 long but whose first is moves that axis
+/// last, then `kwarray.atleast_nd(·, 3)` (a 2-D array gets one band). Other
+/// ranks are refused, as the reference fails on them.
+#[derive(Debug, Clone, PartialEq)]
+struct Series {
+    /// The array's shape from the description.
+    shape: Vec<usize>,
+    /// Pages holding it (page 0 on).
+    pages: usize,
+    /// `(rows, columns, samples)` of every page.
+    page: (usize, usize, usize),
+    /// Whether axis 0 is the band axis (skimage's move).
+    bands_first: bool,
+}
+
+/// Largest number of pages read for a [`Series`].
+const MAX_SERIES_PAGES: usize = 1 << 20;
+
+/// The series a first page announces: `None` unless the description is a
+/// tifffile shape that spans two pages or more of the first page's layout.
+fn announced_series(d: &IfdDesc) -> Option<(Vec<usize>, usize)> {
+    let text = d.description.as_deref()?.trim();
+    if !text.starts_with('{') {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let shape: Vec<usize> = v
+        .get("shape")?
+        .as_array()?
+        .iter()
+        .map(|x| x.as_u64().and_then(|n| usize::try_from(n).ok()))
+        .collect::<Option<_>>()?;
+    let total = shape.iter().try_fold(1usize, |a, &b| a.checked_mul(b))?;
+    let page = d.height.checked_mul(d.width)?.checked_mul(d.bands)?;
+    if page == 0 || total % page != 0 || total / page < 2 {
+        return None;
+    }
+    Some((shape, total / page))
+}
+
+/// `(H, W, C)` and whether the bands come first, for an array `shape` read the
+/// reference's way (see [`Series`]).
+fn series_hwc(shape: &[usize], path: &Path) -> Result<((usize, usize, usize), bool)> {
+    match *shape {
+        [h, w] => Ok(((h, w, 1), false)),
+        [a, b, c] if !matches!(c, 3 | 4) && matches!(a, 3 | 4) => Ok(((b, c, a), true)),
+        [a, b, c] => Ok(((a, b, c), false)),
+        _ => Err(Error::layout(
+            path,
+            format!(
+                "a tifffile array of shape {shape:?}: only 2-D and 3-D arrays are images (kwimage refuses it too)"
+            ),
+        )),
+    }
 }
 
 /// Largest decoded chunk (tile or strip) and largest stored chunk this reader
@@ -96,6 +162,10 @@ struct IfdDesc {
     tiled: bool,
     chunk: (usize, usize),
     fast: Option<FastChunks>,
+    /// `ImageDescription` (read for the first IFD only).
+    description: Option<String>,
+    /// `GDAL_NODATA` (tag 42113, ASCII), parsed.
+    nodata: Option<f64>,
 }
 
 /// Chunks this module decodes itself, without the `tiff` crate's per-chunk
@@ -138,13 +208,25 @@ impl TiffRaster {
             Bytes::File(_, f) => f.metadata().map_err(|e| Error::io(path, e))?.len(),
             Bytes::Map(m) => m.len() as u64,
         };
-        let mut descs = Vec::new();
-        for ifd in 0..64usize {
-            descs.push(describe(&mut dec, ifd, path, file_len)?);
-            if !dec.more_images() {
+        let mut descs: Vec<IfdDesc> = Vec::new();
+        let mut announced = None;
+        let mut limit = 64usize;
+        for ifd in 0..MAX_SERIES_PAGES {
+            let d = describe(&mut dec, ifd, path, file_len)?;
+            if ifd == 0 {
+                announced = announced_series(&d);
+                if let Some((_, pages)) = &announced {
+                    limit = limit.max(*pages);
+                }
+            }
+            descs.push(d);
+            if descs.len() >= limit || !dec.more_images() {
                 break;
             }
             dec.next_image().map_err(|e| terr(path, e))?;
+        }
+        if let Some((shape, pages)) = announced {
+            return Self::open_series(path, bytes, cache, &descs, shape, pages);
         }
         let main = descs
             .iter()
@@ -191,6 +273,7 @@ impl TiffRaster {
             width: m.width,
             bands: m.bands,
             dtype,
+            nodata: m.nodata,
             levels: lv.iter().map(|d| (d.height, d.width)).collect(),
         };
         let pools = levels.iter().map(|_| Mutex::new(Vec::new())).collect();
@@ -201,12 +284,149 @@ impl TiffRaster {
             bytes,
             pools,
             cache,
+            series: None,
         })
+    }
+
+    /// Open a tifffile shaped series (see [`Series`]) announced by the first
+    /// page: every page it spans must have the first page's layout.
+    fn open_series(
+        path: &Path,
+        bytes: Bytes,
+        cache: Arc<ChunkCache>,
+        descs: &[IfdDesc],
+        shape: Vec<usize>,
+        pages: usize,
+    ) -> Result<TiffRaster> {
+        let first = &descs[0];
+        let dtype = first.dtype.ok_or_else(|| {
+            Error::unsupported(
+                path,
+                "sample type (supported: uint8, uint16, int16, float16/32/64)",
+            )
+        })?;
+        if descs.len() < pages {
+            return Err(Error::layout(
+                path,
+                format!(
+                    "the ImageDescription announces an array of shape {shape:?} ({pages} pages) but the file has {} pages",
+                    descs.len()
+                ),
+            ));
+        }
+        let layout = |d: &IfdDesc| (d.height, d.width, d.bands, d.dtype, d.planar, d.reduced);
+        if let Some(bad) = descs[..pages]
+            .iter()
+            .find(|d| layout(d) != layout(first) || d.planar)
+        {
+            return Err(Error::layout(
+                path,
+                format!(
+                    "page {} of the tifffile array of shape {shape:?} is {}×{}×{} (planar: {}) unlike page 0 ({}×{}×{})",
+                    bad.ifd,
+                    bad.height,
+                    bad.width,
+                    bad.bands,
+                    bad.planar,
+                    first.height,
+                    first.width,
+                    first.bands
+                ),
+            ));
+        }
+        let ((height, width, bands), bands_first) = series_hwc(&shape, path)?;
+        let total = crate::window::checked_bytes(&[height, width, bands, dtype.size()]);
+        if total.is_none_or(|n| n > MAX_CHUNK_BYTES) {
+            return Err(Error::unsupported(
+                path,
+                format!("a tifffile array of shape {shape:?} larger than {MAX_CHUNK_BYTES} bytes"),
+            ));
+        }
+        let level = Level {
+            fast: None,
+            ifd: 0,
+            grid: ChunkGrid {
+                height,
+                width,
+                chunk_h: height.max(1),
+                chunk_w: width.max(1),
+            },
+            planar: false,
+            tiled: false,
+        };
+        Ok(TiffRaster {
+            id: crate::next_raster_id(),
+            info: RasterInfo {
+                path: path.to_path_buf(),
+                height,
+                width,
+                bands,
+                dtype,
+                nodata: first.nodata,
+                levels: vec![(height, width)],
+            },
+            levels: vec![level],
+            bytes,
+            pools: vec![Mutex::new(Vec::new())],
+            cache,
+            series: Some(Series {
+                shape,
+                pages,
+                page: (first.height, first.width, first.bands),
+                bands_first,
+            }),
+        })
+    }
+
+    /// Decode a whole [`Series`]: its pages one after the other, then the
+    /// array arranged as `(H, W, C)`.
+    fn decode_series(&self, s: &Series) -> Result<Window> {
+        let path = &self.info.path;
+        let mut dec = Decoder::new(self.reader()?)
+            .map_err(|e| terr(path, e))?
+            .with_limits(limits());
+        let mut pages = Vec::with_capacity(s.pages);
+        for p in 0..s.pages {
+            if p > 0 {
+                dec.next_image().map_err(|e| terr(path, e))?;
+            }
+            let (w, h) = dec.dimensions().map_err(|e| terr(path, e))?;
+            if (h as usize, w as usize) != (s.page.0, s.page.1) {
+                return Err(Error::decode(
+                    path,
+                    format!("page {p} changed size since the file was opened"),
+                ));
+            }
+            let r = dec.read_image().map_err(|e| terr(path, e))?;
+            pages.push(to_window(r, s.page, self.info.dtype, path)?);
+        }
+        fn go<T: Pixel>(pages: &[Window], s: &Series, info: &RasterInfo) -> Result<Window> {
+            let mut flat: Vec<T> = Vec::with_capacity(info.height * info.width * info.bands);
+            for p in pages {
+                let a = T::unwrap_ref(p)
+                    .ok_or_else(|| Error::decode(&info.path, "page dtype differs"))?;
+                flat.extend(a.iter().copied());
+            }
+            let a = if s.bands_first {
+                Array3::from_shape_vec((info.bands, info.height, info.width), flat)
+                    .map(|a| a.permuted_axes([1, 2, 0]).as_standard_layout().into_owned())
+            } else {
+                Array3::from_shape_vec((info.height, info.width, info.bands), flat)
+            };
+            a.map(T::wrap).map_err(|e| Error::decode(&info.path, e))
+        }
+        match self.info.dtype {
+            DType::U8 => go::<u8>(&pages, s, &self.info),
+            DType::U16 => go::<u16>(&pages, s, &self.info),
+            DType::I16 => go::<i16>(&pages, s, &self.info),
+            DType::F32 => go::<f32>(&pages, s, &self.info),
+            DType::F64 => go::<f64>(&pages, s, &self.info),
+        }
     }
 
     /// Whether the main image is tiled (a cache can use it in place).
     pub fn is_tiled(&self) -> bool {
-        self.levels[0].tiled
+        self.series.is_none() && self.levels[0].tiled
     }
 
     fn with_decoder<R>(&self, level: usize, f: impl FnOnce(&mut Dec) -> Result<R>) -> Result<R> {
@@ -475,6 +695,18 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
         _ => None,
     };
     let tiled = matches!(dec.get_chunk_type(), tiff::decoder::ChunkType::Tile);
+    let description = if ifd == 0 {
+        match dec.find_tag(Tag::ImageDescription) {
+            Ok(Some(v)) => v.into_string().ok(),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    let nodata = match dec.find_tag(Tag::GdalNodata) {
+        Ok(Some(v)) => v.into_string().ok().and_then(|s| parse_nodata(&s)),
+        _ => None,
+    };
     // Every chunk must lie inside the file: catches truncated files (COGs keep
     // their IFDs at the start, so a cut-off file still parses).
     let (off_tag, len_tag) = if tiled {
@@ -566,7 +798,21 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
         planar: planar == 2 && bands > 1,
         tiled,
         chunk: (ch as usize, cw as usize),
+        description,
+        nodata,
     })
+}
+
+/// The value of a `GDAL_NODATA` tag: ASCII text of a number (`"-9999"`,
+/// `"nan"`, `"inf"`), as GDAL parses it; anything else is no nodata.
+fn parse_nodata(text: &str) -> Option<f64> {
+    let t = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    match t.to_ascii_lowercase().as_str() {
+        "nan" | "-nan" => Some(f64::NAN),
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ => t.parse::<f64>().ok(),
+    }
 }
 
 fn shaped<T: Pixel>(v: Vec<T>, shape: (usize, usize, usize), path: &Path) -> Result<Window> {
@@ -630,6 +876,12 @@ impl Raster for TiffRaster {
     fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window> {
         check_request(&self.info, level, bands)?;
         let lv = &self.levels[level];
+        if let Some(s) = &self.series {
+            return read_chunked(lv.grid, self.info.dtype, region, bands, |_, _| {
+                self.cache
+                    .get_or_decode((self.id, 0, 0), || self.decode_series(s))
+            });
+        }
         read_chunked(lv.grid, self.info.dtype, region, bands, |cy, cx| {
             let idx = (cy * lv.grid.across() + cx) as u64;
             self.cache.get_or_decode((self.id, level as u32, idx), || {
@@ -642,6 +894,63 @@ impl Raster for TiffRaster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn page(h: usize, w: usize, bands: usize, description: &str) -> IfdDesc {
+        IfdDesc {
+            ifd: 0,
+            height: h,
+            width: w,
+            bands,
+            dtype: Some(DType::U8),
+            reduced: false,
+            mask: false,
+            planar: false,
+            tiled: false,
+            chunk: (h, w),
+            fast: None,
+            description: Some(description.into()),
+            nodata: None,
+        }
+    }
+
+    #[test]
+    fn gdal_nodata_text() {
+        assert_eq!(parse_nodata("-9999\0"), Some(-9999.0));
+        assert_eq!(parse_nodata(" 0 "), Some(0.0));
+        assert!(parse_nodata("nan").is_some_and(f64::is_nan));
+        assert_eq!(parse_nodata("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_nodata("none"), None);
+    }
+
+    #[test]
+    fn tifffile_shapes_are_read_the_reference_way() {
+        let p = Path::new("x.tif");
+        assert_eq!(series_hwc(&[5, 7, 2], p).unwrap(), ((5, 7, 2), false));
+        assert_eq!(series_hwc(&[3, 5, 7], p).unwrap(), ((5, 7, 3), true));
+        assert_eq!(series_hwc(&[4, 5, 4], p).unwrap(), ((4, 5, 4), false));
+        assert_eq!(series_hwc(&[2, 5, 7], p).unwrap(), ((2, 5, 7), false));
+        assert_eq!(series_hwc(&[5, 7], p).unwrap(), ((5, 7, 1), false));
+        let e = series_hwc(&[2, 3, 5, 7], p).unwrap_err().to_string();
+        assert!(e.contains("x.tif") && e.contains("[2, 3, 5, 7]"), "{e}");
+        // 5 pages of 7×2: announced; one page, a non-shape or a misfit: not.
+        let d = page(7, 2, 1, r#"{"shape": [5, 7, 2]}"#);
+        assert_eq!(announced_series(&d), Some((vec![5, 7, 2], 5)));
+        assert_eq!(
+            announced_series(&page(7, 2, 1, r#"{"shape": [7, 2]}"#)),
+            None
+        );
+        assert_eq!(
+            announced_series(&page(7, 2, 1, r#"{"shape": [5, 7, 3]}"#)),
+            None
+        );
+        assert_eq!(announced_series(&page(7, 2, 1, "ImageJ=1.11a")), None);
+        assert_eq!(
+            announced_series(&page(7, 2, 1, r#"{"shape": [-5, 7, 2]}"#)),
+            None
+        );
+        let huge = format!(r#"{{"shape": [{}, {}, 2]}}"#, u64::MAX, u64::MAX);
+        assert_eq!(announced_series(&page(7, 2, 1, &huge)), None);
+    }
 
     #[test]
     fn predictor_undo_matches_definition() {

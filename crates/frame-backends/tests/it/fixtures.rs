@@ -69,6 +69,7 @@ fn image_from_json(js: &serde_json::Value, gid: u64) -> ImageSource {
                 width: a["width"].as_u64().expect("asset width") as usize,
                 height: a["height"].as_u64().expect("asset height") as usize,
                 to_image: Affine::scale(s, s),
+                quantization: None,
             }
         })
         .collect();

@@ -8,4 +8,5 @@ mod common;
 mod fixtures;
 mod geometry;
 mod hostile;
+mod python_layouts;
 mod readers;

@@ -22,6 +22,7 @@ impl CocoSampler {
     /// Resolve a target: infer the frames, the window and the padding.
     pub fn resolve(&self, target: &Target) -> Result<Resolved> {
         let mut t = target.clone();
+        move_slices(&mut t)?;
         self.resolve_annotation(&mut t)?;
         let pad = t.pad.as_ref().map(|p| p.normalized()).unwrap_or_default();
         let list = self.resolve_frames(&mut t)?;
@@ -112,7 +113,7 @@ impl CocoSampler {
             Ok(FrameList {
                 is_video: false,
                 frames: vec![img.id],
-                data_dims: Self::image_dims(img, "image_id")?,
+                data_dims: self.image_dims(img, "image_id")?,
             })
         } else {
             Err(Error::BadTarget {
@@ -169,14 +170,13 @@ impl CocoSampler {
         })
     }
 
-    pub(super) fn image_dims(img: &Image, key: &'static str) -> Result<[i64; 2]> {
-        match (img.height, img.width) {
-            (Some(h), Some(w)) => Ok([h as i64, w as i64]),
-            _ => Err(Error::BadTarget {
-                key,
-                msg: format!("image {} has no width/height in the dataset", img.id.0),
-            }),
-        }
+    /// `[h, w]` of an image: its record's, else its file header's (see
+    /// [`crate::frames::image_size`]).
+    pub(super) fn image_dims(&self, img: &Image, key: &'static str) -> Result<[i64; 2]> {
+        crate::frames::image_size(&self.dset, img).map_err(|e| Error::BadTarget {
+            key,
+            msg: e.to_string(),
+        })
     }
 
     /// `[h, w]` of a video's space: its own size, else its first frame's.
@@ -187,8 +187,31 @@ impl CocoSampler {
             return Ok([h as i64, w as i64]);
         }
         let img = self.image(first_gid, "image_ids")?;
-        Self::image_dims(img, "image_ids")
+        self.image_dims(img, "image_ids")
     }
+}
+
+/// The reference's `slices` key into `space_slice` (and `time_slice`).
+fn move_slices(t: &mut Target) -> Result<()> {
+    let Some(s) = t.slices.take() else {
+        return Ok(());
+    };
+    let bad = |msg: &str| Error::BadTarget {
+        key: "slices",
+        msg: msg.into(),
+    };
+    if t.space_slice.is_some() || t.time_slice.is_some() {
+        return Err(bad("given with space_slice or time_slice (use one form)"));
+    }
+    match s.as_slice() {
+        [y, x] => t.space_slice = Some([*y, *x]),
+        [tt, y, x] => {
+            t.time_slice = Some(*tt);
+            t.space_slice = Some([*y, *x]);
+        }
+        _ => return Err(bad("needs 2 ([y, x]) or 3 ([t, y, x]) slices")),
+    }
+    Ok(())
 }
 
 /// Most frames one sample may span (fill frames included): the frame list is

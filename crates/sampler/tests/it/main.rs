@@ -6,6 +6,7 @@
 mod geometry_cache;
 mod limits;
 mod plan_loader;
+mod python_assets;
 mod regions_grid;
 mod regions_select;
 mod sampler_props;
