@@ -46,8 +46,11 @@ fn pts(v: &Value) -> Vec<[f64; 2]> {
         .collect()
 }
 
+/// A ring of `[x, y]` points.
+type Ring = Vec<[f64; 2]>;
+
 /// Our segmentation (any form) as a list of (exterior, interiors).
-fn our_polygons(seg: &Value) -> Vec<(Vec<[f64; 2]>, Vec<Vec<[f64; 2]>>)> {
+fn our_polygons(seg: &Value) -> Vec<(Ring, Vec<Ring>)> {
     let parsed = coco_model::geometry::Segmentation::from_json(seg).unwrap();
     parsed
         .to_multi_polygon()
