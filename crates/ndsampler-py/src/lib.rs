@@ -458,25 +458,32 @@ impl NativeSampler {
         serde_json::Value::Array(cats).to_string()
     }
 
-    /// Build the backend's cache for every file (`frames.prepare`); returns
-    /// the number of files prepared. `workers = 0`: one per core.
-    #[pyo3(signature = (workers=0))]
-    fn prepare(&self, py: Python<'_>, workers: usize) -> PyResult<usize> {
+    /// Every file the dataset's images read (main files and assets),
+    /// resolved, sorted, without repeats: what `frames.prepare` caches.
+    fn cache_files(&self) -> Vec<PathBuf> {
+        let ds = self.inner.dataset();
+        let mut files: Vec<PathBuf> = ds
+            .images()
+            .iter()
+            .flat_map(|img| {
+                img.channel_sources()
+                    .into_iter()
+                    .map(|s| ds.resolve_path(s.file_name))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        files.sort();
+        files.dedup();
+        files
+    }
+
+    /// Build the backend's cache of these files on `workers` threads (0: one
+    /// per core), GIL released; the first failure is an `OSError` naming the
+    /// file.
+    #[pyo3(signature = (files, workers=0))]
+    fn prepare_files(&self, py: Python<'_>, files: Vec<PathBuf>, workers: usize) -> PyResult<()> {
         let inner = self.inner.clone();
         py.detach(move || {
-            let ds = inner.dataset();
-            let mut files: Vec<PathBuf> = ds
-                .images()
-                .iter()
-                .flat_map(|img| {
-                    img.channel_sources()
-                        .into_iter()
-                        .map(|s| ds.resolve_path(s.file_name))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            files.sort();
-            files.dedup();
             let threads = if workers == 0 {
                 std::thread::available_parallelism().map_or(1, |n| n.get())
             } else {
@@ -494,7 +501,7 @@ impl NativeSampler {
                     .collect::<Result<Vec<()>, _>>()
             })
             .map_err(|e| PyOSError::new_err(e.to_string()))?;
-            Ok(files.len())
+            Ok(())
         })
     }
 

@@ -97,14 +97,32 @@ def test_regions_and_classes(sampler):
     assert neg == sampler.regions.get_negative(3, window_dims=(32, 32))
     n = sampler.load_sample(neg)
     assert n['im'].shape == (32, 32, 3)
-    assert list(sampler.classes) == ['background', 'star', 'superstar', 'eff']
-    assert sampler.classes.id_to_idx[6] == 2
+    # kwcoco is importable here: the reference's CategoryTree
+    import kwcoco
+    assert isinstance(sampler.classes, kwcoco.CategoryTree)
+    ref = kwcoco.CocoDataset(str(SHAPES4 / 'data.kwcoco.json')).object_categories()
+    assert set(sampler.classes) == set(ref)  # supercategories too, as the reference
+    assert {'background', 'star', 'superstar', 'eff'} < set(sampler.classes)
+    assert sampler.classes.node_to_id['superstar'] == 6
+    flat = ndsampler_rs.Categories(json.loads(sampler._native.categories_json()))
+    assert list(flat) == ['background', 'star', 'superstar', 'eff']
+    assert flat.id_to_idx[6] == 2
+
+
+def test_dataset_view(sampler):
+    d = sampler.dset
+    assert d.n_images == 4 and d.n_annots == 52
+    assert d.anns[5]['image_id'] in d.imgs
+    assert 5 in d.gid_to_aids[d.anns[5]['image_id']]
+    assert d.name_to_cat['superstar']['id'] == 6
 
 
 def test_npy_backend_prepares_and_reads_the_same(sampler, tmp_path):
     cached = ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', backend='npy',
                                       workdir=tmp_path)
-    assert cached.frames.prepare(workers=2) == 4
+    seen = []
+    assert cached.frames.prepare(workers=2, progress=lambda d, t: seen.append((d, t))) == 4
+    assert seen[-1] == (4, 4)
     assert any(tmp_path.rglob('*.npy'))
     t = {'gid': 3, 'cx': 150, 'cy': 150, 'width': 120, 'height': 120}
     np.testing.assert_array_equal(cached.load_sample(t)['im'], sampler.load_sample(t)['im'])

@@ -152,11 +152,30 @@ class _Frames:
     def __init__(self, sampler):
         self._sampler = sampler
 
-    def prepare(self, workers=0):
-        """Build the backend's cache (npy / COG) of every file; returns how
-        many files were prepared (none is needed for the raw backend)."""
-        return self._sampler._native.prepare(workers)
-
+    def prepare(self, workers=0, progress=None):
+        """Build the backend's cache (npy / COG) of every file the dataset
+        reads, on ``workers`` threads (0: one per core); returns how many
+        files there are. ``progress``: None (a bar on stderr when it is a
+        terminal), True, False, or a callable ``progress(done, total)``."""
+        import sys
+        files = self._sampler._native.cache_files()
+        total = len(files)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        if progress is True:
+            def progress(done, total):
+                width = 30
+                fill = width * done // max(total, 1)
+                end = '\n' if done == total else ''
+                sys.stderr.write(f'\rcaching [{"=" * fill}{" " * (width - fill)}] '
+                                 f'{done}/{total} files{end}')
+                sys.stderr.flush()
+        step = max(8 * max(int(workers), 1), 16)
+        for i in range(0, total, step):
+            self._sampler._native.prepare_files(files[i:i + step], int(workers))
+            if progress:
+                progress(min(i + step, total), total)
+        return total
 
 class _Regions:
     """``sampler.regions``: positives (annotations) and mined negatives."""
@@ -258,6 +277,7 @@ class CocoSampler:
         self.frames = _Frames(self)
         self.regions = _Regions(self)
         self._classes = None
+        self._dset = None
 
     def __reduce__(self):
         # by recipe: the path (or the dataset's JSON when it has no file)
@@ -267,9 +287,28 @@ class CocoSampler:
 
     @property
     def classes(self):
+        """The categories: a ``kwcoco.CategoryTree`` (hierarchy, softmax,
+        decision) when kwcoco is importable, as the reference returns, else
+        a flat ``Categories``."""
         if self._classes is None:
-            self._classes = Categories(json.loads(self._native.categories_json()))
+            cats = json.loads(self._native.categories_json())
+            try:
+                import kwcoco
+            except ImportError:
+                self._classes = Categories(cats)
+            else:
+                self._classes = kwcoco.CategoryTree.from_coco(
+                    [{k: v for k, v in c.items() if v is not None} for c in cats])
         return self._classes
+
+    @property
+    def dset(self):
+        """A read-only view of the dataset in kwcoco's shape: ``dataset``
+        (the JSON dict), ``imgs``, ``anns``, ``cats``, ``videos`` (by id),
+        ``name_to_cat``, ``gid_to_aids``. Built on first use."""
+        if self._dset is None:
+            self._dset = _DatasetView(json.loads(self._native.dataset_json()))
+        return self._dset
 
     @property
     def n_positives(self):
@@ -333,6 +372,29 @@ class CocoSampler:
     def load_negative(self, index=None, with_annots=True, rng=None, window_dims=None):
         target = self.regions.get_negative(index, rng=rng, window_dims=window_dims)
         return self.load_sample(target, with_annots=with_annots)
+
+
+class _DatasetView:
+    """What ``CocoSampler.dset`` returns (see there)."""
+
+    def __init__(self, data):
+        self.dataset = data
+        self.imgs = {g['id']: g for g in data.get('images', [])}
+        self.anns = {a['id']: a for a in data.get('annotations', [])}
+        self.cats = {c['id']: c for c in data.get('categories', [])}
+        self.videos = {v['id']: v for v in data.get('videos', [])}
+        self.name_to_cat = {c['name']: c for c in data.get('categories', [])}
+        self.gid_to_aids = {gid: [] for gid in self.imgs}
+        for a in data.get('annotations', []):
+            self.gid_to_aids.setdefault(a.get('image_id'), []).append(a['id'])
+
+    @property
+    def n_images(self):
+        return len(self.imgs)
+
+    @property
+    def n_annots(self):
+        return len(self.anns)
 
 
 class _JsonDataset:
