@@ -131,9 +131,11 @@ def test_npy_backend_prepares_and_reads_the_same(sampler, tmp_path):
 def test_a_kwcoco_dataset_object_is_accepted():
     import kwcoco
     dset = kwcoco.CocoDataset(str(SHAPES4 / 'data.kwcoco.json'))
+    by_file = ndsampler_rs.CocoSampler(dset)  # unmodified: read from its file
+    assert by_file._path == str(SHAPES4 / 'data.kwcoco.json') and by_file.n_positives == 52
     dset.remove_annotations([1])  # modified in memory: read from its data
     s = ndsampler_rs.CocoSampler(dset)
-    assert s.n_positives == 51
+    assert s._path is None and s.n_positives == 51
     again = pickle.loads(pickle.dumps(s))
     assert again.n_positives == 51
     t = {'gid': 1, 'cx': 142, 'cy': 339, 'width': 40, 'height': 40}

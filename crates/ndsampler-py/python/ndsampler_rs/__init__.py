@@ -244,14 +244,15 @@ class CocoSampler:
     """Random access to windows of a kwcoco dataset with their annotations.
 
     ``dset``: a path to a kwcoco file or bundle directory, or a
-    ``kwcoco.CocoDataset`` (read from its file when it has one and
-    ``use_file=True``, else from its in-memory data). ``backend``: None
+    ``kwcoco.CocoDataset``: read from its file when it was loaded from one
+    and not modified since (kwcoco's own test; ``use_file`` forces either
+    way), else from its in-memory data. ``backend``: None
     (raw files), ``'npy'`` or ``'cog'`` (a cache under ``workdir``, built by
     ``frames.prepare()`` or on first use). ``threads``: threads of
     ``load_batch`` (0: one per core; use 1 in each DataLoader worker).
     """
 
-    def __init__(self, dset, workdir=None, backend=None, use_file=False, threads=0):
+    def __init__(self, dset, workdir=None, backend=None, use_file=None, threads=0):
         if isinstance(backend, dict):
             backend = backend.get('type')
         if backend == 'auto':
@@ -264,6 +265,11 @@ class CocoSampler:
             self._bundle = None
         else:
             fpath = getattr(dset, 'fpath', None)
+            if use_file is None:
+                # kwcoco's own rule for trusting the file (``_cached_hashid``):
+                # loaded from it and not modified since
+                state = getattr(dset, '_state', None) or {}
+                use_file = bool(state.get('was_loaded')) and not state.get('was_modified')
             if use_file and fpath and os.path.exists(fpath):
                 self._path, self._json, self._bundle = os.fspath(fpath), None, None
             else:
@@ -283,7 +289,7 @@ class CocoSampler:
         # by recipe: the path (or the dataset's JSON when it has no file)
         data = self._path if self._path is not None else _JsonDataset(
             self._native.dataset_json() if self._json is None else self._json, self._bundle)
-        return (CocoSampler, (data, self._workdir, self._backend, False, self._threads))
+        return (CocoSampler, (data, self._workdir, self._backend, None, self._threads))
 
     @property
     def classes(self):
