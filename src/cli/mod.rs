@@ -46,6 +46,7 @@ mod bench;
 mod cache;
 mod demo;
 mod draw;
+mod export_wds;
 mod grid;
 mod progress;
 mod sample;
@@ -74,6 +75,8 @@ pub enum Cmd {
     Draw(draw::DrawArgs),
     /// Write a sliding-window grid of targets (a sample plan) as JSON.
     Grid(grid::GridArgs),
+    /// Write a plan's samples as WebDataset tar shards (`<key>.npy` + `<key>.json`).
+    ExportWds(export_wds::ExportWdsArgs),
     /// Build the npy or COG caches of every image of a dataset.
     Cache(cache::CacheArgs),
     /// Measure window throughput for backends and thread counts.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Sample(a) => sample::run(a),
         Cmd::Draw(a) => draw::run(a),
         Cmd::Grid(a) => grid::run(a),
+        Cmd::ExportWds(a) => export_wds::run(a),
         Cmd::Cache(a) => cache::run(a),
         Cmd::Bench(a) => bench::run(a),
         Cmd::Stats(a) => stats::run(a),

@@ -5,6 +5,7 @@
 
 mod cli_bench;
 mod cli_cache;
+mod cli_export_wds;
 mod cli_grid;
 mod cli_hardening;
 mod cli_options;

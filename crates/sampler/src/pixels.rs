@@ -64,7 +64,17 @@ impl Pixels {
         each!(self, a => a.mapv(|v| v as f64))
     }
 
-    /// Write as a `.npy` file.
+    /// The `.npy` file's bytes, in memory (for archives such as WebDataset
+    /// shards).
+    pub fn npy_bytes(&self) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(self.nbytes() + 128);
+        // writing into a Vec cannot fail (the header of a standard array is
+        // always representable)
+        let _ = each!(self, a => a.write_npy(&mut buf));
+        buf
+    }
+
+    /// Writes the pixels as a `.npy` file.
     pub fn write_npy(&self, path: &Path) -> Result<()> {
         let file = std::fs::File::create(path).map_err(|e| Error::Io {
             path: path.to_path_buf(),
