@@ -91,7 +91,7 @@ fn shards_hold_the_plan_samples_in_order() {
     let mut i = 0usize;
     for shard in &shards {
         let m = members(shard);
-        assert!(m.len() <= 60 && m.len() % 2 == 0);
+        assert!(m.len() <= 60 && m.len().is_multiple_of(2));
         for pair in m.chunks(2) {
             let key = format!("{i:09}");
             assert_eq!(pair[0].0, format!("{key}.npy"));
