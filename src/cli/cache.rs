@@ -71,16 +71,7 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     let path = &args.dataset.dataset;
     let ds = coco_model::CocoDataset::load(path)
         .with_context(|| format!("loading {}", path.display()))?;
-    let mut files: Vec<PathBuf> = ds
-        .images()
-        .iter()
-        .flat_map(|img| {
-            img.channel_sources()
-                .into_iter()
-                .map(|s| ds.resolve_path(s.file_name))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let mut files: Vec<PathBuf> = ds.referenced_files().into_iter().map(|(_, p)| p).collect();
     files.sort();
     files.dedup();
     let backend = match args.backend {

@@ -136,43 +136,28 @@ fn shards_hold_the_plan_samples_in_order() {
 fn bad_plans_and_prefixes_are_one_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
-    std::fs::write(&plan, r#"[{"image_id": 1, "oops": 2}]"#).unwrap();
-    let out = ndsampler(&[
-        "export-wds".as_ref(),
-        shapes4().as_os_str(),
-        "--plan".as_ref(),
-        plan.as_os_str(),
-        "--out".as_ref(),
-        dir.path().join("o").as_os_str(),
-    ]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let out_dir = dir.path().join("o");
+    let dataset = shapes4();
+    // the stderr of a failing export of `plan_text` with `extra` arguments
+    let failing = |plan_text: &str, extra: &[&str]| -> String {
+        std::fs::write(&plan, plan_text).unwrap();
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "export-wds".as_ref(),
+            dataset.as_os_str(),
+            "--plan".as_ref(),
+            plan.as_os_str(),
+            "--out".as_ref(),
+            out_dir.as_os_str(),
+        ];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        let out = ndsampler(&args);
+        assert!(!out.status.success(), "{plan_text} {extra:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = failing(r#"[{"image_id": 1, "oops": 2}]"#, &[]);
     assert!(err.contains("plan.json") && err.contains("oops"), "{err}");
-    std::fs::write(&plan, r#"[{"image_id": 99}]"#).unwrap();
-    let out = ndsampler(&[
-        "export-wds".as_ref(),
-        shapes4().as_os_str(),
-        "--plan".as_ref(),
-        plan.as_os_str(),
-        "--out".as_ref(),
-        dir.path().join("o").as_os_str(),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("plan target 0"),
-        "{err}"
-    );
-    assert!(err.contains("99"), "{err}");
-    let out = ndsampler(&[
-        "export-wds".as_ref(),
-        shapes4().as_os_str(),
-        "--plan".as_ref(),
-        plan.as_os_str(),
-        "--out".as_ref(),
-        dir.path().join("o").as_os_str(),
-        "--prefix".as_ref(),
-        "a/b".as_ref(),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("--prefix"), "{err}");
+    let err = failing(r#"[{"image_id": 99}]"#, &[]);
+    assert!(err.contains("plan target 0") && err.contains("99"), "{err}");
+    let err = failing(r#"[{"image_id": 1}]"#, &["--prefix", "a/b"]);
+    assert!(err.contains("--prefix"), "{err}");
 }

@@ -461,16 +461,12 @@ impl NativeSampler {
     /// Every file the dataset's images read (main files and assets),
     /// resolved, sorted, without repeats: what `frames.prepare` caches.
     fn cache_files(&self) -> Vec<PathBuf> {
-        let ds = self.inner.dataset();
-        let mut files: Vec<PathBuf> = ds
-            .images()
-            .iter()
-            .flat_map(|img| {
-                img.channel_sources()
-                    .into_iter()
-                    .map(|s| ds.resolve_path(s.file_name))
-                    .collect::<Vec<_>>()
-            })
+        let mut files: Vec<PathBuf> = self
+            .inner
+            .dataset()
+            .referenced_files()
+            .into_iter()
+            .map(|(_, p)| p)
             .collect();
         files.sort();
         files.dedup();
