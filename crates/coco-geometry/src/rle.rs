@@ -568,6 +568,7 @@ mod tests {
         ];
         for (h, w, f_counts, c_runs, ys, xs) in cases {
             let rle = Rle::new(h, w, f_counts.to_vec(), false).unwrap();
+            assert_eq!((rle.height(), rle.width()), (h, w));
             let m = rle.decode().unwrap();
             let set: Vec<(usize, usize)> = (0..h)
                 .flat_map(|y| (0..w).map(move |x| (y, x)))
