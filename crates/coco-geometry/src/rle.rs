@@ -598,7 +598,7 @@ mod tests {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            state % 3 == 0
+            state.is_multiple_of(3)
         };
         for _ in 0..20 {
             let bits_a: Vec<bool> = (0..30).map(|_| bit()).collect();
