@@ -9,8 +9,16 @@
 //!   builds the Python package (`crates/ndsampler-py`, maturin) into that
 //!   environment and runs its pytest suite.
 //! * `cargo xtask py-reference` — only create that environment.
-//! * `cargo xtask mutants -- FILE [ARGS…]` — `cargo mutants --workspace --file
-//!   FILE ARGS…` (mutation testing of one file; slow, not part of CI).
+//! * `cargo xtask mutants -- FILE [ARGS…]` — `cargo mutants --workspace
+//!   --test-workspace=false --file FILE ARGS…` (mutation testing of one file;
+//!   slow, not part of CI). `--workspace` is needed because the root package is
+//!   the `ndsampler` CLI: without it cargo-mutants looks only there and finds no
+//!   mutants in `crates/…`. Each mutant runs only the tests of the package that
+//!   owns FILE (cargo-mutants' default since 24.11, made explicit here; pass
+//!   `--test-workspace=true` to run every package's tests, many times slower).
+//!   Suggested on a shared machine: `CARGO_TARGET_DIR=target/mutants nice -n 10
+//!   cargo xtask mutants -- FILE -j 1 -o target/mutants/NAME` (the copies
+//!   cargo-mutants makes leave `target/` out; `rm -rf target/mutants` after).
 //! * `cargo xtask lint` — `cargo fmt --check` and clippy with `-D warnings`.
 //! * `cargo xtask fuzz --minutes N` — the hostile-input campaign for N minutes,
 //!   then its outcome table (not part of `test`: the bounded campaign is).
@@ -55,7 +63,8 @@ enum Cmd {
     },
     /// Create the Python reference environment (`target/py-reference`) if missing.
     PyReference,
-    /// Mutation-test one file: `cargo mutants --workspace --file FILE ARGS…`.
+    /// Mutation-test one file with its package's tests: `cargo mutants --workspace
+    /// --test-workspace=false --file FILE ARGS…`.
     Mutants {
         /// The file, then extra `cargo mutants` arguments (e.g. `--timeout 300 -j 1`).
         #[arg(last = true, required = true)]
@@ -140,6 +149,9 @@ fn run(cli: Cli) -> Result<()> {
                 "--file".into(),
                 file.clone(),
             ];
+            if !rest.iter().any(|a| a.starts_with("--test-workspace")) {
+                all.push("--test-workspace=false".into());
+            }
             all.extend(rest.iter().cloned());
             cargo(&all)
         }

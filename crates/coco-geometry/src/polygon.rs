@@ -429,6 +429,45 @@ mod tests {
     }
 
     #[test]
+    fn edges_to_an_infinite_vertex_are_left_out() {
+        // a square (1, 1)–(3, 3) with a spike to x = +inf on its right side: the
+        // two edges of the spike are skipped, so no row reaches the far column
+        let p = Polygon::new(vec![
+            [1.0, 1.0],
+            [3.0, 1.0],
+            [f64::INFINITY, 2.0],
+            [3.0, 3.0],
+            [1.0, 3.0],
+        ]);
+        let m = p.to_mask(5, 10).unwrap();
+        for y in 0..5 {
+            for x in 4..10 {
+                assert!(!m.get(x, y), "pixel ({y}, {x}) set");
+            }
+        }
+    }
+
+    #[test]
+    fn slanted_edges_rasterize_at_pixel_centres() {
+        // vertices off the pixel grid, so no pixel centre lies on an edge: the
+        // mask is exactly the centres the crossing-number test puts inside
+        let p = Polygon {
+            exterior: vec![[0.3, 0.2], [8.7, 1.1], [2.9, 6.6]],
+            interiors: vec![vec![[2.2, 1.6], [4.1, 2.3], [2.6, 3.8]]],
+        };
+        let m = p.to_mask(7, 9).unwrap();
+        let mut n = 0;
+        for y in 0..7 {
+            for x in 0..9 {
+                let want = p.contains_point([x as f64 + 0.5, y as f64 + 0.5]);
+                assert_eq!(m.get(x, y), want, "pixel ({y}, {x})");
+                n += usize::from(want);
+            }
+        }
+        assert!(n > 10, "{n}");
+    }
+
+    #[test]
     fn triangle_area_and_bbox() {
         let p = Polygon::new(vec![[0.0, 0.0], [4.0, 0.0], [0.0, 3.0]]);
         assert_eq!(p.area(), 6.0);
@@ -451,6 +490,34 @@ mod tests {
     }
 
     #[test]
+    fn clip_keeps_triangles_and_holes_inside_the_box() {
+        let tri = Polygon::new(vec![[1.0, 1.0], [3.0, 1.0], [1.0, 3.0]]);
+        let b = BBox::new(0.0, 0.0, 10.0, 10.0);
+        assert_eq!(tri.clip_to_box(&b).exterior.len(), 3);
+        assert_eq!(tri.clip_to_box(&b).area(), 2.0);
+        let holed = Polygon {
+            exterior: square(0.0, 0.0, 8.0),
+            interiors: vec![square(1.0, 1.0, 2.0), square(5.0, 5.0, 2.0)],
+        };
+        // the box keeps the first hole whole and misses the second
+        let c = holed.clip_to_box(&BBox::new(0.0, 0.0, 4.0, 4.0));
+        assert_eq!(c.interiors, vec![square(1.0, 1.0, 2.0)]);
+        assert_eq!(c.area(), 12.0);
+        // slanted edges are cut where they cross the box: (4, 0)–(0, 4) at y = 1
+        // and at x = 2
+        let big = Polygon::new(vec![[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]]);
+        let c = big.clip_to_box(&BBox::new(-1.0, -1.0, 10.0, 2.0));
+        assert_eq!(c.area(), 3.5);
+        assert!(c.exterior.contains(&[3.0, 1.0]), "{:?}", c.exterior);
+        let c = big.clip_to_box(&BBox::new(-1.0, -1.0, 3.0, 6.0));
+        assert_eq!(c.area(), 6.0);
+        assert!(c.exterior.contains(&[2.0, 2.0]), "{:?}", c.exterior);
+        // a box outside the exterior drops the holes too
+        let c = holed.clip_to_box(&BBox::new(20.0, 20.0, 4.0, 4.0));
+        assert_eq!(c, Polygon::default());
+    }
+
+    #[test]
     fn reflection_keeps_orientation() {
         let p = Polygon::new(square(0.0, 0.0, 2.0));
         let before = ring_signed_area2(&p.exterior);
@@ -460,17 +527,58 @@ mod tests {
     }
 
     #[test]
+    fn constructors_and_moves() {
+        let b = BBox::new(1.0, 2.0, 3.0, 4.0);
+        let p = Polygon::from_bbox(&b);
+        assert_eq!(p.bbox(), Some(b));
+        assert_eq!(p.area(), 12.0);
+        assert!(p.interiors.is_empty());
+        let holed = Polygon {
+            interiors: vec![vec![[2.0, 3.0], [3.0, 3.0], [3.0, 4.0]]],
+            ..p.clone()
+        };
+        assert_eq!(holed.num_vertices(), 7);
+        let t = holed.translate(-1.0, 0.5);
+        assert_eq!(t.exterior[0], [0.0, 2.5]);
+        assert_eq!(t.interiors[0], vec![[1.0, 3.5], [2.0, 3.5], [2.0, 4.5]]);
+        let s = holed.scale(2.0, 3.0);
+        assert_eq!(s.bbox(), Some(BBox::new(2.0, 6.0, 6.0, 12.0)));
+        assert_eq!(s.interiors[0][2], [6.0, 12.0]);
+    }
+
+    #[test]
+    fn singular_warp_keeps_vertex_order() {
+        // determinant 0 is no reflection: the rings are not reversed
+        let p = Polygon::new(square(0.0, 0.0, 2.0));
+        let f = p.warp(&Affine::scale(0.0, 1.0));
+        assert_eq!(
+            f.exterior,
+            vec![[0.0, 0.0], [0.0, 0.0], [0.0, 2.0], [0.0, 2.0]]
+        );
+    }
+
+    #[test]
     fn multipolygon_union_of_pieces() {
         let m = MultiPolygon::new(vec![
             Polygon::new(square(0.0, 0.0, 2.0)),
             Polygon::new(square(3.0, 0.0, 1.0)),
         ]);
         assert_eq!(m.area(), 5.0);
+        assert!(!m.is_empty() && MultiPolygon::default().is_empty());
         assert_eq!(m.bbox(), Some(BBox::new(0.0, 0.0, 4.0, 2.0)));
         assert_eq!(m.to_mask(4, 5).unwrap().count(), 5);
         assert_eq!(
             m.translate(1.0, 1.0).bbox(),
             Some(BBox::new(1.0, 1.0, 4.0, 2.0))
         );
+        assert_eq!(
+            m.scale(2.0, 0.5).bbox(),
+            Some(BBox::new(0.0, 0.0, 8.0, 1.0))
+        );
+        // clipping drops the piece that vanishes and clips the other
+        let c = m.clip_to_box(&BBox::new(1.0, 0.0, 1.5, 5.0));
+        assert_eq!(c.polygons.len(), 1);
+        assert_eq!(c.area(), 2.0);
+        assert_eq!(c.bbox(), Some(BBox::new(1.0, 0.0, 1.0, 2.0)));
     }
 }

@@ -779,6 +779,20 @@ mod tests {
         );
     }
 
+    /// pycocotools `rleToBbox`: a run of ones that continues from the bottom
+    /// of one column into the next covers every row of the box.
+    #[test]
+    fn bbox_of_runs_across_columns_spans_all_rows() {
+        // (x, y) = (0, 3) and (1, 0): one run, column-major positions 3 and 4
+        let m = Mask::from_fn(4, 3, |x, y| (x, y) == (0, 3) || (x, y) == (1, 0)).unwrap();
+        let r = Rle::encode(&m);
+        assert_eq!(r.counts(), &[3, 2, 7]);
+        assert_eq!(r.bbox(), BBox::new(0.0, 0.0, 2.0, 4.0));
+        // runs inside columns: the tight box, extremes from different runs
+        let m = Mask::from_fn(5, 3, |x, y| [(0, 2), (2, 1), (1, 3)].contains(&(x, y))).unwrap();
+        assert_eq!(Rle::encode(&m).bbox(), BBox::new(0.0, 1.0, 3.0, 3.0));
+    }
+
     #[test]
     fn uncompressed_round_trip_and_errors() {
         let v = json!({"size": [2, 2], "counts": [1, 2, 1]});
@@ -792,6 +806,71 @@ mod tests {
         assert!(Rle::from_string_counts(1, 1, "o").is_err()); // continuation with no end
     }
 
+    /// Run lengths of a row-major 0/1 slice (C order), for comparing with the
+    /// reference's C-order encoding.
+    fn c_order_runs(data: &[u8]) -> Vec<u32> {
+        let mut runs = vec![0u32];
+        let mut v = 0u8;
+        for &p in data {
+            if p != v {
+                runs.push(0);
+                v = p;
+            }
+            *runs.last_mut().unwrap() += 1;
+        }
+        runs
+    }
+
+    /// Non-square, non-symmetric masks against kwimage 0.12
+    /// (`kwimage.im_runlen.encode_run_length(m, binary=True, order=...)` and
+    /// `np.nonzero` of the mask): F-order counts from `encode`, the set pixels
+    /// from `decode`, and the C-order runs of the decoded row-major data.
+    #[test]
+    fn non_square_masks_match_kwimage() {
+        #[allow(clippy::type_complexity)]
+        let cases: [(usize, usize, &[u32], &[u32], &[usize], &[usize]); 3] = [
+            (
+                4,
+                7,
+                &[2, 3, 3, 2, 5, 1, 1, 3, 4, 3, 1],
+                &[1, 2, 3, 1, 2, 1, 1, 1, 1, 2, 3, 1, 1, 2, 2, 2, 2],
+                &[0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3],
+                &[1, 2, 6, 2, 4, 6, 0, 4, 6, 0, 3, 4],
+            ),
+            // 11 columns: one 8-byte chunk of the row comparison and a tail
+            (
+                3,
+                11,
+                &[4, 2, 1, 1, 4, 2, 1, 2, 1, 4, 7, 4],
+                &[4, 4, 2, 1, 1, 2, 1, 3, 3, 1, 1, 1, 4, 1, 2, 2],
+                &[0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2],
+                &[4, 5, 6, 7, 10, 1, 2, 4, 5, 6, 10, 1, 6, 9, 10],
+            ),
+            (
+                9,
+                2,
+                &[3, 8, 5, 1, 1],
+                &[1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 3, 1],
+                &[0, 1, 3, 4, 5, 6, 7, 7, 8],
+                &[1, 1, 0, 0, 0, 0, 0, 1, 0],
+            ),
+        ];
+        for (h, w, f_counts, c_runs, ys, xs) in cases {
+            let rle = Rle::new(h, w, f_counts.to_vec(), false).unwrap();
+            assert_eq!((rle.height(), rle.width()), (h, w));
+            let m = rle.decode().unwrap();
+            let set: Vec<(usize, usize)> = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (y, x)))
+                .filter(|&(y, x)| m.get(x, y))
+                .collect();
+            let want: Vec<(usize, usize)> = ys.iter().copied().zip(xs.iter().copied()).collect();
+            assert_eq!(set, want, "{h}x{w}");
+            assert_eq!(c_order_runs(m.data()), c_runs, "{h}x{w}");
+            assert_eq!(Rle::encode(&m).counts(), f_counts, "{h}x{w}");
+            assert_eq!(rle.area(), ys.len() as u64);
+        }
+    }
+
     #[test]
     fn merge_union_intersection() {
         let a = Mask::from_fn(3, 3, |x, _| x == 1).unwrap();
@@ -802,5 +881,39 @@ mod tests {
         assert_eq!(i.decode().unwrap(), a.intersection(&b).unwrap());
         assert_eq!(i.area(), 1);
         assert_eq!(u.area(), 5);
+        // pseudo-random non-square masks with runs of every length
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut bit = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.is_multiple_of(3)
+        };
+        for _ in 0..20 {
+            let bits_a: Vec<bool> = (0..30).map(|_| bit()).collect();
+            let bits_b: Vec<bool> = (0..30).map(|_| bit()).collect();
+            let a = Mask::from_fn(5, 6, |x, y| bits_a[y * 6 + x]).unwrap();
+            let b = Mask::from_fn(5, 6, |x, y| bits_b[y * 6 + x]).unwrap();
+            let (ra, rb) = (a.to_rle(), b.to_rle());
+            let u = ra.merge(&rb, false).unwrap();
+            let i = ra.merge(&rb, true).unwrap();
+            assert_eq!(u.decode().unwrap(), a.union(&b).unwrap());
+            assert_eq!(i.decode().unwrap(), a.intersection(&b).unwrap());
+            // the runs alternate: no empty run after the first
+            assert!(
+                u.counts().iter().skip(1).all(|&c| c > 0),
+                "{:?}",
+                u.counts()
+            );
+            assert_eq!(u.counts(), Rle::encode(&u.decode().unwrap()).counts());
+        }
+        let mut plain = a.to_rle();
+        plain.set_compressed(false);
+        assert!(!plain.merge(&b.to_rle(), false).unwrap().is_compressed());
+        assert!(
+            plain
+                .merge(&Rle::encode(&Mask::new(3, 4).unwrap()), true)
+                .is_err()
+        );
     }
 }

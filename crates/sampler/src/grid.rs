@@ -740,6 +740,85 @@ mod tests {
     }
 
     #[test]
+    fn accessors_follow_the_labels() {
+        let ds = tiny();
+        let g = sample_grid(&ds, &GridConfig::new([50, 50])).unwrap();
+        let pos: Vec<&Target> = g.positive_targets().collect();
+        assert_eq!(pos, vec![&g.targets[0], &g.targets[1]]);
+        let neg: Vec<&Target> = g.negative_targets().collect();
+        assert_eq!(neg, vec![&g.targets[3]]);
+        let plan = g.to_plan();
+        assert_eq!(plan.targets, g.targets);
+        assert!(!plan.shuffle);
+    }
+
+    #[test]
+    fn annotations_without_category() {
+        let ds = CocoDataset::from_json_str(
+            r#"{
+            "categories": [{"id": 1, "name": "cat"}],
+            "images": [{"id": 1, "file_name": "a.png", "width": 20, "height": 10}],
+            "annotations": [{"id": 1, "image_id": 1, "bbox": [2, 2, 3, 3]}]
+            }"#,
+            ".",
+        )
+        .unwrap();
+        // without classes of interest an uncategorized annotation is of interest
+        let g = sample_grid(&ds, &GridConfig::new([10, 10])).unwrap();
+        assert_eq!((g.positives, g.negatives), (vec![0], vec![1]));
+        // with classes of interest it is not (and it is not ignored either)
+        let spec = ClassSpec {
+            of_interest: Some(vec!["cat".into()]),
+            ignore: vec![],
+        };
+        let g = sample_grid(&ds, &GridConfig::new([10, 10]).with_classes(spec)).unwrap();
+        assert_eq!((g.positives, g.negatives), (vec![], vec![0, 1]));
+        assert!(g.ignored.is_empty());
+    }
+
+    #[test]
+    fn empty_images_and_videos_have_no_full_window() {
+        let ds = CocoDataset::from_json_str(
+            r#"{
+            "videos": [{"id": 1, "name": "v", "width": 0, "height": 8},
+                       {"id": 2, "name": "u", "width": 8, "height": 0}],
+            "images": [
+                {"id": 1, "file_name": "a.png", "width": 10, "height": 0},
+                {"id": 2, "file_name": "b.png", "width": 0, "height": 10},
+                {"id": 3, "file_name": "c.png", "width": 0, "height": 8, "video_id": 1, "frame_index": 0},
+                {"id": 4, "file_name": "d.png", "width": 8, "height": 0, "video_id": 2, "frame_index": 0}
+            ]}"#,
+            ".",
+        )
+        .unwrap();
+        let g = sample_grid(&ds, &GridConfig::new([4, 4]).with_full(true)).unwrap();
+        assert!(g.targets.is_empty(), "{:?}", g.targets);
+        let cfg = GridConfig::new([4, 4]).with_video(1).with_full(true);
+        let g = sample_grid(&ds, &cfg).unwrap();
+        assert!(g.targets.is_empty(), "{:?}", g.targets);
+    }
+
+    #[test]
+    fn one_frame_time_windows_are_valid() {
+        let ds = CocoDataset::from_json_str(
+            r#"{
+            "videos": [{"id": 1, "name": "v", "width": 10, "height": 10}],
+            "images": [
+                {"id": 1, "file_name": "a.png", "width": 10, "height": 10, "video_id": 1, "frame_index": 0},
+                {"id": 2, "file_name": "b.png", "width": 10, "height": 10, "video_id": 1, "frame_index": 1}
+            ]}"#,
+            ".",
+        )
+        .unwrap();
+        let g = sample_grid(&ds, &GridConfig::new([10, 10]).with_video(1)).unwrap();
+        let times: Vec<_> = g.targets.iter().map(|t| t.time_slice).collect();
+        assert_eq!(
+            times,
+            vec![Some([Some(0), Some(1)]), Some([Some(1), Some(2)])]
+        );
+    }
+
+    #[test]
     fn video_grid_warps_into_video_space() {
         // frames stored at half resolution: image (x, y) is video (2x, 2y)
         let ds = CocoDataset::from_json_str(

@@ -309,3 +309,56 @@ fn tiles_are_decoded_once() {
     );
     assert!(reader.stats().chunk_hits >= 9);
 }
+
+/// `ReaderOptions::max_open` (the open-file limit): the reader keeps at most
+/// that many handles, closing the least recently used one (its `Arc` is
+/// dropped, so reopening the file opens it anew); 0 is taken as 1.
+#[test]
+fn open_file_limit_closes_least_recently_used_handles() {
+    use frame_backends::ReaderOptions;
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let p = dir.path().join(format!("{i}.png"));
+            write_rgb_png(&p, 6, 5);
+            p
+        })
+        .collect();
+    let reader_with = |max_open| {
+        FrameReader::with_options(
+            Backend::Raw,
+            ReaderOptions {
+                max_open,
+                ..ReaderOptions::default()
+            },
+        )
+        .unwrap()
+    };
+    // a, b, then a again (most recent), then c: with room for 2, b is closed
+    for (max_open, b_kept) in [(2, false), (3, true)] {
+        let reader = reader_with(max_open);
+        let a = reader.open_asset(&paths[0]).unwrap();
+        let b = reader.open_asset(&paths[1]).unwrap();
+        assert_eq!(Arc::strong_count(&b), 2, "ours and the reader's");
+        assert!(Arc::ptr_eq(&a, &reader.open_asset(&paths[0]).unwrap()));
+        reader.open_asset(&paths[2]).unwrap();
+        assert_eq!(Arc::strong_count(&b) == 2, b_kept, "max_open {max_open}");
+        assert_eq!(
+            Arc::strong_count(&a),
+            2,
+            "max_open {max_open}: a was used last"
+        );
+        assert!(Arc::ptr_eq(&a, &reader.open_asset(&paths[0]).unwrap()));
+        let b2 = reader.open_asset(&paths[1]).unwrap();
+        assert_eq!(Arc::ptr_eq(&b, &b2), b_kept, "max_open {max_open}");
+    }
+    // 0 keeps one handle: the last one opened
+    let reader = reader_with(0);
+    let a = reader.open_asset(&paths[0]).unwrap();
+    assert!(Arc::ptr_eq(&a, &reader.open_asset(&paths[0]).unwrap()));
+    let b = reader.open_asset(&paths[1]).unwrap();
+    assert_eq!(Arc::strong_count(&a), 1);
+    assert!(!Arc::ptr_eq(&a, &reader.open_asset(&paths[0]).unwrap()));
+    assert_eq!(Arc::strong_count(&b), 1);
+}
