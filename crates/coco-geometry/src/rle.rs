@@ -54,17 +54,7 @@ impl Rle {
     /// From run lengths (validated: they must sum to `h * w`). `compressed`
     /// selects the JSON form written by [`Rle::to_json`].
     pub fn new(h: usize, w: usize, counts: Vec<u32>, compressed: bool) -> Result<Self> {
-        let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
-        let n = (h as u64).checked_mul(w as u64);
-        if n != Some(total) {
-            return Err(GeometryError::invalid(
-                WHAT,
-                format!(
-                    "run lengths sum to {total}, but size {h}×{w} needs {}",
-                    h as u128 * w as u128
-                ),
-            ));
-        }
+        check_total(counts.iter().map(|&c| u64::from(c)).sum(), h, w, "size")?;
         Ok(Rle {
             h,
             w,
@@ -505,17 +495,7 @@ impl Rle {
                 .map(|p| (p[0] != 0, u64::from(p[1])))
                 .collect()
         };
-        let total: u64 = runs.iter().map(|r| r.1).sum();
-        let n = (h as u64).checked_mul(w as u64);
-        if n != Some(total) {
-            return Err(GeometryError::invalid(
-                WHAT,
-                format!(
-                    "run lengths sum to {total}, but shape {h}×{w} needs {}",
-                    h as u128 * w as u128
-                ),
-            ));
-        }
+        check_total(runs.iter().map(|r| r.1).sum(), h, w, "shape")?;
         if order == Order::F {
             // merge equal neighbours into alternating runs starting with zeros
             let mut out: Vec<u64> = vec![0];
@@ -574,6 +554,21 @@ impl Rle {
         map.insert("counts".into(), counts);
         Value::Object(map)
     }
+}
+
+/// Run lengths must cover the `h × w` mask exactly (`key` names the JSON
+/// key the size came from).
+fn check_total(total: u64, h: usize, w: usize, key: &str) -> Result<()> {
+    if (h as u64).checked_mul(w as u64) == Some(total) {
+        return Ok(());
+    }
+    Err(GeometryError::invalid(
+        WHAT,
+        format!(
+            "run lengths sum to {total}, but {key} {h}×{w} needs {}",
+            h as u128 * w as u128
+        ),
+    ))
 }
 
 /// The pixel order array-RLE counts run in.
