@@ -377,6 +377,39 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// OpenCV's bicubic kernel (Keys, a = -0.75): the published weights at
+    /// offset 0.5 are [-0.09375, 0.59375, 0.59375, -0.09375]; the others are
+    /// the kernel worked by hand (0.25: 1 - 1.9375/16; 1.25: 3 - 2.484375 ·
+    /// 1.25). Both ends of each piece are 0 or 1, and any four taps sum to 1.
+    #[test]
+    fn cubic_kernel_is_opencvs() {
+        for (d, w) in [
+            (0.0, 1.0),
+            (0.25, 0.878_906_25),
+            (0.5, 0.593_75),
+            (0.75, 0.261_718_75),
+            (1.0, 0.0),
+            (1.25, -0.105_468_75),
+            (1.5, -0.093_75),
+            (1.75, -0.035_156_25),
+            (2.0, 0.0),
+            (2.5, 0.0),
+            (-0.5, 0.593_75),
+            (-1.5, -0.093_75),
+        ] {
+            assert!(
+                (cubic(d) - w).abs() < 1e-12,
+                "cubic({d}) = {} want {w}",
+                cubic(d)
+            );
+        }
+        for k in 0..100 {
+            let f = k as f64 / 100.0;
+            let sum = cubic(f + 1.0) + cubic(f) + cubic(1.0 - f) + cubic(2.0 - f);
+            assert!((sum - 1.0).abs() < 1e-12, "taps at {f} sum to {sum}");
+        }
+    }
+
     fn ramp(h: usize, w: usize) -> Array3<f32> {
         Array3::from_shape_fn((h, w, 2), |(y, x, c)| (y * 10 + x) as f32 + c as f32 * 0.5)
     }
