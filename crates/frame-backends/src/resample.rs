@@ -484,6 +484,40 @@ mod tests {
         }
     }
 
+    /// Weighted taps on a multi-band block: each band is blended on its own
+    /// (2-tap halves horizontally, a 1-tap copy and a 3-tap mix vertically).
+    #[test]
+    fn separable_blends_every_band_on_its_own() {
+        let (h, w, c) = (4usize, 5usize, 3usize);
+        let src = Array3::from_shape_fn((h, w, c), |(y, x, ch)| (y * 100 + x * 10 + ch) as f32);
+        let tx: Vec<Taps> = (0..4)
+            .map(|j| Taps {
+                start: j,
+                weights: vec![0.5, 0.5],
+            })
+            .collect();
+        let ty = vec![
+            Taps {
+                start: 1,
+                weights: vec![1.0],
+            },
+            Taps {
+                start: 0,
+                weights: vec![0.25, 0.5, 0.25],
+            },
+        ];
+        let got = separable(&src, 0, 0, &ty, &tx).unwrap();
+        assert_eq!(got.dim(), (2, 4, 3));
+        for j in 0..4 {
+            for ch in 0..c {
+                let row = |y: usize| (src[[y, j, ch]] + src[[y, j + 1, ch]]) / 2.0;
+                assert_eq!(got[[0, j, ch]], row(1), "({j}, {ch})");
+                let mix = 0.25 * row(0) + 0.5 * row(1) + 0.25 * row(2);
+                assert!((got[[1, j, ch]] - mix).abs() < 1e-4, "({j}, {ch})");
+            }
+        }
+    }
+
     /// OpenCV's bicubic kernel (Keys, a = -0.75): the published weights at
     /// offset 0.5 are [-0.09375, 0.59375, 0.59375, -0.09375]; the others are
     /// the kernel worked by hand (0.25: 1 - 1.9375/16; 1.25: 3 - 2.484375 ·
