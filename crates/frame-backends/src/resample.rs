@@ -508,6 +508,15 @@ mod tests {
         ];
         let got = separable(&src, 0, 0, &ty, &tx).unwrap();
         assert_eq!(got.dim(), (2, 4, 3));
+        // a 1-tap horizontal copy of column 3, every band
+        let copy = vec![Taps {
+            start: 3,
+            weights: vec![1.0],
+        }];
+        let col = separable(&src, 0, 0, &ty[..1], &copy).unwrap();
+        for ch in 0..c {
+            assert_eq!(col[[0, 0, ch]], src[[1, 3, ch]], "band {ch}");
+        }
         for j in 0..4 {
             for ch in 0..c {
                 let row = |y: usize| (src[[y, j, ch]] + src[[y, j + 1, ch]]) / 2.0;
