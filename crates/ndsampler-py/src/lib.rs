@@ -50,6 +50,78 @@ fn pixels_to_py(py: Python<'_>, im: Pixels) -> Py<PyAny> {
     }
 }
 
+/// Buffers of stacked batches that Python has let go of, kept to be filled
+/// again: a fresh multi-megabyte buffer per batch costs a page fault per 4 KiB
+/// when first written (as much as the reads of the batch's windows on small
+/// windows), a recycled one does not.
+#[derive(Default)]
+struct StoragePool {
+    free: Mutex<Vec<sampler::batch::PixelStorage>>,
+}
+
+impl StoragePool {
+    /// Buffers kept at most (the rest are freed).
+    const MAX_BUFFERS: usize = 4;
+
+    fn take(&self) -> Option<sampler::batch::PixelStorage> {
+        self.free.lock().ok()?.pop()
+    }
+
+    fn put(&self, s: sampler::batch::PixelStorage) {
+        if let Ok(mut free) = self.free.lock()
+            && free.len() < Self::MAX_BUFFERS
+        {
+            free.push(s);
+        }
+    }
+}
+
+/// The owner of a stacked batch's pixels: numpy arrays borrow its buffer and
+/// keep it alive; when the last of them goes, the buffer returns to the
+/// sampler's [`StoragePool`].
+#[pyclass(module = "ndsampler_rs._native", frozen)]
+struct BatchBuffer {
+    pixels: Mutex<Option<Pixels>>,
+    pool: Arc<StoragePool>,
+}
+
+impl Drop for BatchBuffer {
+    fn drop(&mut self) {
+        if let Some(px) = self.pixels.get_mut().ok().and_then(Option::take) {
+            self.pool.put(sampler::batch::PixelStorage::from_pixels(px));
+        }
+    }
+}
+
+/// The batch's pixels as a numpy array over `owner`'s buffer (no copy).
+#[allow(unsafe_code)] // numpy's borrow of a buffer owned by a Python object; see SAFETY
+fn batch_to_py<'py>(owner: Bound<'py, BatchBuffer>) -> PyResult<Bound<'py, PyAny>> {
+    use numpy::PyArray;
+    let guard = owner
+        .get()
+        .pixels
+        .lock()
+        .map_err(|_| PyValueError::new_err("batch buffer lock poisoned"))?;
+    let Some(px) = guard.as_ref() else {
+        return Err(PyValueError::new_err("batch buffer already released"));
+    };
+    let container = owner.clone().into_any();
+    // SAFETY: `container` owns the array whose memory the numpy array views
+    // and is set as that array's base, so it lives as long as the view; the
+    // array is never mutated or reallocated while it is owned (only
+    // `BatchBuffer::drop` takes it, once the last view is gone).
+    let arr = unsafe {
+        match px {
+            Pixels::U8(a) => PyArray::borrow_from_array(a, container).into_any(),
+            Pixels::U16(a) => PyArray::borrow_from_array(a, container).into_any(),
+            Pixels::I16(a) => PyArray::borrow_from_array(a, container).into_any(),
+            Pixels::F32(a) => PyArray::borrow_from_array(a, container).into_any(),
+            Pixels::F64(a) => PyArray::borrow_from_array(a, container).into_any(),
+        }
+    };
+    Ok(arr)
+}
+
 /// One call's options (the reference's `load_sample` keywords).
 fn options(
     with_annots: &str,
@@ -83,6 +155,8 @@ struct NativeSampler {
     pool: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>,
     /// Batch threads (0: one per core).
     threads: usize,
+    /// Buffers of stacked batches to fill again.
+    storage: Arc<StoragePool>,
 }
 
 impl NativeSampler {
@@ -216,6 +290,7 @@ impl NativeSampler {
             regions: OnceLock::new(),
             pool: Mutex::new(None),
             threads,
+            storage: Arc::default(),
         })
     }
 
@@ -296,17 +371,9 @@ impl NativeSampler {
             .is_some_and(|w| w.segmentation || w.keypoints);
         let inner = self.inner.clone();
         let pool = self.pool()?;
+        let reuse = self.storage.take();
         let batch = py
-            .detach(move || {
-                use rayon::prelude::*;
-                let samples = pool.install(|| {
-                    parsed
-                        .par_iter()
-                        .map(|t| inner.load_sample_with(t, &opts))
-                        .collect::<Result<Vec<Sample>, _>>()
-                })?;
-                sampler::batch::Batch::stack(samples)
-            })
+            .detach(move || pool.install(|| inner.load_stacked(&parsed, &opts, reuse)))
             .map_err(to_py)?;
         let (mut aids, mut cids, mut bidx, mut fidx) = (vec![], vec![], vec![], vec![]);
         let mut boxes: Vec<f64> = Vec::new();
@@ -350,7 +417,14 @@ impl NativeSampler {
                 .collect();
             out.set_item("meta", serde_json::Value::Array(meta).to_string())?;
         }
-        out.set_item("im", pixels_to_py(py, batch.im))?;
+        let owner = Bound::new(
+            py,
+            BatchBuffer {
+                pixels: Mutex::new(Some(batch.im)),
+                pool: self.storage.clone(),
+            },
+        )?;
+        out.set_item("im", batch_to_py(owner)?)?;
         Ok(out)
     }
 

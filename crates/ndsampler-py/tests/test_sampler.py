@@ -300,6 +300,34 @@ def test_stacked_batches_equal_the_samples(sampler):
     np.testing.assert_array_equal(again.__getitems__(keys)['im'], b['im'])
 
 
+def test_stacked_buffers_are_recycled_only_once_released(sampler):
+    """A released batch's buffer is filled again by the next batch (no fresh
+    allocation); a batch still referenced anywhere (even by a view) is never
+    overwritten."""
+    grid = sampler.new_sample_grid('image_detection', (32, 32))
+    a_t = grid['targets'][:6]
+    b_t = grid['targets'][6:12]
+    ptr = lambda arr: arr.__array_interface__['data'][0]
+    first = sampler.load_batch_stacked(a_t)['im']
+    kept = first.copy()
+    view = first[2:4]
+    p_first = ptr(first)
+    del first
+    second = sampler.load_batch_stacked(b_t)['im']
+    assert ptr(second) != p_first, 'a batch still viewed must not be reused'
+    np.testing.assert_array_equal(view, kept[2:4])
+    p_second = ptr(second)
+    del view, second
+    third = sampler.load_batch_stacked(a_t)['im']
+    assert ptr(third) in (p_first, p_second), 'both released buffers are pooled'
+    np.testing.assert_array_equal(third, kept)
+    p_third = ptr(third)
+    del third
+    fourth = sampler.load_batch_stacked(b_t)['im']
+    assert ptr(fourth) == p_third, 'the released buffer is filled again'
+    np.testing.assert_array_equal(fourth[0], sampler.load_sample(b_t[0])['im'])
+
+
 def test_webdataset_shards_read_as_webdataset_does(sampler, tmp_path):
     """`ndsampler export-wds` shards, read the way WebDataset groups tar
     members (by the key before the first dot), equal the samples."""

@@ -27,7 +27,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis};
 
 use crate::error::{Error, Result};
 use crate::pixels::Pixels;
-use crate::sampler::{Sample, SampleFrame, SampleParams};
+use crate::sampler::{CocoSampler, Sample, SampleFrame, SampleOptions, SampleParams};
 use crate::target::Target;
 
 /// Samples stacked for a training step: pixels `(N, …)` plus each sample's
@@ -67,27 +67,8 @@ impl Batch {
         };
         let (shape0, dtype0) = (first.im.shape().to_vec(), first.im.dtype());
         for (i, s) in samples.iter().enumerate().skip(1) {
-            let target = serde_json::to_string(&s.target).unwrap_or_default();
-            if s.im.dtype() != dtype0 {
-                return Err(Error::BadTarget {
-                    key: "dtype",
-                    msg: format!(
-                        "of batch sample {i} is {} but sample 0 is {} (target {target}); \
-                         ask every target for one dtype",
-                        s.im.dtype().name(),
-                        dtype0.name()
-                    ),
-                });
-            }
-            if s.im.shape() != shape0.as_slice() {
-                return Err(Error::BadTarget {
-                    key: "space_slice",
-                    msg: format!(
-                        "of batch sample {i} gives shape {:?} but sample 0 gives {shape0:?} \
-                         (target {target}); batches need one window size",
-                        s.im.shape()
-                    ),
-                });
+            if s.im.dtype() != dtype0 || s.im.shape() != shape0.as_slice() {
+                return Err(mismatch(i, s, &shape0, dtype0));
             }
         }
         let n = samples.len();
@@ -145,6 +126,231 @@ impl Batch {
             .flat_map(|f| f.iter())
             .map(|f| f.annots.len())
             .sum()
+    }
+}
+
+/// The storage of a stacked batch's pixels, handed back to
+/// [`CocoSampler::load_stacked`] to be filled again instead of allocating (and
+/// page-faulting in) a fresh buffer for every batch.
+///
+/// A buffer of another dtype, or too small, is dropped and a new one made.
+#[derive(Debug)]
+pub enum PixelStorage {
+    /// Unsigned 8-bit.
+    U8(Vec<u8>),
+    /// Unsigned 16-bit.
+    U16(Vec<u16>),
+    /// Signed 16-bit.
+    I16(Vec<i16>),
+    /// 32-bit float.
+    F32(Vec<f32>),
+    /// 64-bit float.
+    F64(Vec<f64>),
+}
+
+impl PixelStorage {
+    /// The storage of `pixels` (its buffer, for reuse).
+    pub fn from_pixels(pixels: Pixels) -> PixelStorage {
+        fn raw<T>(a: ArrayD<T>) -> Vec<T> {
+            a.into_raw_vec_and_offset().0
+        }
+        match pixels {
+            Pixels::U8(a) => PixelStorage::U8(raw(a)),
+            Pixels::U16(a) => PixelStorage::U16(raw(a)),
+            Pixels::I16(a) => PixelStorage::I16(raw(a)),
+            Pixels::F32(a) => PixelStorage::F32(raw(a)),
+            Pixels::F64(a) => PixelStorage::F64(raw(a)),
+        }
+    }
+
+    /// Capacity in bytes.
+    pub fn capacity_bytes(&self) -> usize {
+        match self {
+            PixelStorage::U8(v) => v.capacity(),
+            PixelStorage::U16(v) => v.capacity() * 2,
+            PixelStorage::I16(v) => v.capacity() * 2,
+            PixelStorage::F32(v) => v.capacity() * 4,
+            PixelStorage::F64(v) => v.capacity() * 8,
+        }
+    }
+}
+
+/// A buffer of exactly `n` elements: `reuse` when it has the room (only
+/// elements past its current length are written), else a fresh zeroed one
+/// (`calloc`: pages are mapped when first written).
+fn buffer_of<T: Copy + Default>(reuse: Option<Vec<T>>, n: usize) -> Vec<T> {
+    match reuse {
+        Some(mut v) if v.capacity() >= n => {
+            if v.len() >= n {
+                v.truncate(n);
+            } else {
+                v.resize(n, T::default());
+            }
+            v
+        }
+        _ => vec![T::default(); n],
+    }
+}
+
+/// Copies `a` (any layout) into `dst`, which has exactly its element count.
+fn copy_into<T: Copy>(a: &ArrayD<T>, dst: &mut [T]) {
+    match a.as_slice() {
+        Some(src) => dst.copy_from_slice(src),
+        None => dst.iter_mut().zip(a.iter()).for_each(|(d, s)| *d = *s),
+    }
+}
+
+/// What a sample keeps besides its pixels once copied into the batch.
+type SampleMeta = (Target, SampleParams, Vec<SampleFrame>);
+
+fn mismatch(i: usize, s: &Sample, shape0: &[usize], dtype0: frame_backends::DType) -> Error {
+    let target = serde_json::to_string(&s.target).unwrap_or_default();
+    if s.im.dtype() != dtype0 {
+        Error::BadTarget {
+            key: "dtype",
+            msg: format!(
+                "of batch sample {i} is {} but sample 0 is {} (target {target}); \
+                 ask every target for one dtype",
+                s.im.dtype().name(),
+                dtype0.name()
+            ),
+        }
+    } else {
+        Error::BadTarget {
+            key: "space_slice",
+            msg: format!(
+                "of batch sample {i} gives shape {:?} but sample 0 gives {shape0:?} \
+                 (target {target}); batches need one window size",
+                s.im.shape()
+            ),
+        }
+    }
+}
+
+impl CocoSampler {
+    /// Load `targets` and stack them into one batch, as [`Batch::stack`] of
+    /// [`CocoSampler::load_sample_with`] each would, but without holding every
+    /// sample's pixels at once: each sample is copied into its slot of the
+    /// batch array as soon as it is loaded (while it is still in the CPU's
+    /// cache) and its own buffer freed. Samples `1..` load in parallel on the
+    /// current rayon pool (run it inside `pool.install` to choose the
+    /// threads). `reuse` is the storage of an earlier batch to fill again
+    /// (see [`PixelStorage`]).
+    ///
+    /// Errors as [`Batch::stack`] does (empty list, a sample of another shape
+    /// or dtype, naming the sample), or with the first sample's load error.
+    ///
+    /// ```no_run
+    /// # use sampler::{CocoSampler, SampleOptions, Target};
+    /// # let sampler = CocoSampler::open("data.kwcoco.json")?;
+    /// # let targets: Vec<Target> = vec![];
+    /// let batch = sampler.load_stacked(&targets, &SampleOptions::default(), None)?;
+    /// // … hand batch.im to the model, then recycle its buffer:
+    /// let storage = sampler::batch::PixelStorage::from_pixels(batch.im);
+    /// let next = sampler.load_stacked(&targets, &SampleOptions::default(), Some(storage))?;
+    /// # Ok::<(), sampler::Error>(())
+    /// ```
+    pub fn load_stacked(
+        &self,
+        targets: &[Target],
+        opts: &SampleOptions,
+        reuse: Option<PixelStorage>,
+    ) -> Result<Batch> {
+        use rayon::prelude::*;
+        let Some(t0) = targets.first() else {
+            return Err(Error::BadTarget {
+                key: "batch",
+                msg: "has no samples to stack".into(),
+            });
+        };
+        let first = self.load_sample_with(t0, opts)?;
+        let shape0 = first.im.shape().to_vec();
+        let dtype0 = first.im.dtype();
+        let per: usize = shape0.iter().product();
+        let n = targets.len();
+        let total = per.checked_mul(n).ok_or_else(|| Error::BadTarget {
+            key: "batch",
+            msg: format!("{n} samples of shape {shape0:?} overflow"),
+        })?;
+        let mut full_shape = Vec::with_capacity(shape0.len() + 1);
+        full_shape.push(n);
+        full_shape.extend_from_slice(&shape0);
+
+        macro_rules! fill {
+            ($variant:ident, $t:ty) => {{
+                let reuse = match reuse {
+                    Some(PixelStorage::$variant(v)) => Some(v),
+                    _ => None,
+                };
+                let mut buf: Vec<$t> = buffer_of(reuse, total);
+                let mut metas: Vec<Option<SampleMeta>> = (0..n).map(|_| None).collect();
+                {
+                    let Pixels::$variant(a) = &first.im else {
+                        unreachable!("dtype0 is the first sample's dtype")
+                    };
+                    if per > 0 {
+                        copy_into(a, &mut buf[..per]);
+                    }
+                }
+                metas[0] = Some((first.target, first.params, first.frames));
+                if per > 0 {
+                    buf.par_chunks_mut(per)
+                        .zip(metas.par_iter_mut())
+                        .enumerate()
+                        .skip(1)
+                        .try_for_each(|(i, (slot, meta))| -> Result<()> {
+                            let s = self.load_sample_with(&targets[i], opts)?;
+                            match &s.im {
+                                Pixels::$variant(a) if a.shape() == shape0.as_slice() => {
+                                    copy_into(a, slot)
+                                }
+                                _ => return Err(mismatch(i, &s, &shape0, dtype0)),
+                            }
+                            *meta = Some((s.target, s.params, s.frames));
+                            Ok(())
+                        })?;
+                } else {
+                    metas.par_iter_mut().enumerate().skip(1).try_for_each(
+                        |(i, meta)| -> Result<()> {
+                            let s = self.load_sample_with(&targets[i], opts)?;
+                            if s.im.dtype() != dtype0 || s.im.shape() != shape0.as_slice() {
+                                return Err(mismatch(i, &s, &shape0, dtype0));
+                            }
+                            *meta = Some((s.target, s.params, s.frames));
+                            Ok(())
+                        },
+                    )?;
+                }
+                let im = ArrayD::from_shape_vec(ndarray::IxDyn(&full_shape), buf).map_err(|e| {
+                    Error::BadTarget {
+                        key: "batch",
+                        msg: format!("cannot shape the batch: {e}"),
+                    }
+                })?;
+                (Pixels::$variant(im), metas)
+            }};
+        }
+        let (im, metas) = match dtype0 {
+            frame_backends::DType::U8 => fill!(U8, u8),
+            frame_backends::DType::U16 => fill!(U16, u16),
+            frame_backends::DType::I16 => fill!(I16, i16),
+            frame_backends::DType::F32 => fill!(F32, f32),
+            frame_backends::DType::F64 => fill!(F64, f64),
+        };
+        let mut targets_out = Vec::with_capacity(n);
+        let mut params = Vec::with_capacity(n);
+        let mut frames = Vec::with_capacity(n);
+        for (target, p, f) in metas.into_iter().flatten() {
+            targets_out.push(target);
+            params.push(p);
+            frames.push(f);
+        }
+        Ok(Batch {
+            im,
+            targets: targets_out,
+            params,
+            frames,
+        })
     }
 }
 

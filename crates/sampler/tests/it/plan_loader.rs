@@ -464,3 +464,88 @@ fn a_centre_that_is_not_finite_has_no_tile() {
         assert_eq!(tile_key(&t, [64, 64]), None, "({cx}, {cy})");
     }
 }
+
+/// `load_stacked` equals `Batch::stack` of one-by-one loads, on 1 and 3
+/// threads, and fills a recycled buffer in place.
+#[test]
+fn load_stacked_equals_stacking_sequential_loads_and_reuses_storage() {
+    use sampler::SampleOptions;
+    use sampler::batch::{Batch, PixelStorage};
+    let sampler = fixture_sampler();
+    let windows: Vec<Target> = (0..11)
+        .map(|i| win(1 + (i % 4), 9 * i - 8, 13 * i % 300))
+        .collect();
+    let opts = SampleOptions::default();
+    let want = Batch::stack(
+        windows
+            .iter()
+            .map(|t| sampler.load_sample_with(t, &opts).unwrap())
+            .collect(),
+    )
+    .unwrap();
+    let mut storage: Option<PixelStorage> = None;
+    for threads in [1, 3, 3] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let reused_ptr = match &storage {
+            Some(PixelStorage::U8(v)) => Some(v.as_ptr()),
+            _ => None,
+        };
+        let got = pool
+            .install(|| sampler.load_stacked(&windows, &opts, storage.take()))
+            .unwrap();
+        assert_eq!(got.im, want.im, "{threads} threads");
+        assert_eq!(got.targets, want.targets);
+        assert_eq!(got.params.len(), want.params.len());
+        for (g, w) in got.params.iter().zip(&want.params) {
+            assert_eq!(g.sample_ltrb, w.sample_ltrb);
+        }
+        for (g, w) in got.frames.iter().zip(&want.frames) {
+            let ids = |f: &[sampler::SampleFrame]| {
+                f.iter()
+                    .flat_map(|f| f.annots.iter().map(|a| a.id))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(g), ids(w));
+        }
+        let Some(sampler::Pixels::U8(a)) = Some(&got.im) else {
+            panic!("the fixture is uint8");
+        };
+        if let Some(p) = reused_ptr {
+            assert_eq!(a.as_ptr(), p, "the recycled buffer is filled in place");
+        }
+        storage = Some(PixelStorage::from_pixels(got.im));
+    }
+    // A buffer of another dtype is not used (and the answer is still right).
+    let other = PixelStorage::F32(vec![0.5; 4]);
+    let got = sampler.load_stacked(&windows, &opts, Some(other)).unwrap();
+    assert_eq!(got.im, want.im);
+}
+
+#[test]
+fn load_stacked_refuses_empty_and_mixed_shapes_naming_the_sample() {
+    use sampler::SampleOptions;
+    let sampler = fixture_sampler();
+    let opts = SampleOptions::default();
+    let e = sampler
+        .load_stacked(&[], &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no samples"), "{e}");
+    let mut ts: Vec<Target> = (0..4).map(|i| win(1, 4 * i, 0)).collect();
+    ts[2].space_slice = Some([[Some(0), Some(8)], [Some(0), Some(16)]]);
+    let e = sampler
+        .load_stacked(&ts, &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("sample 2") && e.contains("[8, 16"), "{e}");
+    // A bad target's own error comes through.
+    ts[2].image_id = Some(ImageId(999));
+    let e = sampler
+        .load_stacked(&ts, &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("999"), "{e}");
+}
