@@ -30,7 +30,8 @@ pub struct SampleArgs {
     /// Clip boxes and polygons to the window.
     #[arg(long)]
     pub clip: bool,
-    /// Output directory (created): `im.npy` and `sample.json`.
+    /// Output directory (created): `im.npy` and `sample.json` (with
+    /// `use_native_scale`, also `part_<frame>_<part>.npy`).
     #[arg(long)]
     pub out: PathBuf,
 }
@@ -64,6 +65,13 @@ pub fn run(args: SampleArgs) -> Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     sample.im.write_npy(&args.out.join("im.npy"))?;
+    // Native-resolution parts (`use_native_scale`): one file per frame and part.
+    for (t, parts) in sample.native.iter().flatten().enumerate() {
+        for (k, part) in parts.iter().enumerate() {
+            part.im
+                .write_npy(&args.out.join(format!("part_{t}_{k}.npy")))?;
+        }
+    }
     let json = serde_json::to_string_pretty(&sample.to_json())?;
     let path = args.out.join("sample.json");
     std::fs::write(&path, json).with_context(|| format!("writing {}", path.display()))?;

@@ -15,4 +15,5 @@ mod cli_toydata;
 mod compat_fixtures;
 mod forms_fixture;
 mod hostile;
+mod native_scale;
 mod python_video;

@@ -209,8 +209,13 @@ struct Meta<'a> {
     frames: &'a [sampler::SampleFrame],
     shape: &'a [usize],
     dtype: &'static str,
+    /// Native-resolution parts without pixels (`use_native_scale`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    native: Option<serde_json::Value>,
 }
 
+/// `(im, meta_json)`; `im` is a list (frames) of lists (parts) of arrays for
+/// a native-resolution sample.
 fn sample_to_py(py: Python<'_>, s: Sample) -> PyResult<(Py<PyAny>, String)> {
     let meta = serde_json::to_string(&Meta {
         target: &s.target,
@@ -218,8 +223,21 @@ fn sample_to_py(py: Python<'_>, s: Sample) -> PyResult<(Py<PyAny>, String)> {
         frames: &s.frames,
         shape: s.im.shape(),
         dtype: s.im.dtype().name(),
+        native: s.native.as_deref().map(sampler::native_json),
     })
     .map_err(|e| PyValueError::new_err(format!("sample: {e}")))?;
+    if let Some(native) = s.native {
+        let frames = native
+            .into_iter()
+            .map(|parts| {
+                let arrays: Vec<Py<PyAny>> =
+                    parts.into_iter().map(|p| pixels_to_py(py, p.im)).collect();
+                pyo3::types::PyList::new(py, arrays).map(|l| l.into_any().unbind())
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let list = pyo3::types::PyList::new(py, frames)?;
+        return Ok((list.into_any().unbind(), meta));
+    }
     Ok((pixels_to_py(py, s.im), meta))
 }
 

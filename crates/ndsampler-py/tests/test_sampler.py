@@ -356,3 +356,36 @@ def test_webdataset_shards_read_as_webdataset_does(sampler, tmp_path):
         np.testing.assert_array_equal(im, want['im'])
         aids = [a['id'] for f in meta['frames'] for a in f['annots']]
         assert aids == want['annots']['aids'].tolist()
+
+
+def test_native_scale_is_jagged_like_the_reference():
+    """`use_native_scale`: `im` is a list (frames) of lists (parts) at each
+    asset's resolution, with the reference's jagged_meta; equal to the
+    reference's parts on the native-scale fixture (reference key names and
+    slices accepted)."""
+    msi = ROOT / 'tests' / 'fixtures' / 'vidshapes2-msi' / 'data.kwcoco.json'
+    exp = ROOT / 'tests' / 'fixtures' / 'native-scale' / 'expected' / 'jagged_oob'
+    want = json.loads((exp / 'sample.json').read_text())
+    s = ndsampler_rs.CocoSampler(msi)
+    got = s.load_sample({'vidid': 2, 'time_slice': slice(0, 2),
+                         'space_slice': (slice(-7, 40), slice(150, 210)),
+                         'channels': 'B8|B11', 'use_native_scale': True})
+    assert isinstance(got['im'], list) and len(got['im']) == 2
+    for t, (parts, wframe) in enumerate(zip(got['im'], want['frames'])):
+        meta = got['params']['jagged_meta'][t]
+        assert meta['chans'] == [p['chans'] for p in wframe['parts']]
+        for k, (part, wpart) in enumerate(zip(parts, wframe['parts'])):
+            assert list(part.shape) == wpart['shape']
+            # B8 is shifted by a fraction of its pixel: OpenCV's fixed-point
+            # bilinear rounds a few values one code away
+            ref = np.load(exp / f'part_{t}_{k}.npy')
+            assert part.dtype == ref.dtype
+            np.testing.assert_allclose(part.astype(float), ref, atol=1)
+            np.testing.assert_allclose(meta['align'][k], wpart['align'])
+            np.testing.assert_allclose(meta['grid_to_part_warps'][k], wpart['grid_to_part'])
+    assert got['annots']['aids'].tolist() == [a['id'] for f in want['frames'] for a in f['annots']]
+    realigned = s.load_sample({'vidid': 2, 'time_slice': slice(0, 2),
+                               'space_slice': (slice(-7, 40), slice(150, 210)),
+                               'channels': 'B8|B11', 'use_native_scale': True,
+                               'realign_native': 'largest'})
+    assert realigned['im'].shape == (2, 16, 20, 2)

@@ -14,7 +14,7 @@
 //! #     let im = Pixels::U8(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[4, 5, 3]), v));
 //! #     let params = SampleParams { offset: [0, 0], sample_ltrb: [0, 0, 5, 4], st_dims: [[0, 4], [0, 5]],
 //! #         data_dims: [4, 5], time_span: None, scale: [1.0, 1.0], channels: vec![], warps: vec![] };
-//! #     Sample { im, target: Target::default(), params, frames: vec![] }
+//! #     Sample { im, target: Target::default(), params, frames: vec![], native: None }
 //! # }
 //! let batch = Batch::stack(vec![sample(1), sample(2)])?;
 //! assert_eq!(batch.im.shape(), &[2, 4, 5, 3]);
@@ -401,6 +401,7 @@ mod tests {
                     })
                     .collect(),
             }],
+            native: None,
         }
     }
 

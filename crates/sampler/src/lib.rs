@@ -70,7 +70,9 @@ pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;
 pub use regions::{NegativeOptions, PreselectConfig, Regions};
 pub use sampler::{
-    CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, Resolved, Sample, SampleAnnot, SampleFrame,
-    SampleOptions, SampleParams, SamplerConfig, WithAnnots,
+    CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, NativePart, Resolved, Sample, SampleAnnot, SampleFrame,
+    SampleOptions, SampleParams, SamplerConfig, WithAnnots, native_json,
 };
-pub use target::{ChannelCode, Nodata, Pad, PadKw, PadMode, Scale, Target, WindowDims};
+pub use target::{
+    ChannelCode, Nodata, Pad, PadKw, PadMode, RealignNative, Scale, Target, WindowDims,
+};

@@ -19,7 +19,10 @@ use crate::error::{Error, Result};
 use crate::pixels::Pixels;
 use crate::target::{ChannelCode, MAX_COORD, Nodata, Target};
 
+mod native;
 mod resolve;
+
+pub use native::NativePart;
 
 /// Which annotation geometry a sample carries (`with_annots`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -195,19 +198,54 @@ pub struct Sample {
     pub params: SampleParams,
     /// Per-frame annotations.
     pub frames: Vec<SampleFrame>,
+    /// Native-resolution parts per frame (`use_native_scale` without
+    /// `realign_native`; fill frames past a video's ends have none): `im` is
+    /// then empty (shape `[0]`). See [`NativePart`].
+    pub native: Option<Vec<Vec<NativePart>>>,
 }
 
 impl Sample {
     /// `{"target": …, "params": …, "frames": […]}` (docs/DESIGN.md §6 `sample.json`).
     pub fn to_json(&self) -> Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "target": self.target,
             "params": self.params,
             "frames": self.frames,
             "shape": self.im.shape(),
             "dtype": self.im.dtype().name(),
-        })
+        });
+        if let (Some(native), Some(obj)) = (&self.native, v.as_object_mut()) {
+            obj.insert("native".into(), native_json(native));
+        }
+        v
     }
+}
+
+/// `[[{"channels", "shape", "dtype", "align", "grid_to_part",
+/// "part_from_image"}, …], …]`: each frame's native parts without pixels.
+pub fn native_json(native: &[Vec<NativePart>]) -> Value {
+    Value::Array(
+        native
+            .iter()
+            .map(|parts| {
+                Value::Array(
+                    parts
+                        .iter()
+                        .map(|p| {
+                            serde_json::json!({
+                                "channels": p.channels,
+                                "shape": p.im.shape(),
+                                "dtype": p.im.dtype().name(),
+                                "align": p.align,
+                                "grid_to_part": p.grid_to_part,
+                                "part_from_image": p.part_from_image,
+                            })
+                        })
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
 }
 
 /// Per-image facts the sampler precomputes.
@@ -221,6 +259,7 @@ struct FrameInfo {
 
 /// Everything [`CocoSampler::load_sample_with`] decided once for all frames
 /// of a sample.
+#[derive(Clone)]
 struct FramePlan<'a> {
     /// Sampled space (video space, or image space of a lone image) → output.
     sample_from_vid: Affine,
@@ -264,6 +303,7 @@ struct LoadedFrame {
 }
 
 /// Which annotations a sample carries: per-call options over the target's own.
+#[derive(Clone)]
 struct AnnotRequest {
     with: WithAnnots,
     visible_thresh: f64,
@@ -522,12 +562,65 @@ impl CocoSampler {
             opts,
         };
 
+        let native_mode = t.use_native_scale == Some(true);
+        if native_mode && plan.padkw.is_some() {
+            return Err(Error::BadTarget {
+                key: "padkw",
+                msg: "only the default constant fill works with use_native_scale".into(),
+            });
+        }
+        let grid = Affine::translate(-x0 as f64, -y0 as f64);
+        let extra = Affine::scale(sx, sy);
+        let window_wh = ((x1 - x0) as usize, (y1 - y0) as usize);
+        let annots_only = SampleOptions {
+            skip_pixels: true,
+            ..opts.clone()
+        };
+        let mut native_parts: Vec<Vec<NativePart>> = Vec::new();
+
         let mut windows = Vec::with_capacity(r.frames.len());
         let mut frames_out = Vec::with_capacity(r.frames.len());
         let mut warps = Vec::with_capacity(r.frames.len());
         for gid in &r.frames {
             let loaded = match gid {
+                Some(gid) if native_mode && !opts.skip_pixels => match t.realign_native {
+                    None => {
+                        native_parts
+                            .push(self.native_parts(*gid, &plan, &grid, &extra, window_wh)?);
+                        let fp = FramePlan {
+                            opts: &annots_only,
+                            ..plan.clone()
+                        };
+                        self.load_frame(*gid, &fp)?
+                    }
+                    Some(crate::target::RealignNative::Largest) => {
+                        let (win, realign) =
+                            self.realigned_frame(*gid, &plan, &grid, &extra, window_wh)?;
+                        let (h, w, _) = win.shape();
+                        let fp = FramePlan {
+                            opts: &annots_only,
+                            sample_from_vid: grid.then(&realign).then(&extra),
+                            out_h: h,
+                            out_w: w,
+                            ..plan.clone()
+                        };
+                        let mut loaded = self.load_frame(*gid, &fp)?;
+                        loaded.window = Some(win);
+                        loaded
+                    }
+                },
                 Some(gid) => self.load_frame(*gid, &plan)?,
+                None if native_mode && t.realign_native.is_none() => {
+                    native_parts.push(Vec::new());
+                    LoadedFrame {
+                        window: None,
+                        warp: None,
+                        frame: SampleFrame {
+                            image_id: None,
+                            annots: Vec::new(),
+                        },
+                    }
+                }
                 None => LoadedFrame {
                     window: None,
                     warp: None,
@@ -546,7 +639,8 @@ impl CocoSampler {
             Channels::Names(n) => n.clone(),
             Channels::All => Vec::new(),
         };
-        let im = if opts.skip_pixels {
+        let jagged = native_mode && t.realign_native.is_none() && !opts.skip_pixels;
+        let im = if opts.skip_pixels || jagged {
             Pixels::zeros(DType::U8, &[0])
         } else {
             let nb = channel_names.len();
@@ -571,6 +665,7 @@ impl CocoSampler {
             target: target_out,
             params,
             frames: frames_out,
+            native: jagged.then_some(native_parts),
         })
     }
 

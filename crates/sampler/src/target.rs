@@ -109,6 +109,19 @@ pub struct Target {
     /// Extra output zoom: a float or `[sx, sy]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<Scale>,
+    /// Native resolution (the reference's `use_native_scale`): each run of
+    /// requested bands stored in one asset comes back at that asset's own
+    /// resolution instead of resampled to the sampled space's grid, as
+    /// [`crate::Sample::native`] (a jagged list per frame, each part with its
+    /// warps; `im` is then empty). Annotations stay in the window's space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_native_scale: Option<bool>,
+    /// With `use_native_scale`: `"largest"` resamples every part to the
+    /// largest part's grid and concatenates them into `im` (the reference's
+    /// `realign_native`); annotations and `params.warps` follow that grid.
+    /// `false` or absent: the jagged parts.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "realign_key")]
+    pub realign_native: Option<RealignNative>,
     /// `nearest`, `linear` (default), `cubic` or `area` (also `nn`, `bilinear`,
     /// `bicubic`, any case); written back by its canonical name.
     #[serde(
@@ -647,6 +660,41 @@ impl<'de> Deserialize<'de> for Pad {
             return Err(bad(format!("{p} is beyond the {MAX_COORD}-pixel limit")));
         }
         Ok(pad)
+    }
+}
+
+/// How native-resolution parts are brought back onto one grid
+/// ([`Target::realign_native`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RealignNative {
+    /// Every part resampled to the grid of the part with the most pixels (the
+    /// first such part on ties).
+    Largest,
+}
+
+/// `realign_native`: `"largest"`, or `false`/`null` for none (the reference's
+/// default); written back as `"largest"`.
+mod realign_key {
+    use super::RealignNative;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<RealignNative>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(RealignNative::Largest) => s.serialize_str("largest"),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<RealignNative>, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null | serde_json::Value::Bool(false) => Ok(None),
+            serde_json::Value::String(s) if s.eq_ignore_ascii_case("largest") => {
+                Ok(Some(RealignNative::Largest))
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "realign_native must be \"largest\" or false, not {other}"
+            ))),
+        }
     }
 }
 

@@ -123,7 +123,17 @@ def _build_sample(im, meta_json):
         'kp_names': kpnames,
         'frames': frames,
     }
-    return {'im': im, 'target': target, 'params': meta['params'], 'annots': annots,
+    params = meta['params']
+    if 'native' in meta:
+        # use_native_scale: `im` is a list (frames) of lists (parts); the
+        # reference's jagged_meta beside our exact part_from_image warps
+        params['jagged_meta'] = [{
+            'chans': ['|'.join(p['channels']) for p in parts],
+            'align': [np.array(p['align']) for p in parts],
+            'grid_to_part_warps': [np.array(p['grid_to_part']) for p in parts],
+            'part_from_image': [np.array(p['part_from_image']) for p in parts],
+        } for parts in meta['native']]
+    return {'im': im, 'target': target, 'params': params, 'annots': annots,
             'shape': tuple(meta['shape']), 'dtype': meta['dtype']}
 
 
