@@ -247,4 +247,43 @@ fn native_scale_options_are_checked() {
         r#"{"video_id": 1, "space_slice": [[-5, 20], [0, 20]], "use_native_scale": true, "padkw": {"mode": "edge"}}"#,
         "padkw",
     );
+    // A huge extra scale is refused before anything is allocated.
+    bad(
+        r#"{"video_id": 1, "space_slice": [[0, 50], [0, 50]], "scale": 1e6, "use_native_scale": true}"#,
+        "exceeds the limit",
+    );
+    // Fill frames past the video's end take the realigned frames' size; a
+    // missing band is NaN (float64, as the reference's squashed NaN part).
+    let out = tempfile::tempdir().unwrap();
+    let res = Command::new(env!("CARGO_BIN_EXE_ndsampler"))
+        .arg("sample")
+        .arg(dataset())
+        .arg("--target")
+        .arg(r#"{"video_id": 1, "time_slice": [2, 6], "space_slice": [[0, 50], [0, 50]], "channels": "B8|X", "use_native_scale": true, "realign_native": "largest"}"#)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let (dtype, im) = npy(&out.path().join("im.npy"));
+    assert_eq!((dtype.as_str(), im.shape()), ("float64", &[4, 9, 9, 2][..]));
+    assert!(
+        im.iter().skip(1).step_by(2).all(|v| v.is_nan()),
+        "band X is NaN"
+    );
+    let real = im.index_axis(ndarray::Axis(0), 0);
+    assert!(
+        real.iter().step_by(2).all(|v| !v.is_nan()),
+        "B8 of the real frame is read"
+    );
+    assert!(
+        im.index_axis(ndarray::Axis(0), 3)
+            .iter()
+            .all(|v| v.is_nan()),
+        "fill frames are NaN"
+    );
 }

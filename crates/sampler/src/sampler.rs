@@ -279,13 +279,17 @@ impl FramePlan<'_> {
     /// Real frames as read; fill frames (`None`) take the dtype and band count
     /// of the real ones (else the target's dtype, float32 by default, and `nb`).
     fn fill_frames(&self, windows: Vec<Option<Window>>, nb: usize) -> Vec<Window> {
+        // (a realigned native frame may differ from the plan's size: fill
+        // frames follow the real ones)
         let proto = windows
             .iter()
             .flatten()
             .next()
-            .map(|w| (w.dtype(), w.shape().2));
-        let (dt, nb) = proto.unwrap_or((self.read_opts.dtype.unwrap_or(DType::F32), nb));
-        let shape = (self.out_h, self.out_w, nb);
+            .map(|w| (w.dtype(), w.shape()));
+        let (dt, shape) = proto.unwrap_or((
+            self.read_opts.dtype.unwrap_or(DType::F32),
+            (self.out_h, self.out_w, nb),
+        ));
         windows
             .into_iter()
             .map(|w| w.unwrap_or_else(|| Window::filled(dt, shape)))
