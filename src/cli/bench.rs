@@ -95,6 +95,12 @@ pub struct BenchArgs {
     /// the same windows to another tool with `--targets`.
     #[arg(long)]
     pub write_targets: Option<PathBuf>,
+    /// Load stacked batches of N windows (`CocoSampler::load_stacked`, what the
+    /// Python package's stacked batches do: each window copied into one
+    /// `(N, H, W, C)` array, its buffer recycled) on `--threads` rayon
+    /// threads, instead of one sample at a time (0: off).
+    #[arg(long, default_value_t = 0)]
+    pub stacked: usize,
 }
 
 /// The frames random windows are drawn from: images with a known size.
@@ -326,7 +332,21 @@ fn timed_run(
     let mut nbytes = 0usize;
     let mut nannots = 0usize;
     let t0 = Instant::now();
-    if args.threads == 1 {
+    if args.stacked > 0 {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(args.threads)
+            .build()
+            .context("starting the batch threads")?;
+        let mut storage = None;
+        for chunk in targets.chunks(args.stacked) {
+            let b = pool
+                .install(|| sampler.load_stacked(chunk, opts, storage.take()))
+                .context("loading a stacked batch")?;
+            nbytes += b.im.nbytes();
+            nannots += b.num_annots();
+            storage = Some(sampler::batch::PixelStorage::from_pixels(b.im));
+        }
+    } else if args.threads == 1 {
         for t in targets {
             let s = sampler.load_sample_with(t, opts).with_context(|| {
                 format!("sample {}", serde_json::to_string(t).unwrap_or_default())
@@ -523,6 +543,7 @@ fn record(
         "dataset": args.dataset.dataset.display().to_string(),
         "backend": s.backend_name,
         "threads": args.threads,
+        "stacked": args.stacked,
         "window": args.window,
         "count": m.n,
         "annots": args.annots,

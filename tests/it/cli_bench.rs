@@ -146,3 +146,50 @@ fn bad_arguments_fail_with_one_line() {
         assert!(err.contains(needle), "{args:?}: {err}");
     }
 }
+
+/// `--stacked N` loads the same windows as the one-by-one loop (same bytes,
+/// same annotations per window), on one thread or several, with a last
+/// partial batch.
+#[test]
+fn stacked_batches_load_what_the_plain_loop_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("shapes");
+    toydata("shapes2-gsize96", &data);
+    let dset = data.join("data.kwcoco.json");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            dset.to_str().unwrap(),
+            "--window",
+            "32,24",
+            "--count",
+            "23",
+            "--annots",
+            "--seed",
+            "5",
+            "--no-stages",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        let rec = bench_json(&args);
+        let bytes = rec["mb_per_sec"].as_f64().unwrap() * rec["seconds"].as_f64().unwrap() * 1e6;
+        (bytes, rec["annots_per_window"].as_f64().unwrap(), rec)
+    };
+    let (plain_bytes, plain_annots, _) = run(&[]);
+    assert!(
+        (plain_bytes - 23.0 * 32.0 * 24.0 * 3.0).abs() < 1e-3,
+        "{plain_bytes}"
+    );
+    for extra in [
+        &["--stacked", "6"][..],
+        &["--stacked", "6", "--threads", "2"],
+    ] {
+        let (bytes, annots, rec) = run(extra);
+        assert_eq!(rec["stacked"], 6);
+        assert!(
+            (bytes - plain_bytes).abs() < 1e-3,
+            "{extra:?}: {bytes} vs {plain_bytes}"
+        );
+        assert_eq!(annots, plain_annots, "{extra:?}");
+    }
+    assert!(plain_annots > 0.0);
+}
