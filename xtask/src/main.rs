@@ -7,7 +7,8 @@
 //!   the whole test suite with all features, the Python cross-checks included
 //!   (`NDSAMPLER_REFERENCE_PYTHON` points them at that environment); then
 //!   builds the Python package (`crates/ndsampler-py`, maturin) into that
-//!   environment and runs its pytest suite.
+//!   environment (with maturin, pytest and `ray[data]`) and runs its pytest
+//!   suite.
 //! * `cargo xtask py-reference` — only create that environment.
 //! * `cargo xtask mutants -- FILE [ARGS…]` — `cargo mutants --workspace
 //!   --test-workspace=false --file FILE ARGS…` (mutation testing of one file;
@@ -197,8 +198,8 @@ fn run(cli: Cli) -> Result<()> {
 
 /// Build the Python package (`crates/ndsampler-py`) into the reference
 /// environment with maturin (dev profile: it shares the test build's
-/// compiled crates) and run its pytest suite. maturin and pytest are
-/// installed into the environment when missing (PyPI).
+/// compiled crates) and run its pytest suite. maturin, pytest and
+/// `ray[data]` are installed into the environment when missing (PyPI).
 fn python_package_tests(python: &Path, gdal: bool) -> Result<()> {
     let venv = python
         .parent()
@@ -206,19 +207,30 @@ fn python_package_tests(python: &Path, gdal: bool) -> Result<()> {
         .context("the reference python is not inside a venv")?
         .to_path_buf();
     let bin = venv.join("bin");
-    if !bin.join("maturin").exists() || !bin.join("pytest").exists() {
+    // `ray[data]` (ray, pyarrow; pandas is already there) is for
+    // tests/test_ray.py: about 30 s and 430 MB more (README, "From Python").
+    if ["maturin", "pytest", "ray"]
+        .iter()
+        .any(|b| !bin.join(b).exists())
+    {
         eprintln!(
-            "xtask: installing maturin and pytest into {}",
+            "xtask: installing maturin, pytest and ray[data] into {}",
             venv.display()
         );
         let ok = Command::new(bin.join("pip"))
-            .args(["install", "-q", "maturin>=1.9,<2", "pytest"])
+            .args([
+                "install",
+                "-q",
+                "maturin>=1.9,<2",
+                "pytest",
+                "ray[data]>=2.60,<3",
+            ])
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
         if !ok {
             bail!(
-                "`pip install maturin pytest` into {} failed",
+                "`pip install maturin pytest ray[data]` into {} failed",
                 venv.display()
             );
         }
