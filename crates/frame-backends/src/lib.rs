@@ -114,7 +114,7 @@ pub use reader::{
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};
 pub use values::Quantization;
-pub use window::{PixelBox, Window};
+pub use window::{PixelBox, Window, WindowMut};
 
 /// A fresh id for an opened raster (keys of the chunk cache).
 pub(crate) fn next_raster_id() -> u64 {

@@ -20,7 +20,7 @@ use crate::raster::{ChunkCache, Raster};
 use crate::resample::{self, Interpolation, axis_taps, taps_span};
 use crate::source::{AssetSource, Channels, ImageSource, default_band_names};
 use crate::values::ValueRules;
-use crate::window::{PixelBox, Window};
+use crate::window::{PixelBox, Window, WindowMut};
 use crate::with_window;
 use coco_geometry::Affine;
 
@@ -490,17 +490,108 @@ impl FrameReader {
         opts: &ReadOptions,
     ) -> Result<Window> {
         let (names, groups, missing) = self.plan(src, channels, opts)?;
+        let out_dtype = Self::out_dtype(&groups, missing, opts);
+        self.warped_from_plan(
+            (names.len(), &groups, missing),
+            out_h,
+            out_w,
+            out_from_image,
+            opts,
+            out_dtype,
+        )
+    }
+
+    /// The dtype [`FrameReader::read_warped`] returns for a plan.
+    fn out_dtype(groups: &[Group], missing: bool, opts: &ReadOptions) -> DType {
         let base = groups
             .iter()
             .map(|g| g.raster.info().dtype)
             .reduce(DType::promote)
             .unwrap_or(DType::F32);
-        let out_dtype = opts.dtype.unwrap_or(if missing || opts.nodata_float {
+        opts.dtype.unwrap_or(if missing || opts.nodata_float {
             base.to_float()
         } else {
             base
-        });
-        let n = names.len();
+        })
+    }
+
+    /// [`FrameReader::read_warped`] written into `out` (a slot of a batch
+    /// array) instead of a new window: `out`'s shape gives the output size and
+    /// must have as many bands as `channels` selects, and its dtype must be
+    /// the one `read_warped` would return (else an error saying both). A
+    /// window that is a plain crop of one file at full resolution (the common
+    /// training window) is copied straight from the file's rows into `out`;
+    /// anything else is read as usual and copied in.
+    pub fn read_warped_into(
+        &self,
+        src: &ImageSource,
+        out_from_image: &Affine,
+        channels: &Channels,
+        opts: &ReadOptions,
+        out: &mut WindowMut<'_>,
+    ) -> Result<()> {
+        let (out_h, out_w, out_c) = out.shape();
+        let (names, groups, missing) = self.plan(src, channels, opts)?;
+        let out_dtype = Self::out_dtype(&groups, missing, opts);
+        if out_dtype != out.dtype() || names.len() != out_c {
+            return Err(Error::invalid(format!(
+                "the window is {} with {} band(s) but its slot is {} with {out_c}",
+                out_dtype.name(),
+                names.len(),
+                out.dtype().name()
+            )));
+        }
+        if !out_from_image.is_finite() {
+            return Err(Error::invalid(format!(
+                "transform {:?} is not finite",
+                out_from_image.matrix()
+            )));
+        }
+        if let [g] = groups.as_slice()
+            && !missing
+            && g.out_idx.iter().enumerate().all(|(i, &k)| i == k)
+            && g.raster.info().dtype == out_dtype
+        {
+            let m = *out_from_image * g.to_image;
+            if m.is_finite()
+                && let Some((tx, ty)) = m.integer_translation()
+            {
+                let end = |t: i64, n: usize| {
+                    i64::try_from(n)
+                        .ok()
+                        .and_then(|n| n.checked_sub(t))
+                        .ok_or_else(|| Error::invalid(format!("window end {n} − {t} overflows")))
+                };
+                let region = PixelBox {
+                    y0: -ty,
+                    y1: end(ty, out_h)?,
+                    x0: -tx,
+                    x1: end(tx, out_w)?,
+                };
+                return g.raster.read_region_into(0, region, &g.bands, out);
+            }
+        }
+        let w = self.warped_from_plan(
+            (names.len(), &groups, missing),
+            out_h,
+            out_w,
+            out_from_image,
+            opts,
+            out_dtype,
+        )?;
+        out.assign(&w)
+    }
+
+    /// The body of [`FrameReader::read_warped`] once the channels are planned.
+    fn warped_from_plan(
+        &self,
+        (n, groups, missing): (usize, &[Group], bool),
+        out_h: usize,
+        out_w: usize,
+        out_from_image: &Affine,
+        opts: &ReadOptions,
+        out_dtype: DType,
+    ) -> Result<Window> {
         self.budget(
             || format!("a {out_h}×{out_w}×{n} {out_dtype} window"),
             &[out_h, out_w, n, out_dtype.size()],
@@ -520,7 +611,7 @@ impl FrameReader {
             return self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype);
         }
         let mut out = Window::filled(out_dtype, (out_h, out_w, n));
-        for g in &groups {
+        for g in groups {
             let m = *out_from_image * g.to_image;
             let w = self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype)?;
             scatter(&w, &mut out, &g.out_idx)?;

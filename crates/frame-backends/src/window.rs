@@ -1,7 +1,7 @@
 //! [`Window`], the dtype-dynamic `(H, W, C)` pixel array every read returns, and
 //! [`PixelBox`], a half-open rectangle of pixels.
 
-use ndarray::{Array3, ArrayView3, s};
+use ndarray::{Array3, ArrayView3, ArrayViewMut3, s};
 
 pub use crate::dtype::Window;
 use crate::dtype::{DType, Pixel};
@@ -200,6 +200,82 @@ pub(crate) fn view_npy_any<'a>(bytes: &'a [u8], path: &std::path::Path) -> Resul
         Some(e) => Error::decode(path, format!("npy: {e}")),
         None => Error::unsupported(path, "npy dtype (supported: u8, u16, i16, f32, f64)"),
     })
+}
+
+/// A mutable `(H, W, C)` view of pixels owned elsewhere (a slot of a batch
+/// array), for reads that write in place ([`crate::FrameReader::read_warped_into`]).
+#[derive(Debug)]
+pub enum WindowMut<'a> {
+    /// Unsigned 8-bit.
+    U8(ArrayViewMut3<'a, u8>),
+    /// Unsigned 16-bit.
+    U16(ArrayViewMut3<'a, u16>),
+    /// Signed 16-bit.
+    I16(ArrayViewMut3<'a, i16>),
+    /// 32-bit float.
+    F32(ArrayViewMut3<'a, f32>),
+    /// 64-bit float.
+    F64(ArrayViewMut3<'a, f64>),
+}
+
+macro_rules! with_window_mut {
+    ($w:expr, $a:ident => $body:expr) => {
+        match $w {
+            WindowMut::U8($a) => $body,
+            WindowMut::U16($a) => $body,
+            WindowMut::I16($a) => $body,
+            WindowMut::F32($a) => $body,
+            WindowMut::F64($a) => $body,
+        }
+    };
+}
+
+impl WindowMut<'_> {
+    /// `(H, W, C)`.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        with_window_mut!(self, a => a.dim())
+    }
+
+    /// The sample type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            WindowMut::U8(_) => DType::U8,
+            WindowMut::U16(_) => DType::U16,
+            WindowMut::I16(_) => DType::I16,
+            WindowMut::F32(_) => DType::F32,
+            WindowMut::F64(_) => DType::F64,
+        }
+    }
+
+    /// Copies `w` in: it must have this view's shape and dtype.
+    pub fn assign(&mut self, w: &Window) -> Result<()> {
+        if w.shape() != self.shape() || w.dtype() != self.dtype() {
+            return Err(Error::invalid(format!(
+                "a {:?} {} window does not fit a {:?} {} slot",
+                w.shape(),
+                w.dtype().name(),
+                self.shape(),
+                self.dtype().name()
+            )));
+        }
+        match (self, w) {
+            (WindowMut::U8(d), Window::U8(a)) => d.assign(a),
+            (WindowMut::U16(d), Window::U16(a)) => d.assign(a),
+            (WindowMut::I16(d), Window::I16(a)) => d.assign(a),
+            (WindowMut::F32(d), Window::F32(a)) => d.assign(a),
+            (WindowMut::F64(d), Window::F64(a)) => d.assign(a),
+            _ => unreachable!("dtypes were compared"),
+        }
+        Ok(())
+    }
+
+    /// Fills with the padding value of the dtype (0, or NaN for floats).
+    pub fn fill_pad(&mut self) {
+        fn go<T: Pixel>(a: &mut ArrayViewMut3<'_, T>) {
+            a.fill(T::FILL);
+        }
+        with_window_mut!(self, a => go(a))
+    }
 }
 
 /// A half-open pixel rectangle `[y0, y1) × [x0, x1)`. Bounds may be negative or

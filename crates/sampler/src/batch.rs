@@ -200,6 +200,37 @@ fn copy_into<T: Copy>(a: &ArrayD<T>, dst: &mut [T]) {
     }
 }
 
+/// `(H, W, C)` views of a sample's slot (`shape` is `[H, W, C]` or
+/// `[T, H, W, C]`), one per frame; `None` for any other shape.
+fn frame_views<'a, T, F>(
+    shape: &[usize],
+    slot: &'a mut [T],
+    wrap: F,
+) -> Option<Vec<frame_backends::WindowMut<'a>>>
+where
+    F: Fn(ndarray::ArrayViewMut3<'a, T>) -> frame_backends::WindowMut<'a>,
+{
+    let view = ndarray::ArrayViewMutD::from_shape(ndarray::IxDyn(shape), slot).ok()?;
+    match shape.len() {
+        3 => Some(vec![wrap(view.into_dimensionality().ok()?)]),
+        4 => {
+            let mut out = Vec::with_capacity(shape[0]);
+            let mut rest = view;
+            for _ in 0..shape[0] {
+                let (head, tail) = rest.split_at(Axis(0), 1);
+                out.push(wrap(
+                    head.index_axis_move(Axis(0), 0)
+                        .into_dimensionality()
+                        .ok()?,
+                ));
+                rest = tail;
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
 /// What a sample keeps besides its pixels once copied into the batch.
 type SampleMeta = (Target, SampleParams, Vec<SampleFrame>);
 
@@ -299,12 +330,31 @@ impl CocoSampler {
                         .enumerate()
                         .skip(1)
                         .try_for_each(|(i, (slot, meta))| -> Result<()> {
-                            let s = self.load_sample_with(&targets[i], opts)?;
-                            match &s.im {
-                                Pixels::$variant(a) if a.shape() == shape0.as_slice() => {
-                                    copy_into(a, slot)
+                            // Straight into the slot where the target allows;
+                            // a failure there (another dtype or band count…)
+                            // is loaded again the plain way, which says why.
+                            let mut frames = frame_views(&shape0, slot, |v| {
+                                frame_backends::WindowMut::$variant(v)
+                            });
+                            let first_try = match frames.as_deref_mut() {
+                                Some(f) => self.load_sample_dest(&targets[i], opts, Some(f)),
+                                None => Err(Error::BadTarget {
+                                    key: "batch",
+                                    msg: "no frame views".into(),
+                                }),
+                            };
+                            drop(frames);
+                            let (s, written) = match first_try {
+                                Ok(x) => x,
+                                Err(_) => (self.load_sample_with(&targets[i], opts)?, false),
+                            };
+                            if !written {
+                                match &s.im {
+                                    Pixels::$variant(a) if a.shape() == shape0.as_slice() => {
+                                        copy_into(a, slot)
+                                    }
+                                    _ => return Err(mismatch(i, &s, &shape0, dtype0)),
                                 }
-                                _ => return Err(mismatch(i, &s, &shape0, dtype0)),
                             }
                             *meta = Some((s.target, s.params, s.frames));
                             Ok(())
@@ -402,6 +452,51 @@ mod tests {
                     .collect(),
             }],
             native: None,
+        }
+    }
+
+    /// Which targets are written straight into a slot, and that what is
+    /// written equals the plain load.
+    #[test]
+    fn eligible_targets_are_written_into_the_slot() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/shapes4/data.kwcoco.json");
+        let sampler = CocoSampler::open(path).unwrap();
+        let opts = SampleOptions::default();
+        let target = |extra: serde_json::Value| -> Target {
+            let mut v = serde_json::json!({"image_id": 1, "space_slice": [[-4, 12], [390, 410]]});
+            v.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::from_value(v).unwrap()
+        };
+        for (extra, eligible) in [
+            (serde_json::json!({}), true),
+            (serde_json::json!({"scale": 0.5}), false), // another output size than the slot
+            (serde_json::json!({"padkw": {"mode": "edge"}}), false),
+        ] {
+            let t = target(extra.clone());
+            let want = sampler.load_sample_with(&t, &opts).unwrap();
+            let mut buf = vec![7u8; 16 * 20 * 3];
+            let mut frames =
+                frame_views(&[16, 20, 3], &mut buf, frame_backends::WindowMut::U8).unwrap();
+            let (s, written) = sampler
+                .load_sample_dest(&t, &opts, Some(&mut frames))
+                .unwrap();
+            drop(frames);
+            assert_eq!(written, eligible, "{extra}");
+            if written {
+                assert_eq!(s.im.shape(), &[0]);
+                let Pixels::U8(a) = &want.im else { panic!() };
+                assert_eq!(a.as_slice().unwrap(), &buf[..], "{extra}");
+            } else {
+                assert_eq!(s.im, want.im, "{extra}");
+                assert!(
+                    buf.iter().all(|&v| v == 7),
+                    "{extra}: the slot is untouched"
+                );
+            }
+            assert_eq!(s.frames[0].annots.len(), want.frames[0].annots.len());
         }
     }
 

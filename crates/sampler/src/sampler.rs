@@ -542,6 +542,20 @@ impl CocoSampler {
 
     /// Load a sample with explicit options (they override the target's).
     pub fn load_sample_with(&self, target: &Target, opts: &SampleOptions) -> Result<Sample> {
+        self.load_sample_dest(target, opts, None).map(|(s, _)| s)
+    }
+
+    /// [`CocoSampler::load_sample_with`], the pixels written into `dest` (one
+    /// view per frame, of the sample's frame shape) when given and the target
+    /// allows it (no `padkw`, not native-resolution, one view per frame of
+    /// the plan's size). Returns the sample and whether its pixels went to
+    /// `dest` (its `im` is then empty).
+    pub(crate) fn load_sample_dest(
+        &self,
+        target: &Target,
+        opts: &SampleOptions,
+        mut dest: Option<&mut [frame_backends::WindowMut<'_>]>,
+    ) -> Result<(Sample, bool)> {
         let r = self.resolve(target)?;
         let t = &r.target;
         let [sx, sy] = t.scale.map(|s| s.xy()).unwrap_or([1.0, 1.0]);
@@ -581,12 +595,40 @@ impl CocoSampler {
             ..opts.clone()
         };
         let mut native_parts: Vec<Vec<NativePart>> = Vec::new();
+        let into = !native_mode
+            && plan.padkw.is_none()
+            && !opts.skip_pixels
+            && dest.as_deref().is_some_and(|d| {
+                d.len() == r.frames.len()
+                    && d.iter().all(|w| {
+                        let (h, w, _) = w.shape();
+                        (h, w) == (plan.out_h, plan.out_w)
+                    })
+            });
+        if !into {
+            dest = None;
+        }
 
         let mut windows = Vec::with_capacity(r.frames.len());
         let mut frames_out = Vec::with_capacity(r.frames.len());
         let mut warps = Vec::with_capacity(r.frames.len());
-        for gid in &r.frames {
+        for (k, gid) in r.frames.iter().enumerate() {
+            let slot = dest.as_deref_mut().and_then(|d| d.get_mut(k));
             let loaded = match gid {
+                Some(gid) if slot.is_some() => self.load_frame_dest(*gid, &plan, slot)?,
+                None if slot.is_some() => {
+                    if let Some(slot) = slot {
+                        slot.fill_pad();
+                    }
+                    LoadedFrame {
+                        window: None,
+                        warp: None,
+                        frame: SampleFrame {
+                            image_id: None,
+                            annots: Vec::new(),
+                        },
+                    }
+                }
                 Some(gid) if native_mode && !opts.skip_pixels => match t.realign_native {
                     None => {
                         native_parts
@@ -644,7 +686,7 @@ impl CocoSampler {
             Channels::All => Vec::new(),
         };
         let jagged = native_mode && t.realign_native.is_none() && !opts.skip_pixels;
-        let im = if opts.skip_pixels || jagged {
+        let im = if opts.skip_pixels || jagged || into {
             Pixels::zeros(DType::U8, &[0])
         } else {
             let nb = channel_names.len();
@@ -664,13 +706,14 @@ impl CocoSampler {
             channels: channel_names,
             warps,
         };
-        Ok(Sample {
+        let sample = Sample {
             im,
             target: target_out,
             params,
             frames: frames_out,
             native: jagged.then_some(native_parts),
-        })
+        };
+        Ok((sample, into))
     }
 
     /// Refuses a sample whose pixels would take more than the configured
@@ -736,6 +779,17 @@ impl CocoSampler {
     /// One real frame of a sample: its pixels (unless skipped), its
     /// sample-from-image warp, and its annotations in sample space.
     fn load_frame(&self, gid: ImageId, plan: &FramePlan<'_>) -> Result<LoadedFrame> {
+        self.load_frame_dest(gid, plan, None)
+    }
+
+    /// [`CocoSampler::load_frame`], the pixels written into `dest` when given
+    /// (the frame's window is then `None`; `plan.padkw` must be `None`).
+    fn load_frame_dest(
+        &self,
+        gid: ImageId,
+        plan: &FramePlan<'_>,
+        dest: Option<&mut frame_backends::WindowMut<'_>>,
+    ) -> Result<LoadedFrame> {
         let info = self.frames.get(&gid).ok_or(Error::UnknownId {
             key: "image_id",
             table: "image",
@@ -750,6 +804,22 @@ impl CocoSampler {
                 key: "image_id",
                 msg: format!("image {} has neither a file_name nor assets", gid.0),
             })?;
+            let read_err = |e| Error::Read {
+                image_id: gid.0,
+                source: Box::new(e),
+            };
+            if let Some(dest) = dest {
+                self.reader
+                    .read_warped_into(
+                        source,
+                        &sample_from_img,
+                        &plan.channels,
+                        &plan.read_opts,
+                        dest,
+                    )
+                    .map_err(read_err)?;
+                return self.frame_annots_of(gid, info, plan, &sample_from_img, None);
+            }
             let win = self
                 .reader
                 .read_warped(
@@ -760,10 +830,7 @@ impl CocoSampler {
                     &plan.channels,
                     &plan.read_opts,
                 )
-                .map_err(|e| Error::Read {
-                    image_id: gid.0,
-                    source: Box::new(e),
-                })?;
+                .map_err(read_err)?;
             match plan.padkw {
                 None => Some(win),
                 Some(kw) => {
@@ -779,13 +846,26 @@ impl CocoSampler {
                 }
             }
         };
+        self.frame_annots_of(gid, info, plan, &sample_from_img, win)
+    }
+
+    /// A loaded frame: `win` and the annotations the plan asks for.
+    fn frame_annots_of(
+        &self,
+        gid: ImageId,
+        info: &FrameInfo,
+        plan: &FramePlan<'_>,
+        sample_from_img: &Affine,
+        win: Option<Window>,
+    ) -> Result<LoadedFrame> {
+        let (out_h, out_w) = (plan.out_h, plan.out_w);
         let req = &plan.annots;
         let annots = if req.with.any() {
             let window_img = plan.window_vid.warp(&info.img_from_vid).quantize_outward();
             self.frame_annots(
                 gid,
                 &window_img,
-                &sample_from_img,
+                sample_from_img,
                 req.visible_thresh,
                 req.with,
                 req.filter.as_ref(),

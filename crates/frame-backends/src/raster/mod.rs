@@ -13,7 +13,7 @@ use ndarray::Array3;
 
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
-use crate::window::{PixelBox, Window};
+use crate::window::{PixelBox, Window, WindowMut};
 use crate::with_window;
 
 pub(crate) mod chunk_cache;
@@ -56,6 +56,19 @@ pub trait Raster: Send + Sync {
     /// size; the part outside the raster holds the padding value of the raster's
     /// dtype (0 or NaN).
     fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window>;
+
+    /// [`Raster::read_region`] written into `out` (exactly the region's size
+    /// by `bands.len()`, of the raster's dtype) instead of a new window. The
+    /// default reads and copies; rasters that can write in place override it.
+    fn read_region_into(
+        &self,
+        level: usize,
+        region: PixelBox,
+        bands: &[usize],
+        out: &mut WindowMut<'_>,
+    ) -> Result<()> {
+        out.assign(&self.read_region(level, region, bands)?)
+    }
 }
 
 /// A raster seen with another [`RasterInfo::nodata`]: a cache file (npy, COG)
@@ -71,6 +84,15 @@ impl Raster for WithNodata {
     }
     fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window> {
         self.inner.read_region(level, region, bands)
+    }
+    fn read_region_into(
+        &self,
+        level: usize,
+        region: PixelBox,
+        bands: &[usize],
+        out: &mut WindowMut<'_>,
+    ) -> Result<()> {
+        self.inner.read_region_into(level, region, bands, out)
     }
 }
 

@@ -11,7 +11,7 @@ use ndarray_npy::WriteNpyExt;
 use super::{Raster, RasterInfo, check_request, copy_block};
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
-use crate::window::{PixelBox, Window, WindowView, view_npy_any};
+use crate::window::{PixelBox, Window, WindowMut, WindowView, view_npy_any};
 use crate::with_window;
 
 /// A memory-mapped `.npy` cache file.
@@ -105,9 +105,89 @@ impl NpyRaster {
     }
 }
 
+impl NpyRaster {
+    /// [`NpyRaster::read_typed`] into `dst` (`region × bands`, row-major).
+    fn read_typed_into<T: Pixel>(
+        &self,
+        region: PixelBox,
+        bands: &[usize],
+        dst: &mut [T],
+    ) -> Result<()> {
+        let info = &self.info;
+        region.checked_bytes(bands.len(), info.dtype.size())?;
+        let data: &[T] = bytemuck::try_cast_slice(&self.map[self.data_offset..])
+            .map_err(|e| Error::decode(&info.path, format!("npy data: {e}")))?;
+        let need = info.height * info.width * info.bands;
+        if data.len() < need {
+            return Err(Error::decode(&info.path, "npy data shorter than its shape"));
+        }
+        if dst.len() != region.height() * region.width() * bands.len() {
+            return Err(Error::invalid(
+                "the output slot does not have the region's size",
+            ));
+        }
+        let ov = region.intersect(&PixelBox::full(info.height, info.width));
+        if ov != region {
+            dst.fill(T::FILL);
+        }
+        if !ov.is_empty() {
+            copy_block(
+                &data[..need],
+                info.width,
+                info.bands,
+                (ov.y0 as usize, ov.x0 as usize),
+                dst,
+                region.width(),
+                ((ov.y0 - region.y0) as usize, (ov.x0 - region.x0) as usize),
+                (ov.height(), ov.width()),
+                bands,
+            );
+        }
+        Ok(())
+    }
+}
+
 impl Raster for NpyRaster {
     fn info(&self) -> &RasterInfo {
         &self.info
+    }
+
+    fn read_region_into(
+        &self,
+        level: usize,
+        region: PixelBox,
+        bands: &[usize],
+        out: &mut WindowMut<'_>,
+    ) -> Result<()> {
+        check_request(&self.info, level, bands)?;
+        if out.dtype() != self.info.dtype
+            || out.shape() != (region.height(), region.width(), bands.len())
+        {
+            return Err(Error::invalid(format!(
+                "a {:?} {} slot for a {}×{}×{} {} region",
+                out.shape(),
+                out.dtype().name(),
+                region.height(),
+                region.width(),
+                bands.len(),
+                self.info.dtype.name()
+            )));
+        }
+        macro_rules! go {
+            ($a:expr) => {
+                match $a.as_slice_mut() {
+                    Some(dst) => self.read_typed_into(region, bands, dst),
+                    None => out.assign(&self.read_region(level, region, bands)?),
+                }
+            };
+        }
+        match out {
+            WindowMut::U8(a) => go!(a),
+            WindowMut::U16(a) => go!(a),
+            WindowMut::I16(a) => go!(a),
+            WindowMut::F32(a) => go!(a),
+            WindowMut::F64(a) => go!(a),
+        }
     }
 
     fn read_region(&self, level: usize, region: PixelBox, bands: &[usize]) -> Result<Window> {

@@ -293,3 +293,96 @@ fn changed_source_gets_a_new_cache() {
     let w = read(&fresh, &p, PixelBox::new(0, 2, 0, 2).unwrap());
     assert!(w.as_array::<u8>().unwrap().iter().all(|&v| v == 9));
 }
+
+/// `read_warped_into` writes what `read_warped` returns, on every backend and
+/// for crops inside, across and outside the image, sub-pixel shifts,
+/// scales, band subsets and a missing band; a slot of another dtype or band
+/// count is refused naming both.
+#[test]
+fn read_warped_into_a_slot_equals_read_warped() {
+    use frame_backends::{DType, WindowMut};
+    let dir = tempfile::tempdir().unwrap();
+    let p = source(dir.path());
+    let src = ImageSource::single(&p, W, H);
+    let mut backends = cache_backends(&dir.path().join("work"));
+    backends.push(Backend::Raw);
+    let names = |v: &[&str]| Channels::Names(v.iter().map(|s| s.to_string()).collect());
+    let cases: Vec<(Affine, Channels, usize, usize)> = vec![
+        (Affine::translate(-10.0, -20.0), Channels::All, 16, 24),
+        (Affine::translate(5.0, -7.0), Channels::All, 16, 24),
+        (
+            Affine::translate(-(W as f64) + 3.0, 0.0),
+            names(&["b", "r"]),
+            9,
+            8,
+        ),
+        (Affine::translate(1000.0, 1000.0), Channels::All, 4, 4),
+        (Affine::translate(-3.5, -2.25), names(&["g"]), 10, 10),
+        (Affine::scale(0.5, 0.5), Channels::All, 12, 12),
+        (Affine::translate(-2.0, -2.0), names(&["r", "X"]), 5, 6),
+    ];
+    for backend in backends {
+        let reader = FrameReader::new(backend.clone()).unwrap();
+        for (k, (t, ch, h, w)) in cases.iter().enumerate() {
+            let opts = ReadOptions::default();
+            let want = reader.read_warped(&src, *h, *w, t, ch, &opts).unwrap();
+            let (_, _, c) = want.shape();
+            let mut got = Window::filled(want.dtype(), (*h, *w, c));
+            // start from garbage so every pixel must be written
+            if let Window::U8(a) = &mut got {
+                a.fill(77);
+            }
+            {
+                let mut slot = match &mut got {
+                    Window::U8(a) => WindowMut::U8(a.view_mut()),
+                    Window::F32(a) => WindowMut::F32(a.view_mut()),
+                    other => panic!("unexpected dtype {:?}", other.dtype()),
+                };
+                reader
+                    .read_warped_into(&src, t, ch, &opts, &mut slot)
+                    .unwrap();
+            }
+            let same = |a: &Window, b: &Window| {
+                a.dtype() == b.dtype()
+                    && a.to_f64().shape() == b.to_f64().shape()
+                    && a.to_f64()
+                        .iter()
+                        .zip(b.to_f64().iter())
+                        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+            };
+            assert!(
+                same(&got, &want),
+                "{} case {k}: {got:?} vs {want:?}",
+                backend.name()
+            );
+        }
+        // A slot of another dtype or band count is refused.
+        let mut wrong = ndarray::Array3::<f32>::zeros((4, 4, 3));
+        let e = reader
+            .read_warped_into(
+                &src,
+                &Affine::identity(),
+                &Channels::All,
+                &ReadOptions::default(),
+                &mut WindowMut::F32(wrong.view_mut()),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("uint8") && e.contains("float32"), "{e}");
+        let mut narrow = ndarray::Array3::<u8>::zeros((4, 4, 2));
+        let e = reader
+            .read_warped_into(
+                &src,
+                &Affine::identity(),
+                &Channels::All,
+                &ReadOptions {
+                    dtype: Some(DType::U8),
+                    ..Default::default()
+                },
+                &mut WindowMut::U8(narrow.view_mut()),
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 band") && e.contains("2"), "{e}");
+    }
+}

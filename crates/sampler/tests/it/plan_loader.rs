@@ -549,3 +549,68 @@ fn load_stacked_refuses_empty_and_mixed_shapes_naming_the_sample() {
         .to_string();
     assert!(e.contains("999"), "{e}");
 }
+
+/// Video batches (fill frames past a video's end, a band stored at another
+/// resolution) are written straight into their slots and equal stacking
+/// one-by-one loads; a sample of another dtype fails naming it.
+#[test]
+fn load_stacked_videos_and_dtype_mismatch() {
+    use sampler::SampleOptions;
+    use sampler::batch::Batch;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/vidshapes2-msi/data.kwcoco.json");
+    let sampler = CocoSampler::open(path).unwrap();
+    let t = |vid: i64, t0: i64, y: i64, x: i64, ch: &str| -> Target {
+        serde_json::from_value(serde_json::json!({
+            "video_id": vid, "time_slice": [t0, t0 + 2],
+            "space_slice": [[y, y + 20], [x, x + 24]], "channels": ch,
+        }))
+        .unwrap()
+    };
+    let ts = vec![
+        t(1, 0, 0, 0, "B1|B10"),
+        t(2, 2, 280, 290, "B1|B10"),
+        t(1, 1, 50, 60, "B10|B1"),
+        t(2, 0, -5, 100, "B1|B10"),
+    ];
+    let opts = SampleOptions::default();
+    let want = Batch::stack(
+        ts.iter()
+            .map(|x| sampler.load_sample_with(x, &opts).unwrap())
+            .collect(),
+    )
+    .unwrap();
+    let got = sampler.load_stacked(&ts, &opts, None).unwrap();
+    assert_eq!(got.im.shape(), &[4, 2, 20, 24, 2]);
+    assert_eq!(got.im, want.im);
+    // the second window runs past video 2's end: its last frame is fill
+    assert_eq!(got.frames[1][1].image_id, None);
+    // a band at another resolution (B8, 6× coarser) goes through the resampler
+    let ts8: Vec<Target> = ts
+        .iter()
+        .map(|x| Target {
+            channels: Some(sampler::ChannelCode::parse("B1|B8").unwrap()),
+            ..x.clone()
+        })
+        .collect();
+    let want8 = Batch::stack(
+        ts8.iter()
+            .map(|x| sampler.load_sample_with(x, &opts).unwrap())
+            .collect(),
+    )
+    .unwrap();
+    assert_eq!(
+        sampler.load_stacked(&ts8, &opts, None).unwrap().im,
+        want8.im
+    );
+    let mut mixed = ts.clone();
+    mixed[2].dtype = Some(frame_backends::DType::F32);
+    let e = sampler
+        .load_stacked(&mixed, &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("sample 2") && e.contains("float32") && e.contains("uint16"),
+        "{e}"
+    );
+}
