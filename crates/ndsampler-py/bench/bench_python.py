@@ -7,6 +7,7 @@ One run, same random windows everywhere (written once by `ndsampler bench
 --write-targets`), npy backend, alternating rounds; prints one JSON line with
 the medians (windows/s) of:
   cli_1t / cli_2t    `ndsampler bench --targets plan --threads 1|2`
+  cli_stacked_1t     the same with `--stacked BATCH` (Rust's own stacked batches)
   py_1t / py_2t      `SamplerDataset(stacked=True).__getitems__` on batches of `--batch`
                      keys (as torch's fetcher calls it), `CocoSampler(threads=1|2)`
   py_list_1t         the same returning a list of sample dicts (stacked=False)
@@ -32,9 +33,10 @@ from ndsampler_rs.torch import SamplerDataset
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def cli_rate(cli, dataset, workdir, plan, threads):
+def cli_rate(cli, dataset, workdir, plan, threads, stacked=0):
     out = subprocess.run([cli, 'bench', dataset, '--backend', 'npy', '--workdir', workdir,
                           '--targets', plan, '--count', '0', '--threads', str(threads),
+                          '--stacked', str(stacked),
                           '--json', '--no-stages'], check=True, capture_output=True, text=True)
     line = [x for x in out.stdout.splitlines() if x.startswith('{')][-1]
     return json.loads(line)['windows_per_sec']
@@ -103,11 +105,12 @@ def main():
     s1 = ndsampler_rs.CocoSampler(a.dataset, backend='npy', workdir=a.workdir, threads=1)
     s2 = ndsampler_rs.CocoSampler(a.dataset, backend='npy', workdir=a.workdir, threads=2)
     s1.frames.prepare()
-    runs = {k: [] for k in ('cli_1t', 'cli_2t', 'py_1t', 'py_list_1t', 'py_2t', 'workers_1',
-                            'workers_2', 'reference')}
+    runs = {k: [] for k in ('cli_1t', 'cli_2t', 'cli_stacked_1t', 'py_1t', 'py_list_1t', 'py_2t',
+                            'workers_1', 'workers_2', 'reference')}
     for _ in range(a.rounds):
         runs['cli_1t'].append(cli_rate(a.cli, a.dataset, a.workdir, plan, 1))
         runs['py_1t'].append(py_rate(s1, targets, a.batch))
+        runs['cli_stacked_1t'].append(cli_rate(a.cli, a.dataset, a.workdir, plan, 1, a.batch))
         runs['py_list_1t'].append(py_rate(s1, targets, a.batch, stacked=False))
         runs['cli_2t'].append(cli_rate(a.cli, a.dataset, a.workdir, plan, 2))
         runs['py_2t'].append(py_rate(s2, targets, a.batch))
@@ -124,6 +127,7 @@ def main():
     med = {k: statistics.median(v) for k, v in runs.items() if v}
     med['py_2t_over_cli_2t'] = med['py_2t'] / med['cli_2t']
     med['py_1t_over_cli_1t'] = med['py_1t'] / med['cli_1t']
+    med['py_1t_over_cli_stacked_1t'] = med['py_1t'] / med['cli_stacked_1t']
     med['workers_2_over_1'] = med['workers_2'] / med['workers_1']
     if 'reference' in med:
         med['py_1t_over_reference'] = med['py_1t'] / med['reference']
