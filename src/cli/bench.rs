@@ -322,15 +322,20 @@ fn warm_up(args: &BenchArgs, s: &Setup, targets: &[Target], opts: &SampleOptions
 }
 
 /// The timed run: every target loaded in the calling thread (`--threads 1`) or
-/// through the [`Loader`]. Returns seconds, pixel bytes and annotations.
+/// through the [`Loader`]. Returns seconds, pixel bytes, annotations and,
+/// for the loader, where the time went: the samples' own load time summed
+/// over workers (and its fraction of `threads ×` wall time), the first
+/// batch's latency (thread start), the consumer's time blocked on the next
+/// batch and its time handling (dropping) batches.
 fn timed_run(
     args: &BenchArgs,
     sampler: &Arc<CocoSampler>,
     targets: &[Target],
     opts: &SampleOptions,
-) -> Result<(f64, usize, usize)> {
+) -> Result<(f64, usize, usize, Option<serde_json::Value>)> {
     let mut nbytes = 0usize;
     let mut nannots = 0usize;
+    let mut detail = None;
     let t0 = Instant::now();
     if args.stacked > 0 {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -357,23 +362,51 @@ fn timed_run(
     } else {
         let s2 = Arc::clone(sampler);
         let opts2 = opts.clone();
-        let loader = Loader::new(
+        let busy = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let busy2 = Arc::clone(&busy);
+        let mut loader = Loader::new(
             targets.to_vec(),
             LoaderConfig {
                 threads: args.threads,
                 prefetch: 2 * args.threads,
                 batch_size: 16,
             },
-            move |_, t: &Target| s2.load_sample_with(t, &opts2),
+            move |_, t: &Target| {
+                let t0 = Instant::now();
+                let r = s2.load_sample_with(t, &opts2);
+                busy2.fetch_add(
+                    t0.elapsed().as_nanos() as u64,
+                    std::sync::atomic::Ordering::Relaxed,
+                );
+                r
+            },
         );
-        for batch in loader {
+        let (mut wait, mut work, mut first) = (0.0, 0.0, None);
+        loop {
+            let w0 = Instant::now();
+            let Some(batch) = loader.next() else { break };
+            wait += w0.elapsed().as_secs_f64();
+            first.get_or_insert_with(|| t0.elapsed().as_secs_f64());
+            let c0 = Instant::now();
             for s in batch.context("loading a batch")? {
                 nbytes += s.im.nbytes();
                 nannots += s.frames.iter().map(|f| f.annots.len()).sum::<usize>();
             }
+            work += c0.elapsed().as_secs_f64();
         }
+        drop(loader);
+        let wall = t0.elapsed().as_secs_f64();
+        let busy_s = busy.load(std::sync::atomic::Ordering::Relaxed) as f64 * 1e-9;
+        detail = Some(json!({
+            "wall_s": wall,
+            "sample_busy_s": busy_s,
+            "busy_fraction": busy_s / (wall * args.threads as f64),
+            "first_batch_s": first,
+            "consumer_wait_s": wait,
+            "consumer_drop_s": work,
+        }));
     }
-    Ok((t0.elapsed().as_secs_f64(), nbytes, nannots))
+    Ok((t0.elapsed().as_secs_f64(), nbytes, nannots, detail))
 }
 
 /// Per-stage µs/window from single-threaded passes over the same targets.
@@ -525,6 +558,8 @@ struct Measured {
     /// Chunk-cache hits and misses during the run.
     hits: u64,
     misses: u64,
+    /// Where a loader run's time went (see `timed_run`).
+    loader: Option<serde_json::Value>,
 }
 
 /// The bench record (`--json` prints it; the text report reads it).
@@ -544,6 +579,7 @@ fn record(
         "backend": s.backend_name,
         "threads": args.threads,
         "stacked": args.stacked,
+        "loader": m.loader,
         "window": args.window,
         "count": m.n,
         "annots": args.annots,
@@ -608,7 +644,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
     let warm_s = t0.elapsed().as_secs_f64();
     let stats0 = s.sampler.reader().stats();
 
-    let (run_s, nbytes, nannots) = timed_run(&args, &s.sampler, &targets, &opts)?;
+    let (run_s, nbytes, nannots, loader) = timed_run(&args, &s.sampler, &targets, &opts)?;
     let stats1 = s.sampler.reader().stats();
     let m = Measured {
         n,
@@ -619,6 +655,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
         nannots,
         hits: stats1.chunk_hits - stats0.chunk_hits,
         misses: stats1.chunk_misses - stats0.chunk_misses,
+        loader,
     };
     let stages = if args.no_stages {
         None

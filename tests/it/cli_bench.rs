@@ -59,6 +59,7 @@ fn json_record_of_random_windows_with_annotations() {
     assert!(rec["mb_per_sec"].as_f64().unwrap() > 0.0, "{rec}");
     assert_eq!(rec["backend"], "npy");
     assert_eq!(rec["threads"], 1);
+    assert!(rec["loader"].is_null(), "no loader on one thread: {rec}");
     assert_eq!(rec["count"], 20);
     assert_eq!(rec["window"], serde_json::json!([32, 24]));
     assert_eq!(rec["annots"], true);
@@ -121,6 +122,24 @@ fn json_record_of_a_target_plan_on_two_threads_with_locality() {
         bytes == 12.0 * 256.0 || bytes == 3.0 * 12.0 * 256.0,
         "{bytes}: {rec}"
     );
+    // Where the loader's time went: every part is a duration within the run.
+    let l = &rec["loader"];
+    let wall = l["wall_s"].as_f64().unwrap();
+    assert!(wall > 0.0 && wall <= secs * 1.01 + 1e-3, "{rec}");
+    for key in [
+        "sample_busy_s",
+        "first_batch_s",
+        "consumer_wait_s",
+        "consumer_drop_s",
+    ] {
+        let v = l[key].as_f64().unwrap();
+        assert!(v > 0.0, "{key}: {rec}");
+    }
+    assert!(l["first_batch_s"].as_f64().unwrap() <= wall, "{rec}");
+    assert!(l["consumer_wait_s"].as_f64().unwrap() <= wall, "{rec}");
+    let frac = l["busy_fraction"].as_f64().unwrap();
+    let busy = l["sample_busy_s"].as_f64().unwrap();
+    assert!((frac - busy / (2.0 * wall)).abs() < 1e-9, "{rec}");
 }
 
 #[test]
