@@ -69,8 +69,7 @@ pub struct CacheArgs {
 
 pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     let path = &args.dataset.dataset;
-    let ds = coco_model::CocoDataset::load(path)
-        .with_context(|| format!("loading {}", path.display()))?;
+    let ds = super::load_dataset(path)?;
     let mut files: Vec<PathBuf> = ds.referenced_files().into_iter().map(|(_, p)| p).collect();
     files.sort();
     files.dedup();

@@ -206,11 +206,40 @@ pub fn one_line_error(e: &clap::Error) -> String {
         .to_string()
 }
 
-/// Load a dataset given as a JSON/zip file or a bundle directory.
+/// Load a dataset given as a JSON/zip file or a bundle directory, or (feature
+/// `remote`) a JSON file at a URL, whose bundle directory is the URL's parent
+/// (relative file names become URLs next to it).
 pub fn load_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
     use anyhow::Context;
+    if frame_backends::is_url(path) {
+        return load_remote_dataset(path).with_context(|| {
+            format!(
+                "loading dataset {}",
+                frame_backends::display_url(&path.to_string_lossy())
+            )
+        });
+    }
     coco_model::CocoDataset::load(path)
         .with_context(|| format!("loading dataset {}", path.display()))
+}
+
+/// [`load_dataset`] of a URL.
+#[cfg(feature = "remote")]
+fn load_remote_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
+    let bytes = frame_backends::remote::read_all(path)?;
+    let text = path.to_string_lossy();
+    let parent = text.rsplit_once('/').map_or(&*text, |(p, _)| p);
+    Ok(coco_model::CocoDataset::from_reader(
+        &bytes[..],
+        Some(path),
+        std::path::PathBuf::from(parent),
+    )?)
+}
+
+/// [`load_dataset`] of a URL in a build without remote sources.
+#[cfg(not(feature = "remote"))]
+fn load_remote_dataset(_path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
+    anyhow::bail!("URLs need the `remote` cargo feature of ndsampler, which this build lacks")
 }
 
 /// Largest `--target @FILE` read (64 MiB): a target is a few hundred bytes.

@@ -94,6 +94,9 @@ mod mmap;
 mod probe;
 pub mod raster;
 mod reader;
+#[cfg(feature = "remote")]
+pub mod remote;
+mod remote_url;
 pub mod resample;
 mod source;
 mod values;
@@ -111,6 +114,7 @@ pub use reader::{
     Backend, CogCompression, CogOptions, DEFAULT_MAX_READ_BYTES, DEFAULT_ZSTD_LEVEL, FrameReader,
     MAX_DOWNSCALE, ReadOptions, ReaderOptions, ReaderStats, open_raw,
 };
+pub use remote_url::{RemoteStats, display_url, is_url, is_url_str, remote_stats};
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};
 pub use values::Quantization;
