@@ -222,7 +222,10 @@ fn build_store(scheme: &str, auth: &str, url: &str) -> Result<Arc<dyn ObjectStor
 }
 
 /// Options set in code per store (see [`set_store_options`]).
-static OPTIONS: Mutex<Vec<(String, Vec<(String, String)>)>> = Mutex::new(Vec::new());
+static OPTIONS: Mutex<Vec<(String, StoreOptions)>> = Mutex::new(Vec::new());
+
+/// Configuration keys and values of one store.
+type StoreOptions = Vec<(String, String)>;
 
 /// Configure the client of one store in code, on top of (and overriding) the
 /// environment: `store` is `scheme://bucket` (`s3://data`, `gs://b`,
@@ -246,7 +249,7 @@ pub fn set_store_options<K: Into<String>, V: Into<String>>(
     all.push((key, opts));
 }
 
-fn options_for(key: &str) -> Vec<(String, String)> {
+fn options_for(key: &str) -> StoreOptions {
     OPTIONS
         .lock()
         .iter()
@@ -561,7 +564,8 @@ impl RemoteFile {
         {
             return Ok(w.slice(off as usize..end as usize));
         }
-        let mut v = self.fetch(&[off..end])?;
+        let range = off..end;
+        let mut v = self.fetch(std::slice::from_ref(&range))?;
         v.pop()
             .ok_or_else(|| Error::remote(&self.url, "internal: no bytes"))
     }

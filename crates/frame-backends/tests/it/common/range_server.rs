@@ -200,7 +200,7 @@ fn serve(conn: TcpStream, st: &State) {
         let file = st.files.lock().unwrap().get(&path).cloned();
         let forced = st.forced.lock().unwrap().get(&path).copied();
         let mut range = None;
-        let (status, body, extra): (u16, &[u8], String) = if every > 0 && n % every == 0 {
+        let (status, body, extra): (u16, &[u8], String) = if every > 0 && n.is_multiple_of(every) {
             (503, &[], String::new())
         } else if let Some(s) = forced {
             (s, &[], String::new())
