@@ -16,8 +16,8 @@
 //!   [`max_in_flight`] at a time per window read (`NDSAMPLER_REMOTE_CONCURRENCY`,
 //!   default 8; so at most threads × that many in the process).
 //! - **Whole files** (PNG, JPEG, …: formats without random access) are fetched
-//!   once and kept in memory with the file (the `npy` backend keeps a decoded
-//!   copy in its workdir instead).
+//!   once and kept in memory with the file, up to 1 GiB in the process (the
+//!   `npy` backend keeps a decoded copy in its workdir instead).
 //! - **Failures**: connection errors and 5xx answers are retried with
 //!   exponential backoff (up to 5 times, 100 ms doubling to 5 s); a request
 //!   times out after 60 s (connect: 10 s). Anything else (403, 404, …) is one
@@ -38,7 +38,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::num::NonZeroUsize;
 use std::ops::Range;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -392,6 +392,7 @@ pub fn object_version(path: &Path) -> Result<ObjectVersion> {
 /// block, then the rest), one afterwards.
 pub fn read_all(path: &Path) -> Result<Bytes> {
     let f = open(path)?;
+    check_whole(&f.url, f.size())?;
     if f.size() <= HEADER_BLOCK {
         return f.block(0);
     }
@@ -591,13 +592,52 @@ impl RemoteFile {
             return Ok(w.clone());
         }
         let size = self.version.size;
+        check_whole(&self.url, size)?;
         let w = if size <= HEADER_BLOCK {
             self.block(0)?
         } else {
             self.read_range(0, size)?
         };
-        *self.whole.lock() = Some(w.clone());
+        let mut slot = self.whole.lock();
+        if slot.is_none() {
+            let n = w.len() as u64;
+            if WHOLE_HELD.fetch_add(n, Ordering::Relaxed) + n <= WHOLE_BUDGET {
+                *slot = Some(w.clone());
+            } else {
+                WHOLE_HELD.fetch_sub(n, Ordering::Relaxed);
+            }
+        }
         Ok(w)
+    }
+}
+
+/// Largest object fetched whole (a file without random access, a dataset):
+/// [`crate::DEFAULT_MAX_READ_BYTES`], checked against the size the server
+/// announced before anything is fetched.
+fn check_whole(url: &str, size: u64) -> Result<()> {
+    if size > crate::DEFAULT_MAX_READ_BYTES as u64 {
+        return Err(Error::TooLarge {
+            what: format!("fetching all of {}", display_url(url)),
+            bytes: size as u128,
+            limit: crate::DEFAULT_MAX_READ_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Bytes of whole files kept by remote files (see [`WHOLE_BUDGET`]).
+static WHOLE_HELD: AtomicU64 = AtomicU64::new(0);
+
+/// Most bytes of whole files ([`RemoteFile::whole`]) kept in the process
+/// (1 GiB): beyond it a whole file is fetched for each decode instead of kept
+/// (its decoded pixels still go to the chunk cache).
+const WHOLE_BUDGET: u64 = 1 << 30;
+
+impl Drop for RemoteFile {
+    fn drop(&mut self) {
+        if let Some(w) = self.whole.get_mut() {
+            WHOLE_HELD.fetch_sub(w.len() as u64, Ordering::Relaxed);
+        }
     }
 }
 
