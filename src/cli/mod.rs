@@ -212,7 +212,7 @@ pub fn one_line_error(e: &clap::Error) -> String {
 pub fn load_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
     use anyhow::Context;
     if frame_backends::is_url(path) {
-        return load_remote_dataset(path).with_context(|| {
+        return sampler::load_dataset(path).with_context(|| {
             format!(
                 "loading dataset {}",
                 frame_backends::display_url(&path.to_string_lossy())
@@ -221,25 +221,6 @@ pub fn load_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDa
     }
     coco_model::CocoDataset::load(path)
         .with_context(|| format!("loading dataset {}", path.display()))
-}
-
-/// [`load_dataset`] of a URL.
-#[cfg(feature = "remote")]
-fn load_remote_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
-    let bytes = frame_backends::remote::read_all(path)?;
-    let text = path.to_string_lossy();
-    let parent = text.rsplit_once('/').map_or(&*text, |(p, _)| p);
-    Ok(coco_model::CocoDataset::from_reader(
-        &bytes[..],
-        Some(path),
-        std::path::PathBuf::from(parent),
-    )?)
-}
-
-/// [`load_dataset`] of a URL in a build without remote sources.
-#[cfg(not(feature = "remote"))]
-fn load_remote_dataset(_path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
-    anyhow::bail!("URLs need the `remote` cargo feature of ndsampler, which this build lacks")
 }
 
 /// Largest `--target @FILE` read (64 MiB): a target is a few hundred bytes.

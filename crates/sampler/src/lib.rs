@@ -71,6 +71,6 @@ pub use pixels::Pixels;
 pub use regions::{NegativeOptions, PreselectConfig, Regions};
 pub use sampler::{
     CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, Resolved, Sample, SampleAnnot, SampleFrame,
-    SampleOptions, SampleParams, SamplerConfig, WithAnnots,
+    SampleOptions, SampleParams, SamplerConfig, WithAnnots, load_dataset,
 };
 pub use target::{ChannelCode, Nodata, Pad, PadKw, PadMode, Scale, Target, WindowDims};
