@@ -441,3 +441,27 @@ fn s3_windows_equal_local_reads() {
         .to_string();
     assert!(e.contains(&missing) && e.contains("not found"), "{e}");
 }
+
+#[test]
+fn every_backend_reads_remote_files_like_local_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RangeServer::start();
+    let local_reader = FrameReader::new(Backend::Raw).unwrap();
+    let work = dir.path().join("work");
+    for backend in crate::common::backends_in(&work, frame_backends::CogOptions::default()) {
+        let reader = FrameReader::new(backend.clone()).unwrap();
+        for c in &CASES {
+            let local = serve_case(dir.path(), &server, c);
+            let url = PathBuf::from(server.url(c.file));
+            for b in plan(H as i64, W as i64, 5, 13) {
+                let got = read(&reader, &url, (H, W), b);
+                let want = read(&local_reader, &local, (H, W), b);
+                assert_eq!(got, want, "{} {}: {b:?}", backend.name(), c.name);
+            }
+            // Caches of remote sources live in the workdir, never next to the URL.
+            if let Some(cache) = reader.cache_path_of(&url).unwrap() {
+                assert!(cache.starts_with(&work), "{}", cache.display());
+            }
+        }
+    }
+}
