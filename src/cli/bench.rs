@@ -560,6 +560,8 @@ struct Measured {
     misses: u64,
     /// Where a loader run's time went (see `timed_run`).
     loader: Option<serde_json::Value>,
+    /// Remote requests and bytes during the run (feature `remote`).
+    remote: frame_backends::RemoteStats,
 }
 
 /// The bench record (`--json` prints it; the text report reads it).
@@ -604,6 +606,10 @@ fn record(
             "chunk_misses": misses,
             "hit_rate": hit_rate,
         },
+        "remote": {
+            "requests_per_window": m.remote.requests as f64 / m.n as f64,
+            "bytes_per_window": m.remote.bytes as f64 / m.n as f64,
+        },
         "geometry_cache": {
             "entries": geo.entries,
             "bytes": geo.bytes,
@@ -643,6 +649,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
     warm_up(&args, &s, &targets, &opts)?;
     let warm_s = t0.elapsed().as_secs_f64();
     let stats0 = s.sampler.reader().stats();
+    let remote0 = frame_backends::remote_stats();
 
     let (run_s, nbytes, nannots, loader) = timed_run(&args, &s.sampler, &targets, &opts)?;
     let stats1 = s.sampler.reader().stats();
@@ -656,6 +663,7 @@ pub fn run(mut args: BenchArgs) -> Result<ExitCode> {
         hits: stats1.chunk_hits - stats0.chunk_hits,
         misses: stats1.chunk_misses - stats0.chunk_misses,
         loader,
+        remote: frame_backends::remote_stats().since(remote0),
     };
     let stages = if args.no_stages {
         None
@@ -719,6 +727,13 @@ fn print_report(args: &BenchArgs, r: &serde_json::Value) {
             100.0 * rate
         ),
         None => println!("  chunk cache  not used (memory-mapped reads)"),
+    }
+    if f(&r["remote"]["requests_per_window"]) > 0.0 {
+        println!(
+            "  remote       {:.2} requests, {:.0} bytes per window",
+            f(&r["remote"]["requests_per_window"]),
+            f(&r["remote"]["bytes_per_window"])
+        );
     }
     let g = &r["geometry_cache"];
     if args.annots {

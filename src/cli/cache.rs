@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use frame_backends::{Backend, CacheOutcome, CogCompression, CogOptions, FrameReader};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,8 +68,7 @@ pub struct CacheArgs {
 
 pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
     let path = &args.dataset.dataset;
-    let ds = coco_model::CocoDataset::load(path)
-        .with_context(|| format!("loading {}", path.display()))?;
+    let ds = super::load_dataset(path)?;
     let mut files: Vec<PathBuf> = ds.referenced_files().into_iter().map(|(_, p)| p).collect();
     files.sort();
     files.dedup();

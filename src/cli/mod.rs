@@ -206,9 +206,19 @@ pub fn one_line_error(e: &clap::Error) -> String {
         .to_string()
 }
 
-/// Load a dataset given as a JSON/zip file or a bundle directory.
+/// Load a dataset given as a JSON/zip file or a bundle directory, or (feature
+/// `remote`) a JSON file at a URL, whose bundle directory is the URL's parent
+/// (relative file names become URLs next to it).
 pub fn load_dataset(path: &std::path::Path) -> anyhow::Result<coco_model::CocoDataset> {
     use anyhow::Context;
+    if frame_backends::is_url(path) {
+        return sampler::load_dataset(path).with_context(|| {
+            format!(
+                "loading dataset {}",
+                frame_backends::display_url(&path.to_string_lossy())
+            )
+        });
+    }
     coco_model::CocoDataset::load(path)
         .with_context(|| format!("loading dataset {}", path.display()))
 }

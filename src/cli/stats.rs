@@ -22,7 +22,7 @@ pub(crate) fn load_with_spinner(path: &Path) -> anyhow::Result<CocoDataset> {
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_message(format!("loading {}", path.display()));
     pb.enable_steady_tick(Duration::from_millis(120));
-    let ds = CocoDataset::load(path).context("cannot load the dataset");
+    let ds = super::load_dataset(path).context("cannot load the dataset");
     pb.finish_and_clear();
     ds
 }

@@ -9,6 +9,8 @@ mod cli_export_wds;
 mod cli_grid;
 mod cli_hardening;
 mod cli_options;
+#[cfg(feature = "remote")]
+mod cli_remote;
 mod cli_sample_draw;
 mod cli_stats_validate;
 mod cli_toydata;

@@ -166,10 +166,26 @@ impl CocoDataset {
     /// assert_eq!(ds.resolve_path("a/b.png"), std::path::Path::new("/data/bundle/a/b.png"));
     /// assert_eq!(ds.resolve_path("/abs.png"), std::path::Path::new("/abs.png"));
     /// ```
+    ///
+    /// A file name that is a URL (`s3://…`, `https://…`, see
+    /// [`crate::paths::is_url`]) is kept as it is; a relative name under a
+    /// bundle directory that is a URL is joined to it with `/`.
+    ///
+    /// ```
+    /// let ds = coco_model::CocoDataset::from_json_str("{}", "s3://bucket/bundle").unwrap();
+    /// assert_eq!(ds.resolve_path("a/b.tif"), std::path::Path::new("s3://bucket/bundle/a/b.tif"));
+    /// assert_eq!(ds.resolve_path("https://h/x.png"), std::path::Path::new("https://h/x.png"));
+    /// ```
     pub fn resolve_path(&self, file_name: &str) -> PathBuf {
         let p = Path::new(file_name);
-        if p.is_absolute() {
+        if p.is_absolute() || crate::paths::is_url(file_name) {
             p.to_path_buf()
+        } else if let Some(base) = self.bundle_dir.to_str().filter(|b| crate::paths::is_url(b)) {
+            PathBuf::from(format!(
+                "{}/{}",
+                base.trim_end_matches('/'),
+                file_name.trim_start_matches("./")
+            ))
         } else {
             self.bundle_dir.join(p)
         }

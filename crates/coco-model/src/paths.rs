@@ -4,6 +4,27 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::dataset::CocoDataset;
 
+/// Whether `name` is a URL of a remote object store (`s3://`, `s3a://`,
+/// `gs://`, `az://`, `azure://`, `abfs(s)://`, `adl://`, `http(s)://`): such
+/// file names are never joined to the bundle directory, and a bundle
+/// directory that is one joins names with `/`. Reading them needs
+/// frame-backends' `remote` feature.
+///
+/// ```
+/// assert!(coco_model::paths::is_url("s3://bucket/a.tif"));
+/// assert!(!coco_model::paths::is_url("/data/a.tif"));
+/// ```
+pub fn is_url(name: &str) -> bool {
+    let Some((scheme, rest)) = name.split_once("://") else {
+        return false;
+    };
+    !rest.is_empty()
+        && matches!(
+            scheme.to_ascii_lowercase().as_str(),
+            "s3" | "s3a" | "gs" | "az" | "azure" | "abfs" | "abfss" | "adl" | "http" | "https"
+        )
+}
+
 /// Lexically normalises a path (`.` removed, `a/..` folded) without touching the disk.
 pub fn normalize(p: &Path) -> PathBuf {
     let mut out: Vec<Component<'_>> = Vec::new();

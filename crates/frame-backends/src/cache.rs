@@ -8,7 +8,9 @@
 //! never collide even when they hold the same relative names; size + mtime make a
 //! changed source get a new key and so a rebuild, without hashing gigabytes of
 //! pixels on every open. (A file rewritten within the same mtime tick with the
-//! same size would be missed; every common filesystem has ns mtimes.)
+//! same size would be missed; every common filesystem has ns mtimes.) A remote
+//! source (URL, feature `remote`) is keyed by its URL, size and ETag (or
+//! last-modified time when the server sends no ETag).
 //!
 //! **Building.** [`ensure`] validates an existing file and returns it; otherwise it
 //! takes an exclusive inter-process lock on `NAME.lock` (`std::fs::File::lock`,
@@ -186,13 +188,7 @@ pub fn cache_path(
     source: &Path,
     ext: &str,
 ) -> Result<PathBuf> {
-    let canon = source.canonicalize().map_err(|e| Error::io(source, e))?;
-    let meta = std::fs::metadata(&canon).map_err(|e| Error::io(source, e))?;
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
+    let (canon, len, version) = source_version(source)?;
     let mut key = Vec::new();
     key.extend_from_slice(&CACHE_FORMAT.to_le_bytes());
     for part in [
@@ -203,8 +199,8 @@ pub fn cache_path(
         key.extend_from_slice(&(part.len() as u64).to_le_bytes());
         key.extend_from_slice(part);
     }
-    key.extend_from_slice(&meta.len().to_le_bytes());
-    key.extend_from_slice(&mtime.to_le_bytes());
+    key.extend_from_slice(&len.to_le_bytes());
+    key.extend_from_slice(&version);
     let hash = xxhash_rust::xxh3::xxh3_128(&key);
     let stem: String = canon
         .file_stem()
@@ -226,6 +222,32 @@ pub fn cache_path(
         .join("_frame_cache")
         .join(backend)
         .join(format!("{stem}-{hash:032x}.{ext}")))
+}
+
+/// What identifies a version of a cache's source: its canonical path, size
+/// and mtime (nanoseconds, little-endian); for a URL (feature `remote`), the
+/// URL, size and ETag (else last-modified time).
+fn source_version(source: &Path) -> Result<(PathBuf, u64, Vec<u8>)> {
+    if crate::is_url(source) {
+        #[cfg(feature = "remote")]
+        {
+            let v = crate::remote::object_version(source)?;
+            return Ok((source.to_path_buf(), v.size, v.tag.into_bytes()));
+        }
+        #[cfg(not(feature = "remote"))]
+        return Err(Error::remote(
+            &source.to_string_lossy(),
+            "reading URLs needs the `remote` cargo feature, which this build lacks",
+        ));
+    }
+    let canon = source.canonicalize().map_err(|e| Error::io(source, e))?;
+    let meta = std::fs::metadata(&canon).map_err(|e| Error::io(source, e))?;
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    Ok((canon, meta.len(), mtime.to_le_bytes().to_vec()))
 }
 
 /// Make sure `path` holds a valid cache file: return the validated value if it

@@ -36,7 +36,7 @@ pub(crate) fn open_cog(
         .unwrap_or("")
         .to_ascii_lowercase();
     if (ext == "tif" || ext == "tiff")
-        && let Ok(r) = TiffRaster::open_file(source, chunks.clone())
+        && let Ok(r) = open_tiff(source, chunks.clone())
     {
         let i = r.info();
         if r.is_tiled()
@@ -79,6 +79,16 @@ pub(crate) fn open_cog(
         crate::raster::with_nodata(Arc::new(r), want.nodata),
         outcome,
     ))
+}
+
+/// A source TIFF, local or (feature `remote`) at a URL: a remote tiled TIFF
+/// with overviews is used in place, read by ranged GETs.
+fn open_tiff(source: &Path, chunks: Arc<ChunkCache>) -> Result<TiffRaster> {
+    #[cfg(feature = "remote")]
+    if crate::is_url(source) {
+        return TiffRaster::open_url(source, chunks);
+    }
+    TiffRaster::open_file(source, chunks)
 }
 
 /// The COG driver's creation options for `options`.

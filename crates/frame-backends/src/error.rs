@@ -109,6 +109,16 @@ pub enum Error {
         /// The cargo feature that enables it.
         feature: &'static str,
     },
+    /// A remote source (URL) failed: not found, access denied, out of
+    /// retries, or a path of a URL given to a build without the `remote`
+    /// feature. `url` never carries a query or user info.
+    #[error("{url}: {msg}")]
+    Remote {
+        /// The URL concerned (see [`crate::display_url`]).
+        url: String,
+        /// What went wrong.
+        msg: String,
+    },
     /// A transform cannot be used (singular, not finite).
     #[error(transparent)]
     Geometry(#[from] coco_geometry::GeometryError),
@@ -149,6 +159,12 @@ impl Error {
     pub(crate) fn layout(path: impl Into<PathBuf>, msg: impl std::fmt::Display) -> Self {
         Error::Layout {
             path: path.into(),
+            msg: msg.to_string(),
+        }
+    }
+    pub(crate) fn remote(url: &str, msg: impl std::fmt::Display) -> Self {
+        Error::Remote {
+            url: crate::remote_url::display_url(url),
             msg: msg.to_string(),
         }
     }

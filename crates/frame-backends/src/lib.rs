@@ -50,7 +50,11 @@
 //!   verified the first time a process opens the file; a mismatch is logged and
 //!   the entry rebuilt ([`FrameReader::verify`] re-checks on demand).
 //! - **GDAL** (feature `gdal`) opens only GeoTIFF, PNG and JPEG files by local
-//!   path: never VRT or other indirections, never `/vsi…` network paths.
+//!   path: never VRT or other indirections, never `/vsi…` network paths (URLs
+//!   are read by this crate's own `remote` reader, never handed to GDAL).
+//! - **Remote objects** (feature `remote`) are fetched whole only up to
+//!   [`DEFAULT_MAX_READ_BYTES`], checked against the announced size first;
+//!   every response's length is checked against the range asked.
 //!
 //! ```
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -82,6 +86,12 @@
 //! ## Feature flags
 //! - `gdal`: the COG cache backend, and GDAL as a fallback reader for any input
 //!   the pure-Rust decoders refuse (needs `libgdal-dev`).
+//! - `remote`: paths may be `s3://`, `gs://`, `az://`, `http(s)://` URLs
+//!   ([`is_url`]), read through `object_store` (see the `remote` module): a
+//!   TIFF/COG window is ranged GETs of the tiles it touches, a file's header
+//!   is fetched once per process, 5xx are retried, a 4xx is one
+//!   [`Error::Remote`] naming the URL. Without the feature a URL is that
+//!   error too. [`remote_stats`] counts requests and bytes in every build.
 
 pub mod cache;
 #[cfg(feature = "gdal")]
@@ -94,6 +104,9 @@ mod mmap;
 mod probe;
 pub mod raster;
 mod reader;
+#[cfg(feature = "remote")]
+pub mod remote;
+mod remote_url;
 pub mod resample;
 mod source;
 mod values;
@@ -111,6 +124,7 @@ pub use reader::{
     Backend, CogCompression, CogOptions, DEFAULT_MAX_READ_BYTES, DEFAULT_ZSTD_LEVEL, FrameReader,
     MAX_DOWNSCALE, ReadOptions, ReaderOptions, ReaderStats, open_raw,
 };
+pub use remote_url::{RemoteStats, display_url, is_url, is_url_str, remote_stats};
 pub use resample::Interpolation;
 pub use source::{AssetSource, Channels, ImageSource, default_band_names};
 pub use values::Quantization;

@@ -22,7 +22,8 @@ fn cache() -> &'static Mutex<HashMap<Key, (usize, usize)>> {
 
 /// `(height, width)` of the image file at `path` (as this crate reads it: a
 /// tifffile array is its array's size), from its header only. Cached per
-/// path, length and modification time, so each file version is opened once.
+/// path, length and modification time, so each file version is opened once
+/// (a URL's header is kept per process by the remote reader).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -34,6 +35,11 @@ fn cache() -> &'static Mutex<HashMap<Key, (usize, usize)>> {
 /// # Ok(()) }
 /// ```
 pub fn probe_size(path: &Path) -> Result<(usize, usize)> {
+    if crate::is_url(path) {
+        // Remote files keep their header per process (see `crate::remote`).
+        let raster = open_raw(path, Arc::new(ChunkCache::new(0)))?;
+        return Ok((raster.info().height, raster.info().width));
+    }
     let meta = crate::file::check_regular(path)?;
     let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
     if let Some(&hw) = cache().lock().get(&key) {

@@ -446,10 +446,39 @@ fn parse_warp(json: Option<&str>, what: &str, id: i64) -> Result<Affine> {
     }
 }
 
+/// Load a dataset: a JSON file, a `.zip` or a bundle directory
+/// ([`CocoDataset::load`]), or (feature `remote`) a JSON file at an `s3://`,
+/// `gs://`, `az://` or `http(s)://` URL, whose parent becomes the bundle
+/// directory (relative file names are then URLs next to it). Without the
+/// feature a URL is an error saying so.
+pub fn load_dataset(path: &std::path::Path) -> Result<CocoDataset> {
+    if frame_backends::is_url(path) {
+        #[cfg(feature = "remote")]
+        {
+            let bytes = frame_backends::remote::read_all(path)?;
+            let text = path.to_string_lossy();
+            let parent = text.rsplit_once('/').map_or(&*text, |(p, _)| p);
+            return Ok(CocoDataset::from_reader(
+                &bytes[..],
+                Some(path),
+                std::path::PathBuf::from(parent),
+            )?);
+        }
+        #[cfg(not(feature = "remote"))]
+        return Err(frame_backends::Error::Remote {
+            url: frame_backends::display_url(&path.to_string_lossy()),
+            msg: "URLs need the `remote` cargo feature (of sampler, or ndsampler), which this build lacks".into(),
+        }
+        .into());
+    }
+    Ok(CocoDataset::load(path)?)
+}
+
 impl CocoSampler {
-    /// Load a dataset (JSON, `.zip` or bundle directory) and sample raw files.
+    /// Load a dataset (JSON, `.zip` or bundle directory, or a URL: see
+    /// [`load_dataset`]) and sample raw files.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let dset = CocoDataset::load(path.as_ref())?;
+        let dset = load_dataset(path.as_ref())?;
         Self::new(Arc::new(dset), SamplerConfig::default())
     }
 

@@ -95,6 +95,12 @@ impl ChunkCache {
         (h as usize) % SHARDS
     }
 
+    /// Whether `key` is held now (without touching its recency or the counters).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    pub(crate) fn contains(&self, key: &ChunkKey) -> bool {
+        self.shards[self.shard_index(key)].lock().lru.contains(key)
+    }
+
     /// The chunk under `key`, decoding it with `decode` on a miss. The decode runs
     /// without holding any lock (two threads missing the same chunk at the same
     /// instant may both decode it; the cache then keeps one).

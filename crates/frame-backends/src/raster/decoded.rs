@@ -29,10 +29,22 @@ fn ierr(path: &Path, e: image::ImageError) -> Error {
     }
 }
 
-/// An `image` reader of `path`, opened only if it is a regular file.
-fn reader(path: &Path) -> Result<ImageReader<std::io::BufReader<std::fs::File>>> {
-    let f = crate::file::open_regular(path)?;
-    let mut r = ImageReader::new(std::io::BufReader::new(f));
+trait BufReadSeek: std::io::BufRead + std::io::Seek {}
+impl<T: std::io::BufRead + std::io::Seek> BufReadSeek for T {}
+
+/// An `image` reader of `path`, opened only if it is a regular file; for a
+/// URL (feature `remote`), of its whole content, fetched once per process.
+fn reader(path: &Path) -> Result<ImageReader<Box<dyn BufReadSeek>>> {
+    #[cfg(feature = "remote")]
+    let inner: Box<dyn BufReadSeek> = if crate::is_url(path) {
+        Box::new(std::io::Cursor::new(crate::remote::open(path)?.whole()?))
+    } else {
+        Box::new(std::io::BufReader::new(crate::file::open_regular(path)?))
+    };
+    #[cfg(not(feature = "remote"))]
+    let inner: Box<dyn BufReadSeek> =
+        Box::new(std::io::BufReader::new(crate::file::open_regular(path)?));
+    let mut r = ImageReader::new(inner);
     if let Ok(format) = image::ImageFormat::from_path(path) {
         r.set_format(format);
     }
@@ -79,6 +91,13 @@ impl DecodedRaster {
             },
             cache,
         })
+    }
+
+    /// Read the header of a remote image (feature `remote`): the whole file
+    /// is fetched (once per process) and kept with it.
+    #[cfg(feature = "remote")]
+    pub fn open_url(path: &Path, cache: Arc<ChunkCache>) -> Result<DecodedRaster> {
+        Self::open(path, cache)
     }
 
     fn decode(&self) -> Result<Window> {

@@ -272,8 +272,14 @@ fn copy_window_block(
 
 /// Open a dataset file directly: TIFFs with the pure-Rust tiled reader, other
 /// formats with the `image` crate; with the `gdal` feature, anything those refuse
-/// goes to GDAL.
+/// goes to GDAL (local files only). A URL ([`crate::is_url`]) is read remotely
+/// with the `remote` feature (TIFFs by ranged GETs of the chunks a window
+/// touches, other formats fetched whole once), and is [`Error::Remote`]
+/// without it.
 pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+    if crate::is_url(path) {
+        return open_url(path, chunks);
+    }
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -293,6 +299,31 @@ pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>>
                 .map_err(|_| e)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// [`open_raw`] of a URL.
+fn open_url(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+    #[cfg(feature = "remote")]
+    {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if ext == "tif" || ext == "tiff" {
+            tiff::TiffRaster::open_url(path, chunks).map(|r| Arc::new(r) as Arc<dyn Raster>)
+        } else {
+            decoded::DecodedRaster::open_url(path, chunks).map(|r| Arc::new(r) as Arc<dyn Raster>)
+        }
+    }
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = chunks;
+        Err(Error::remote(
+            &path.to_string_lossy(),
+            "reading URLs needs the `remote` cargo feature (of frame-backends; `ndsampler` forwards it), which this build lacks",
+        ))
     }
 }
 

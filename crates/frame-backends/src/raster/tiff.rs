@@ -33,6 +33,10 @@ enum Bytes {
     File(PathBuf, std::fs::File),
     /// A cache file this crate wrote, memory-mapped.
     Map(Arc<memmap2::Mmap>),
+    /// A remote object (feature `remote`): header through cached blocks,
+    /// chunks as ranged GETs fetched ahead per window.
+    #[cfg(feature = "remote")]
+    Remote(Arc<crate::remote::RemoteFile>),
 }
 
 struct MapBytes(Arc<memmap2::Mmap>);
@@ -46,6 +50,9 @@ impl AsRef<[u8]> for MapBytes {
 struct Level {
     /// Chunk offsets and byte counts when the fast path applies (see [`FastChunks`]).
     fast: Option<FastChunks>,
+    /// Offsets and byte counts of every chunk, kept for remote files (whose
+    /// chunks are fetched ahead of decoding).
+    spans: Option<Arc<(Vec<u64>, Vec<u64>)>>,
     ifd: usize,
     grid: ChunkGrid,
     planar: bool,
@@ -162,6 +169,8 @@ struct IfdDesc {
     tiled: bool,
     chunk: (usize, usize),
     fast: Option<FastChunks>,
+    /// Chunk offsets and byte counts (kept for remote files only).
+    spans: Option<Arc<(Vec<u64>, Vec<u64>)>>,
     /// `ImageDescription` (read for the first IFD only).
     description: Option<String>,
     /// `GDAL_NODATA` (tag 42113, ASCII), parsed.
@@ -196,6 +205,13 @@ impl TiffRaster {
         Self::open(path, Bytes::Map(map), cache)
     }
 
+    /// Open a remote TIFF (feature `remote`) at a URL.
+    #[cfg(feature = "remote")]
+    pub fn open_url(path: &Path, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
+        let f = crate::remote::open(path)?;
+        Self::open(path, Bytes::Remote(f), cache)
+    }
+
     fn reader(&self) -> Result<Box<dyn ReadSeek>> {
         reader_for(&self.bytes)
     }
@@ -207,12 +223,15 @@ impl TiffRaster {
         let file_len = match &bytes {
             Bytes::File(_, f) => f.metadata().map_err(|e| Error::io(path, e))?.len(),
             Bytes::Map(m) => m.len() as u64,
+            #[cfg(feature = "remote")]
+            Bytes::Remote(f) => f.size(),
         };
+        let keep_spans = !matches!(bytes, Bytes::File(..) | Bytes::Map(..));
         let mut descs: Vec<IfdDesc> = Vec::new();
         let mut announced = None;
         let mut limit = 64usize;
         for ifd in 0..MAX_SERIES_PAGES {
-            let d = describe(&mut dec, ifd, path, file_len)?;
+            let d = describe(&mut dec, ifd, path, file_len, keep_spans)?;
             if ifd == 0 {
                 announced = announced_series(&d);
                 if let Some((_, pages)) = &announced {
@@ -256,6 +275,7 @@ impl TiffRaster {
             .iter()
             .map(|d| Level {
                 fast: d.fast.clone(),
+                spans: d.spans.clone(),
                 ifd: d.ifd,
                 grid: ChunkGrid {
                     height: d.height,
@@ -344,6 +364,7 @@ impl TiffRaster {
         }
         let level = Level {
             fast: None,
+            spans: None,
             ifd: 0,
             grid: ChunkGrid {
                 height,
@@ -527,6 +548,8 @@ impl TiffRaster {
                             .map_err(|e| Error::io(path, e))?;
                         f(&buf)
                     }
+                    #[cfg(feature = "remote")]
+                    Bytes::Remote(file) => f(&file.read_range(off, len)?),
                 }
             };
             with_src(&mut |src: &[u8]| {
@@ -574,6 +597,58 @@ impl TiffRaster {
             DType::F32 => go::<f32>(self, fast, (off, len), shape, n),
             DType::F64 => go::<f64>(self, fast, (off, len), shape, n),
         }
+    }
+}
+
+#[cfg(feature = "remote")]
+impl TiffRaster {
+    /// For a remote file, fetch (concurrently, coalesced) the stored bytes of
+    /// every chunk `region` touches that the chunk cache lacks, and keep them
+    /// pinned while the returned guard lives: decoding then reads memory.
+    fn prefetch(&self, level: usize, region: PixelBox) -> Result<Option<crate::remote::Pinned>> {
+        let Bytes::Remote(file) = &self.bytes else {
+            return Ok(None);
+        };
+        let lv = &self.levels[level];
+        let Some(spans) = &lv.spans else {
+            return Ok(None);
+        };
+        let g = lv.grid;
+        let inside = region.intersect(&PixelBox::full(g.height, g.width));
+        if inside.is_empty() {
+            return Ok(None);
+        }
+        let per_plane = g.across() * g.height.div_ceil(g.chunk_h);
+        let planes = if lv.planar { self.info.bands } else { 1 };
+        let (cy0, cy1) = (
+            inside.y0 as usize / g.chunk_h,
+            (inside.y1 as usize - 1) / g.chunk_h,
+        );
+        let (cx0, cx1) = (
+            inside.x0 as usize / g.chunk_w,
+            (inside.x1 as usize - 1) / g.chunk_w,
+        );
+        let mut ranges = Vec::new();
+        for cy in cy0..=cy1 {
+            for cx in cx0..=cx1 {
+                let idx = cy * g.across() + cx;
+                if self.cache.contains(&(self.id, level as u32, idx as u64)) {
+                    continue;
+                }
+                for p in 0..planes {
+                    let i = p * per_plane + idx;
+                    if let (Some(&o), Some(&n)) = (spans.0.get(i), spans.1.get(i))
+                        && n > 0
+                    {
+                        ranges.push(o..o.saturating_add(n));
+                    }
+                }
+            }
+        }
+        if ranges.is_empty() {
+            return Ok(None);
+        }
+        file.pin(&ranges).map(Some)
     }
 }
 
@@ -649,10 +724,18 @@ fn reader_for(bytes: &Bytes) -> Result<Box<dyn ReadSeek>> {
             Box::new(BufReader::with_capacity(64 << 10, f))
         }
         Bytes::Map(m) => Box::new(Cursor::new(MapBytes(m.clone()))),
+        #[cfg(feature = "remote")]
+        Bytes::Remote(f) => Box::new(crate::remote::RemoteReader::new(f.clone())),
     })
 }
 
-fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<IfdDesc> {
+fn describe(
+    dec: &mut Dec,
+    ifd: usize,
+    path: &Path,
+    file_len: u64,
+    keep_spans: bool,
+) -> Result<IfdDesc> {
     let e = |e| terr(path, e);
     let (w, h) = dec.dimensions().map_err(e)?;
     let subfile: u32 = dec
@@ -780,6 +863,7 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
         && (predictor == 1
             || (predictor == 2 && matches!(dtype, Some(DType::U8 | DType::U16 | DType::I16))))
         && dtype.is_some_and(|d| d.size() * 8 == bits as usize);
+    let spans = keep_spans.then(|| Arc::new((offs.clone(), lens.clone())));
     let fast = fast_ok.then_some(FastChunks {
         offsets: offs,
         counts: lens,
@@ -788,6 +872,7 @@ fn describe(dec: &mut Dec, ifd: usize, path: &Path, file_len: u64) -> Result<Ifd
     });
     Ok(IfdDesc {
         fast,
+        spans,
         ifd,
         height: h as usize,
         width: w as usize,
@@ -882,6 +967,8 @@ impl Raster for TiffRaster {
                     .get_or_decode((self.id, 0, 0), || self.decode_series(s))
             });
         }
+        #[cfg(feature = "remote")]
+        let _pinned = self.prefetch(level, region)?;
         read_chunked(lv.grid, self.info.dtype, region, bands, |cy, cx| {
             let idx = (cy * lv.grid.across() + cx) as u64;
             self.cache.get_or_decode((self.id, level as u32, idx), || {
@@ -908,6 +995,7 @@ mod tests {
             tiled: false,
             chunk: (h, w),
             fast: None,
+            spans: None,
             description: Some(description.into()),
             nodata: None,
         }

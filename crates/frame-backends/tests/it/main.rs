@@ -10,3 +10,5 @@ mod geometry;
 mod hostile;
 mod python_layouts;
 mod readers;
+#[cfg(feature = "remote")]
+mod remote;

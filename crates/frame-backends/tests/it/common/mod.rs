@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: known-pixel images written here.
 #![allow(dead_code)]
 
+#[cfg(feature = "remote")]
+pub mod range_server;
+
 use std::path::Path;
 
 use frame_backends::{Backend, CogOptions};
