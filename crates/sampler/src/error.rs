@@ -91,6 +91,9 @@ pub enum Error {
     /// Regions or grids could not be built.
     #[error(transparent)]
     Regions(Box<RegionError>),
+    /// A snapshot could not be read or written.
+    #[error(transparent)]
+    Snapshot(Box<crate::snapshot::SnapshotError>),
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),

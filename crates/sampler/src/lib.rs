@@ -61,6 +61,7 @@ pub mod plan;
 pub mod regions;
 mod rng;
 mod sampler;
+pub mod snapshot;
 pub mod target;
 
 pub use coco_source::image_source;
