@@ -504,7 +504,10 @@ impl CocoSampler {
         if snap_path.exists() {
             match Snapshot::open_for(&snap_path, file) {
                 Ok(snap) => match Self::from_snapshot(snap, file, config.clone()) {
-                    Ok(s) => return Ok(s),
+                    Ok(s) => {
+                        log::info!("records from snapshot {}", snap_path.display());
+                        return Ok(s);
+                    }
                     Err(e) => log::warn!("{e}; loading the JSON instead"),
                 },
                 Err(e @ SnapshotError::Stale { .. }) => log::info!("{e}; loading the JSON"),
