@@ -10,7 +10,7 @@ use coco_model::record::record_to_json;
 
 use super::{
     BODY_START, EXTENSION, FORMAT_VERSION, MAGIC, N_SECTIONS, Sec, Snapshot, SnapshotError,
-    flags, source_key,
+    SourceKey, flags, source_key,
 };
 use crate::error::Result;
 
@@ -78,7 +78,7 @@ pub fn ensure(source: &Path, workdir: &Path) -> Result<(PathBuf, SnapshotStatus)
         }
         .into());
     }
-    write_snapshot(&ds, before, &path)?;
+    write_snapshot(&ds, &before, &path)?;
     Ok((path, status))
 }
 
@@ -152,7 +152,7 @@ fn by_id(ids: impl Iterator<Item = i64>) -> Buf {
 /// the same directory, synced, renamed over `out`). Refuses a dataset the
 /// sampler itself would refuse (bad warps, invalid or duplicate boxes), so a
 /// snapshot always opens into a working sampler.
-pub fn write_snapshot(ds: &CocoDataset, source: (u64, u128), out: &Path) -> Result<()> {
+pub fn write_snapshot(ds: &CocoDataset, source: &SourceKey, out: &Path) -> Result<()> {
     crate::sampler::check_dataset(ds)?;
     let (ni, na, nv) = (ds.images().len(), ds.annotations().len(), ds.videos().len());
     for (what, n) in [("images", ni), ("annotations", na), ("videos", nv)] {
@@ -188,12 +188,15 @@ pub fn write_snapshot(ds: &CocoDataset, source: (u64, u128), out: &Path) -> Resu
     head.extend_from_slice(&MAGIC);
     head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     head.extend_from_slice(&(N_SECTIONS as u32).to_le_bytes());
-    head.extend_from_slice(&source.0.to_le_bytes());
-    head.extend_from_slice(&(source.1 as u64).to_le_bytes());
-    head.extend_from_slice(&((source.1 >> 64) as u64).to_le_bytes());
+    head.extend_from_slice(&source.len.to_le_bytes());
+    head.extend_from_slice(&(source.hash as u64).to_le_bytes());
+    head.extend_from_slice(&((source.hash >> 64) as u64).to_le_bytes());
     head.extend_from_slice(&body_hash.to_le_bytes());
     for n in [ni, na, nv] {
         head.extend_from_slice(&(n as u64).to_le_bytes());
+    }
+    for v in source.stamp {
+        head.extend_from_slice(&v.to_le_bytes());
     }
     for (off, len) in table {
         head.extend_from_slice(&off.to_le_bytes());
@@ -203,6 +206,14 @@ pub fn write_snapshot(ds: &CocoDataset, source: (u64, u128), out: &Path) -> Resu
     file.write_all(&head).map_err(io)?;
     file.sync_all().map_err(io)?;
     drop(file);
+    // readable by every worker, as a file written with the default umask
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.persist(out).map_err(|e| io(e.error))?;
     Ok(())
 }

@@ -29,7 +29,8 @@
 //!
 //! ## Layout (format version [`FORMAT_VERSION`], little-endian)
 //! A fixed header (magic `NDSNAP\r\n`, version, the source's byte length and
-//! xxh3-128 content hash, counts, an xxh3-64 checksum of the body), a table of
+//! xxh3-128 content hash and file stamp, counts, an xxh3-64 checksum of the
+//! body), a table of
 //! `(offset, length)` per section, then the sections, each 8-byte aligned:
 //! fixed-width columns (`i64`, `u64`, `u32`, `u8`, `f64`) and byte blobs
 //! addressed by `u64` offset columns of `n + 1` entries.
@@ -61,7 +62,10 @@
 //! or an out-of-bounds read) and blobs are checked to be UTF-8 when read.
 //! [`Snapshot::open_for`] also checks the source's length and xxh3-128 content
 //! hash, so a snapshot of an edited JSON is [`SnapshotError::Stale`] and is
-//! never used. [`Snapshot::verify`] checks the body checksum (read the whole
+//! never used; hashing a 226 MB file takes about 40 ms here, so the hash is
+//! skipped while the file's device, inode, mtime and ctime are those recorded
+//! when it was hashed (a write changes the ctime, which user space cannot set
+//! back; a replaced file has a new inode; a copied dataset is hashed). [`Snapshot::verify`] checks the body checksum (read the whole
 //! file; `ndsampler index --verify` and [`ensure`] do it, opening does not).
 
 mod build;
@@ -193,8 +197,9 @@ pub(crate) mod flags {
 }
 
 /// Bytes of the fixed header: magic, version, section count, source length,
-/// source hash (16), body checksum, image / annotation / video counts.
-const HEADER_LEN: usize = 8 + 4 + 4 + 8 + 16 + 8 + 8 + 8 + 8;
+/// source hash (16), body checksum, image / annotation / video counts,
+/// and the source's file stamp (4 × 8).
+const HEADER_LEN: usize = 8 + 4 + 4 + 8 + 16 + 8 + 8 + 8 + 8 + 32;
 /// Bytes of the section table.
 const TABLE_LEN: usize = N_SECTIONS * 16;
 /// Where the body (the sections) starts.
@@ -239,8 +244,7 @@ pub struct Snapshot {
     map: Mmap,
     path: PathBuf,
     sections: [(usize, usize); N_SECTIONS],
-    source_len: u64,
-    source_hash: u128,
+    source: SourceKey,
     body_hash: u64,
     n_images: usize,
     n_annots: usize,
@@ -266,14 +270,49 @@ fn le_u64(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
 }
 
-/// The xxh3-128 hash and length of a file's content, read in 1 MiB blocks.
-pub fn source_key(path: &Path) -> Result<(u64, u128), SnapshotError> {
+/// What a snapshot knows of its source file: the length and xxh3-128 hash of
+/// its content (the key), and the file's stamp when it was hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SourceKey {
+    /// Bytes of the file.
+    pub len: u64,
+    /// xxh3-128 of its content.
+    pub hash: u128,
+    /// Device, inode, mtime and ctime (ns) of the file when it was hashed
+    /// (zeros where unknown): while all four are unchanged, the content is
+    /// (ctime cannot be set back from user space), so opening skips the hash.
+    pub stamp: [u64; 4],
+}
+
+fn stamp(m: &std::fs::Metadata) -> [u64; 4] {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| (s as u64).wrapping_mul(1_000_000_000).wrapping_add(n as u64);
+        [
+            m.dev(),
+            m.ino(),
+            ns(m.mtime(), m.mtime_nsec()),
+            ns(m.ctime(), m.ctime_nsec()),
+        ]
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = m;
+        [0; 4]
+    }
+}
+
+/// The [`SourceKey`] of a file: its content hashed in 1 MiB blocks; the stamp
+/// is kept only when the file's metadata did not change while it was read.
+pub fn source_key(path: &Path) -> Result<SourceKey, SnapshotError> {
     use std::io::Read;
     let io = |e| SnapshotError::Io {
         path: path.to_path_buf(),
         source: e,
     };
     let mut f = std::fs::File::open(path).map_err(io)?;
+    let before = stamp(&f.metadata().map_err(io)?);
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut len = 0u64;
@@ -285,7 +324,27 @@ pub fn source_key(path: &Path) -> Result<(u64, u128), SnapshotError> {
         h.update(&buf[..n]);
         len += n as u64;
     }
-    Ok((len, h.digest128()))
+    let m = std::fs::metadata(path).map_err(io)?;
+    let after = stamp(&m);
+    // File times are coarse (a kernel tick): a file changed within the last
+    // seconds could change again without moving its ctime, so it gets no stamp.
+    let settled = m
+        .modified()
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .is_some_and(|age| age.as_secs() >= 2)
+        && std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .is_ok_and(|now| now.as_nanos() as u64 >= after[3].saturating_add(2_000_000_000));
+    Ok(SourceKey {
+        len,
+        hash: h.digest128(),
+        stamp: if settled && before == after && m.len() == len {
+            after
+        } else {
+            [0; 4]
+        },
+    })
 }
 
 impl Snapshot {
@@ -299,24 +358,28 @@ impl Snapshot {
 
     /// [`Snapshot::open`], then checks that `source`'s content (length and
     /// xxh3-128) is the one the snapshot was made from
-    /// ([`SnapshotError::Stale`] otherwise).
+    /// ([`SnapshotError::Stale`] otherwise). The hash is skipped when the
+    /// file's stamp (device, inode, mtime, ctime) is the one recorded when it
+    /// was hashed ([`SourceKey::stamp`]): any write to the file changes its
+    /// ctime, and a file renamed over it has another inode.
     pub fn open_for(path: &Path, source: &Path) -> Result<Snapshot, SnapshotError> {
         let snap = Self::open(path)?;
-        let len = std::fs::metadata(source)
-            .map_err(|e| SnapshotError::Io {
-                path: source.to_path_buf(),
-                source: e,
-            })?
-            .len();
+        let meta = std::fs::metadata(source).map_err(|e| SnapshotError::Io {
+            path: source.to_path_buf(),
+            source: e,
+        })?;
         let stale = || SnapshotError::Stale {
             path: path.to_path_buf(),
             source_path: source.to_path_buf(),
         };
-        if len != snap.source_len {
+        if meta.len() != snap.source.len {
             return Err(stale());
         }
-        let (len, hash) = source_key(source)?;
-        if len != snap.source_len || hash != snap.source_hash {
+        if snap.source.stamp != [0; 4] && stamp(&meta) == snap.source.stamp {
+            return Ok(snap);
+        }
+        let key = source_key(source)?;
+        if key.len != snap.source.len || key.hash != snap.source.hash {
             return Err(stale());
         }
         Ok(snap)
@@ -351,8 +414,11 @@ impl Snapshot {
                 "{n_sections} sections, expected {N_SECTIONS}"
             )));
         }
-        let source_len = head(16)?;
-        let source_hash = u128::from(head(24)?) | (u128::from(head(32)?) << 64);
+        let source = SourceKey {
+            len: head(16)?,
+            hash: u128::from(head(24)?) | (u128::from(head(32)?) << 64),
+            stamp: [head(72)?, head(80)?, head(88)?, head(96)?],
+        };
         let body_hash = head(40)?;
         let count = |at: usize, what: &str| -> Result<usize, SnapshotError> {
             let n = head(at)?;
@@ -384,8 +450,7 @@ impl Snapshot {
             map,
             path: path.to_path_buf(),
             sections,
-            source_len,
-            source_hash,
+            source,
             body_hash,
             n_images,
             n_annots,
@@ -536,9 +601,9 @@ impl Snapshot {
         self.map.len() as u64
     }
 
-    /// Length and xxh3-128 hash of the source it was made from.
-    pub fn source_key(&self) -> (u64, u128) {
-        (self.source_len, self.source_hash)
+    /// What the snapshot knows of the source it was made from.
+    pub fn source_key(&self) -> SourceKey {
+        self.source
     }
 
     /// Number of images.

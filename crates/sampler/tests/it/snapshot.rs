@@ -419,3 +419,33 @@ fn a_dataset_the_sampler_refuses_gets_no_snapshot() {
     );
     assert!(!snapshot::snapshot_path(dir.path(), &json).exists());
 }
+
+#[test]
+fn the_file_stamp_shortcut_never_hides_an_edit() {
+    let c = copy_of(&fixture("shapes4/data.kwcoco.json"));
+    // a file changed in the last seconds gets no stamp (file times are coarse)
+    let (p, _) = snapshot::ensure(&c.json, &c.work).unwrap();
+    assert_eq!(Snapshot::open(&p).unwrap().source_key().stamp, [0; 4]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    std::fs::remove_file(&p).unwrap();
+    let (p, _) = snapshot::ensure(&c.json, &c.work).unwrap();
+    let key = Snapshot::open(&p).unwrap().source_key();
+    assert_ne!(key.stamp, [0; 4], "a settled file is stamped");
+    assert!(Snapshot::open_for(&p, &c.json).is_ok());
+    // an in-place edit of the same length moves the ctime: hashed, stale
+    let mut bytes = std::fs::read(&c.json).unwrap();
+    let at = bytes.iter().position(|b| b.is_ascii_digit()).unwrap();
+    bytes[at] = if bytes[at] == b'1' { b'2' } else { b'1' };
+    std::fs::write(&c.json, &bytes).unwrap();
+    assert!(matches!(
+        Snapshot::open_for(&p, &c.json),
+        Err(SnapshotError::Stale { .. })
+    ));
+    // a copy with the same content (new inode) is hashed and accepted
+    let text = std::fs::read(&c.json).unwrap();
+    let (p, _) = snapshot::ensure(&c.json, &c.work).unwrap();
+    let other = c.json.with_file_name("copy.json");
+    std::fs::write(&other, &text).unwrap();
+    std::fs::rename(&other, &c.json).unwrap();
+    assert!(Snapshot::open_for(&p, &c.json).is_ok());
+}
