@@ -899,7 +899,7 @@ impl CocoSampler {
     ) -> Result<Vec<SampleAnnot>> {
         let [l, t, r, b] = window_img.ltrb();
         let query = Aabb::new(l, t, r, b);
-        let Some(index) = self.tables.image_index(gid)? else {
+        let Some(index) = self.tables.image_boxes(gid)? else {
             return Ok(Vec::new());
         };
         let hits: Vec<(AnnotId, f64)> = match filter {

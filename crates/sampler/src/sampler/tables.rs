@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use coco_model::{AnnotId, CategoryId, CocoDataset, Image, ImageId, Video, VideoId};
-use region_index::{Aabb, RegionIndex};
+use region_index::{Aabb, Hit, RegionIndex};
 
 use super::FrameInfo;
 use crate::error::{Error, Result};
@@ -24,6 +24,57 @@ pub(super) struct AnnRef {
     pub image_id: ImageId,
     pub category_id: Option<CategoryId>,
     pub bbox: Option<[f64; 4]>,
+}
+
+/// Images of a snapshot with at most this many boxes are queried by a scan
+/// of their rows in the mapped columns (nothing kept per process); larger ones
+/// get an R-tree on their first query, kept for the sampler's lifetime.
+const SCAN_MAX_BOXES: usize = 256;
+
+/// The boxes of one image, as the sampler queries them: the same answers, in
+/// the same (table) order, as [`RegionIndex`] gives.
+pub(super) enum ImageBoxes<'a> {
+    /// An index holding the image's boxes.
+    Index(&'a RegionIndex<ImageId, AnnotId>),
+    /// The image's boxes read from a snapshot, in table order.
+    Scan(Vec<(AnnotId, Aabb)>),
+}
+
+impl ImageBoxes<'_> {
+    /// The box of `aid` on image `gid`.
+    pub fn get(&self, gid: &ImageId, aid: &AnnotId) -> Option<Aabb> {
+        match self {
+            ImageBoxes::Index(ix) => ix.get(gid, aid),
+            ImageBoxes::Scan(rows) => rows.iter().find(|(a, _)| a == aid).map(|(_, b)| *b),
+        }
+    }
+
+    /// [`RegionIndex::overlapping_visible`]: boxes touching `query`, with
+    /// visibility strictly above `visible_thresh` when it is positive.
+    pub fn overlapping_visible(
+        &self,
+        gid: &ImageId,
+        query: &Aabb,
+        visible_thresh: f64,
+    ) -> Vec<Hit<AnnotId>> {
+        match self {
+            ImageBoxes::Index(ix) => ix.overlapping_visible(gid, query, visible_thresh),
+            ImageBoxes::Scan(rows) => {
+                if !query.is_valid() {
+                    return Vec::new();
+                }
+                rows.iter()
+                    .filter(|(_, b)| b.intersects(query))
+                    .map(|&(id, bbox)| Hit {
+                        id,
+                        bbox,
+                        visibility: bbox.visibility_in(query),
+                    })
+                    .filter(|h| !(visible_thresh > 0.0 && h.visibility <= visible_thresh))
+                    .collect()
+            }
+        }
+    }
 }
 
 /// The records of a sampler.
@@ -43,7 +94,8 @@ pub(super) struct Memory {
 struct ImageEntry {
     image: Image,
     frame: FrameInfo,
-    /// The image's boxes (built on its first annotation query).
+    /// The image's boxes, for images with more than [`SCAN_MAX_BOXES`] (built
+    /// on their first query).
     index: OnceLock<RegionIndex<ImageId, AnnotId>>,
 }
 
@@ -166,20 +218,25 @@ impl SnapTables {
         Ok(rows)
     }
 
-    fn image_index(&self, gid: ImageId) -> Result<Option<&RegionIndex<ImageId, AnnotId>>> {
+    fn image_boxes(&self, gid: ImageId) -> Result<Option<ImageBoxes<'_>>> {
         let Some(pos) = self.snap.image_position(gid.0)? else {
             return Ok(None);
         };
         let entry = self.entry(pos)?;
         if let Some(ix) = entry.index.get() {
-            return Ok(Some(ix));
+            return Ok(Some(ImageBoxes::Index(ix)));
         }
         let mut positions = self.snap.image_annotations(pos)?;
         positions.sort_unstable();
         let rows = self.rows(gid, &positions)?;
+        if rows.len() <= SCAN_MAX_BOXES {
+            return Ok(Some(ImageBoxes::Scan(
+                rows.into_iter().map(|(_, a, b)| (a, b)).collect(),
+            )));
+        }
         let ix = RegionIndex::from_rows(rows)?;
         let _ = entry.index.set(ix);
-        Ok(entry.index.get())
+        Ok(entry.index.get().map(ImageBoxes::Index))
     }
 
     fn build_full_index(&self) -> Result<RegionIndex<ImageId, AnnotId>> {
@@ -363,11 +420,11 @@ impl Tables {
         }
     }
 
-    /// The index holding image `id`'s boxes (`None`: no such image).
-    pub fn image_index(&self, id: ImageId) -> Result<Option<&RegionIndex<ImageId, AnnotId>>> {
+    /// The boxes of image `id` (`None`: no such image).
+    pub fn image_boxes(&self, id: ImageId) -> Result<Option<ImageBoxes<'_>>> {
         match self {
-            Tables::Memory(m) => Ok(Some(&m.index)),
-            Tables::Snapshot(s) => s.image_index(id),
+            Tables::Memory(m) => Ok(Some(ImageBoxes::Index(&m.index))),
+            Tables::Snapshot(s) => s.image_boxes(id),
         }
     }
 

@@ -449,3 +449,56 @@ fn the_file_stamp_shortcut_never_hides_an_edit() {
     std::fs::rename(&other, &c.json).unwrap();
     assert!(Snapshot::open_for(&p, &c.json).is_ok());
 }
+
+#[test]
+fn crowded_and_sparse_images_answer_alike() {
+    // one image above the scan limit (an R-tree per image), one below (a scan)
+    let dir = tempfile::tempdir().unwrap();
+    let png = fixture("shapes4/images");
+    let png = std::fs::read_dir(&png)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "png"))
+        .unwrap();
+    let size = image::image_dimensions(&png).unwrap();
+    let mut anns = Vec::new();
+    for i in 0..700i64 {
+        let g = if i % 7 == 0 { 2 } else { 1 };
+        let (x, y) = ((i * 37) % 500, (i * 53) % 500);
+        anns.push(serde_json::json!({"id": i + 1, "image_id": g, "category_id": 1,
+            "bbox": [x, y, 5 + i % 40, 3 + i % 30]}));
+    }
+    let text = serde_json::json!({
+        "categories": [{"id": 1, "name": "a"}],
+        "images": [
+            {"id": 1, "file_name": png, "width": size.0, "height": size.1},
+            {"id": 2, "file_name": png, "width": size.0, "height": size.1}
+        ],
+        "annotations": anns
+    });
+    let json = dir.path().join("crowd.json");
+    std::fs::write(&json, text.to_string()).unwrap();
+    let work = dir.path().join("work");
+    snapshot::ensure(&json, &work).unwrap();
+    let ds = CocoDataset::load(&json).unwrap();
+    let mem = CocoSampler::new(Arc::new(ds), SamplerConfig::default()).unwrap();
+    let snap = CocoSampler::open_in(&json, &work).unwrap();
+    assert!(snap.snapshot_path().is_some());
+    let mut found = [0usize; 2];
+    for g in [1, 2] {
+        for (y, x) in [(0, 0), (100, 200), (300, 50), (-20, 400)] {
+            for thresh in [0.0, 0.5] {
+                let t = target(serde_json::json!(
+                    {"image_id": g, "space_slice": [[y, y + 120], [x, x + 90]]}));
+                let o = SampleOptions {
+                    visible_thresh: Some(thresh),
+                    ..SampleOptions::default()
+                };
+                let a = outcome(&mem, &t, &o);
+                found[g as usize - 1] += a.matches("\"visibility\"").count();
+                assert_eq!(outcome(&snap, &t, &o), a, "{t:?}");
+            }
+        }
+    }
+    assert!(found[0] > 100 && found[1] > 10, "{found:?}");
+}
