@@ -161,7 +161,11 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
             args.workdir.display()
         );
     }
-    println!("snapshot {}: {}", super::index::status_word(status), snap.display());
+    println!(
+        "snapshot {}: {}",
+        super::index::status_word(status),
+        snap.display()
+    );
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS
     } else {

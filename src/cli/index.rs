@@ -54,8 +54,8 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
         None => bundle_dir(path)?.join("_cache"),
     };
     let t0 = Instant::now();
-    let (snap_path, status) = snapshot::ensure(path, &workdir)
-        .with_context(|| format!("indexing {}", path.display()))?;
+    let (snap_path, status) =
+        snapshot::ensure(path, &workdir).with_context(|| format!("indexing {}", path.display()))?;
     let secs = t0.elapsed().as_secs_f64();
     let snap = Snapshot::open(&snap_path)?;
     println!(

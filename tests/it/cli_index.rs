@@ -42,7 +42,10 @@ fn index_then_cache_reuses_and_sample_reads_the_snapshot() {
     let work = dir.path().join("work");
     let work_s = work.to_str().unwrap();
     let (o, _) = ok(&ndsampler(&["index", ds_s, "--workdir", work_s], "warn"));
-    assert!(o.starts_with("snapshot built: ") && o.contains("52 annotations"), "{o}");
+    assert!(
+        o.starts_with("snapshot built: ") && o.contains("52 annotations"),
+        "{o}"
+    );
     let snaps: Vec<_> = std::fs::read_dir(work.join("_snapshot"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -60,9 +63,16 @@ fn index_then_cache_reuses_and_sample_reads_the_snapshot() {
         let out_dir = dir.path().join(out);
         let o = ndsampler(
             &[
-                "sample", ds_s, "--backend", "npy", "--workdir", work_s,
-                "--target", r#"{"annot_id": 3, "pad": 8}"#,
-                "--out", out_dir.to_str().unwrap(),
+                "sample",
+                ds_s,
+                "--backend",
+                "npy",
+                "--workdir",
+                work_s,
+                "--target",
+                r#"{"annot_id": 3, "pad": 8}"#,
+                "--out",
+                out_dir.to_str().unwrap(),
             ],
             "sampler=info",
         );
@@ -78,14 +88,24 @@ fn index_then_cache_reuses_and_sample_reads_the_snapshot() {
     let out_dir = dir.path().join("b");
     let (_, e2) = ok(&ndsampler(
         &[
-            "sample", ds_s, "--backend", "npy", "--workdir", other.to_str().unwrap(),
-            "--target", r#"{"annot_id": 3, "pad": 8}"#,
-            "--out", out_dir.to_str().unwrap(),
+            "sample",
+            ds_s,
+            "--backend",
+            "npy",
+            "--workdir",
+            other.to_str().unwrap(),
+            "--target",
+            r#"{"annot_id": 3, "pad": 8}"#,
+            "--out",
+            out_dir.to_str().unwrap(),
         ],
         "sampler=info",
     ));
     assert!(!e2.contains("records from snapshot"), "{e2}");
-    assert_eq!(std::fs::read_to_string(out_dir.join("sample.json")).unwrap(), json_snap);
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("sample.json")).unwrap(),
+        json_snap
+    );
     assert_eq!(std::fs::read(out_dir.join("im.npy")).unwrap(), npy_snap);
 
     // edit the JSON: the snapshot is stale and not used; `index` rebuilds it

@@ -28,7 +28,9 @@ fn rollup() -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, json, workdir, count, seed, rest @ ..] = args.as_slice() else {
-        return Err("usage: snapshot_worker DATA.json WORKDIR COUNT SEED [--json] [--pixels]".into());
+        return Err(
+            "usage: snapshot_worker DATA.json WORKDIR COUNT SEED [--json] [--pixels]".into(),
+        );
     };
     let count: usize = count.parse()?;
     let seed: u64 = seed.parse()?;

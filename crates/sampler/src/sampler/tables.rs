@@ -244,7 +244,11 @@ impl SnapTables {
         for p in 0..self.snap.n_annotations() {
             let a = self.snap.annotation(p)?;
             if let Some([x, y, w, h]) = a.index_box {
-                rows.push((ImageId(a.image_id), AnnotId(a.id), Aabb::from_xywh(x, y, w, h)));
+                rows.push((
+                    ImageId(a.image_id),
+                    AnnotId(a.id),
+                    Aabb::from_xywh(x, y, w, h),
+                ));
             }
         }
         let mut ix = RegionIndex::from_rows(rows)?;

@@ -226,11 +226,17 @@ fn write_body<W: Write>(ds: &CocoDataset, w: &mut Writer<W>) -> std::io::Result<
     let join = |meta: &mut String, recs: Vec<String>| {
         meta.push_str(&recs.join(", "));
     };
-    join(&mut meta, ds.categories().iter().map(record_to_json).collect());
+    join(
+        &mut meta,
+        ds.categories().iter().map(record_to_json).collect(),
+    );
     meta.push_str("], \"keypoint_categories\": [");
     join(
         &mut meta,
-        ds.keypoint_categories().iter().map(record_to_json).collect(),
+        ds.keypoint_categories()
+            .iter()
+            .map(record_to_json)
+            .collect(),
     );
     meta.push_str("], \"videos\": [");
     join(&mut meta, ds.videos().iter().map(record_to_json).collect());

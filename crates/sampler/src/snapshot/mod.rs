@@ -263,11 +263,15 @@ impl std::fmt::Debug for Snapshot {
 }
 
 fn le_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
 }
 
 fn le_u64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
 }
 
 /// What a snapshot knows of its source file: the length and xxh3-128 hash of
@@ -288,7 +292,11 @@ fn stamp(m: &std::fs::Metadata) -> [u64; 4] {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let ns = |s: i64, n: i64| (s as u64).wrapping_mul(1_000_000_000).wrapping_add(n as u64);
+        let ns = |s: i64, n: i64| {
+            (s as u64)
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(n as u64)
+        };
         [
             m.dev(),
             m.ino(),
@@ -482,9 +490,9 @@ impl Snapshot {
         for (sec, len) in expect {
             let got = self.sections[sec as usize].1;
             if got != len {
-                return Err(self.corrupt(format!(
-                    "section {sec:?} has {got} bytes, expected {len}"
-                )));
+                return Err(
+                    self.corrupt(format!("section {sec:?} has {got} bytes, expected {len}"))
+                );
             }
         }
         for (start, list, n, width) in [
@@ -539,7 +547,9 @@ impl Snapshot {
     /// against the list's length before anything is allocated.
     fn csr(&self, start: Sec, list: Sec, i: usize) -> Result<Vec<usize>, SnapshotError> {
         let (a, b) = self.range(start, i)?;
-        if b.checked_mul(4).is_none_or(|end| end > self.sec(list).len()) {
+        if b.checked_mul(4)
+            .is_none_or(|end| end > self.sec(list).len())
+        {
             return Err(self.corrupt(format!("entry {i} of {list:?} ({a}..{b}) is outside it")));
         }
         (a..b).map(|k| self.u32_at(list, k)).collect()
@@ -726,6 +736,10 @@ impl Snapshot {
 
     /// Video id → position in the meta's video list.
     pub(crate) fn video_positions(videos: &[coco_model::Video]) -> HashMap<i64, usize> {
-        videos.iter().enumerate().map(|(i, v)| (v.id.0, i)).collect()
+        videos
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.id.0, i))
+            .collect()
     }
 }

@@ -198,10 +198,20 @@ fn ensure_reuses_a_valid_snapshot_and_open_finds_it_in_the_default_workdir() {
     assert_eq!(p1, p2);
     assert!(p1.starts_with(c.work.join("_snapshot")));
     // `open` looks under BUNDLE/_cache
-    assert!(CocoSampler::open(&c.json).unwrap().snapshot_path().is_none());
+    assert!(
+        CocoSampler::open(&c.json)
+            .unwrap()
+            .snapshot_path()
+            .is_none()
+    );
     let bundle_cache = c.json.parent().unwrap().join("_cache");
     snapshot::ensure(&c.json, &bundle_cache).unwrap();
-    assert!(CocoSampler::open(&c.json).unwrap().snapshot_path().is_some());
+    assert!(
+        CocoSampler::open(&c.json)
+            .unwrap()
+            .snapshot_path()
+            .is_some()
+    );
     // a bundle directory names its manifest
     let dir_sampler = CocoSampler::open(c.json.parent().unwrap()).unwrap();
     assert!(dir_sampler.snapshot_path().is_some());
@@ -368,7 +378,11 @@ fn edge_cases_round_trip() {
     let json = dir.path().join("edge.kwcoco.json");
     std::fs::write(&json, serde_json::to_string_pretty(&text).unwrap()).unwrap();
     let empty = dir.path().join("empty.kwcoco.json");
-    std::fs::write(&empty, r#"{"categories": [], "images": [], "annotations": []}"#).unwrap();
+    std::fs::write(
+        &empty,
+        r#"{"categories": [], "images": [], "annotations": []}"#,
+    )
+    .unwrap();
     let no_annots = dir.path().join("noann.kwcoco.json");
     std::fs::write(
         &no_annots,
@@ -465,8 +479,10 @@ fn crowded_and_sparse_images_answer_alike() {
     for i in 0..700i64 {
         let g = if i % 7 == 0 { 2 } else { 1 };
         let (x, y) = ((i * 37) % 500, (i * 53) % 500);
-        anns.push(serde_json::json!({"id": i + 1, "image_id": g, "category_id": 1,
-            "bbox": [x, y, 5 + i % 40, 3 + i % 30]}));
+        anns.push(
+            serde_json::json!({"id": i + 1, "image_id": g, "category_id": 1,
+            "bbox": [x, y, 5 + i % 40, 3 + i % 30]}),
+        );
     }
     let text = serde_json::json!({
         "categories": [{"id": 1, "name": "a"}],
