@@ -158,4 +158,13 @@ pub enum RegionError {
     /// The spatial index refused a box, or negative mining failed.
     #[error("regions: {0}")]
     Index(#[from] region_index::Error),
+    /// A sampler's snapshot could not be read.
+    #[error("regions: {0}")]
+    Snapshot(Box<crate::snapshot::SnapshotError>),
+}
+
+impl From<crate::snapshot::SnapshotError> for RegionError {
+    fn from(e: crate::snapshot::SnapshotError) -> Self {
+        RegionError::Snapshot(Box::new(e))
+    }
 }

@@ -597,6 +597,12 @@ impl CocoSampler {
         self.tables.try_dataset()
     }
 
+    /// The snapshot and its meta dataset (categories, videos, bundle
+    /// directory), when the sampler reads records from one.
+    pub(crate) fn snapshot_parts(&self) -> Option<(&crate::snapshot::Snapshot, &CocoDataset)> {
+        self.tables.snapshot_parts()
+    }
+
     /// The snapshot this sampler reads records from, if any.
     pub fn snapshot_path(&self) -> Option<&std::path::Path> {
         self.tables.snapshot_path()

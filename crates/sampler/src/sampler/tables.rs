@@ -291,6 +291,14 @@ impl Tables {
         }
     }
 
+    /// The snapshot and its meta dataset, if the tables are one.
+    pub fn snapshot_parts(&self) -> Option<(&Snapshot, &CocoDataset)> {
+        match self {
+            Tables::Memory(_) => None,
+            Tables::Snapshot(s) => Some((&s.snap, &s.meta)),
+        }
+    }
+
     /// The snapshot's path, if the tables are one.
     pub fn snapshot_path(&self) -> Option<&Path> {
         match self {

@@ -175,17 +175,33 @@ fn samples_from_the_snapshot_equal_samples_from_the_json() {
             "{}",
             json.display()
         );
-        // regions: positives and seeded negatives
-        let (ra, rb) = (
+        // regions: positives, anchors and seeded negatives, from the columns
+        // (before the dataset view is loaded) and from the dataset
+        let fresh = CocoSampler::open_in(&json, work.path()).unwrap();
+        let (ra, rb, rc) = (
             Regions::new(mem.dataset()).unwrap(),
-            Regions::new(snap.dataset()).unwrap(),
+            Regions::from_sampler(&fresh).unwrap(),
+            Regions::from_sampler(&mem).unwrap(),
         );
-        assert_eq!(ra.positives(), rb.positives());
-        let neg = NegativeOptions::absolute([16, 16]).with_thresh(0.0);
-        assert_eq!(
-            ra.negatives(&neg, 8, 3).unwrap(),
-            rb.negatives(&neg, 8, 3).unwrap()
-        );
+        assert_eq!(ra.positives(), rb.positives(), "{}", json.display());
+        assert_eq!(ra.positives(), rc.positives());
+        assert_eq!(ra.anchors(), rb.anchors());
+        assert_eq!(ra.background_id(), rb.background_id());
+        for img in ds.images() {
+            assert_eq!(
+                ra.index().frame_boxes(&img.id.0),
+                rb.index().frame_boxes(&img.id.0)
+            );
+        }
+        for neg in [
+            NegativeOptions::absolute([16, 16]).with_thresh(0.0),
+            NegativeOptions::default(),
+        ] {
+            assert_eq!(
+                ra.negatives(&neg, 8, 3).unwrap(),
+                rb.negatives(&neg, 8, 3).unwrap()
+            );
+        }
     }
 }
 
@@ -264,6 +280,9 @@ fn exercise(bytes: &[u8], json: &Path, ds: &CocoDataset) {
         let _ = s.load_sample_with(&t, &o);
     }
     let _ = s.region_index().len();
+    if let Ok(r) = Regions::from_sampler(&s) {
+        let _ = r.negatives(&NegativeOptions::default(), 4, 1);
+    }
 }
 
 fn shapes_snapshot() -> (Vec<u8>, PathBuf, CocoDataset) {
@@ -408,6 +427,17 @@ fn edge_cases_round_trip() {
         for (t, o) in ts {
             assert_eq!(outcome(&snap, &t, &o), outcome(&mem, &t, &o), "{t:?}");
         }
+        let (ra, rb) = (
+            Regions::new(&ds).unwrap(),
+            Regions::from_sampler(&snap).unwrap(),
+        );
+        assert_eq!(ra.positives(), rb.positives());
+        assert_eq!(ra.anchors(), rb.anchors());
+        let neg = NegativeOptions::absolute([8, 8]).with_thresh(0.0);
+        assert_eq!(
+            ra.negatives(&neg, 5, 1).unwrap(),
+            rb.negatives(&neg, 5, 1).unwrap()
+        );
         let s = Snapshot::open(snap.snapshot_path().unwrap()).unwrap();
         assert_eq!(s.n_images(), ds.images().len());
         assert_eq!(s.n_annotations(), ds.annotations().len());
