@@ -930,7 +930,7 @@ impl CocoSampler {
         };
         let mut out = Vec::with_capacity(hits.len());
         for (aid, visibility) in hits {
-            let Some(ann) = self.tables.annotation(aid)? else {
+            let Some(ann) = self.tables.annotation_on(&index, aid)? else {
                 continue;
             };
             let Some(bbox) = index.get(&gid, &aid) else {

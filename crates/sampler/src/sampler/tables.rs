@@ -36,8 +36,9 @@ const SCAN_MAX_BOXES: usize = 256;
 pub(super) enum ImageBoxes<'a> {
     /// An index holding the image's boxes.
     Index(&'a RegionIndex<ImageId, AnnotId>),
-    /// The image's boxes read from a snapshot, in table order.
-    Scan(Vec<(AnnotId, Aabb)>),
+    /// The image's boxes read from a snapshot, in table order, with each
+    /// record's position when it is the one a lookup by id finds.
+    Scan(Arc<[(AnnotId, Aabb, Option<usize>)]>),
 }
 
 impl ImageBoxes<'_> {
@@ -45,7 +46,7 @@ impl ImageBoxes<'_> {
     pub fn get(&self, gid: &ImageId, aid: &AnnotId) -> Option<Aabb> {
         match self {
             ImageBoxes::Index(ix) => ix.get(gid, aid),
-            ImageBoxes::Scan(rows) => rows.iter().find(|(a, _)| a == aid).map(|(_, b)| *b),
+            ImageBoxes::Scan(rows) => rows.iter().find(|r| r.0 == *aid).map(|r| r.1),
         }
     }
 
@@ -64,8 +65,8 @@ impl ImageBoxes<'_> {
                     return Vec::new();
                 }
                 rows.iter()
-                    .filter(|(_, b)| b.intersects(query))
-                    .map(|&(id, bbox)| Hit {
+                    .filter(|r| r.1.intersects(query))
+                    .map(|&(id, bbox, _)| Hit {
                         id,
                         bbox,
                         visibility: bbox.visibility_in(query),
@@ -73,6 +74,17 @@ impl ImageBoxes<'_> {
                     .filter(|h| !(visible_thresh > 0.0 && h.visibility <= visible_thresh))
                     .collect()
             }
+        }
+    }
+}
+
+impl ImageBoxes<'_> {
+    /// The table position of `aid`'s record when this image knows it (a
+    /// snapshot image, the record being the first with its id).
+    fn position_hint(&self, aid: AnnotId) -> Option<usize> {
+        match self {
+            ImageBoxes::Index(_) => None,
+            ImageBoxes::Scan(rows) => rows.iter().find(|r| r.0 == aid).and_then(|r| r.2),
         }
     }
 }
@@ -97,6 +109,8 @@ struct ImageEntry {
     /// The image's boxes, for images with more than [`SCAN_MAX_BOXES`] (built
     /// on their first query).
     index: OnceLock<RegionIndex<ImageId, AnnotId>>,
+    /// The image's box rows, for the others (read on their first query).
+    rows: OnceLock<Arc<[(AnnotId, Aabb, Option<usize>)]>>,
 }
 
 /// A mapped snapshot and what was decoded of it so far.
@@ -178,6 +192,7 @@ impl SnapTables {
             image,
             frame,
             index: OnceLock::new(),
+            rows: OnceLock::new(),
         }));
         // set above, or by another thread first
         slot.get().map(|e| &**e).ok_or_else(|| {
@@ -205,14 +220,16 @@ impl SnapTables {
         }
     }
 
-    /// The index rows of the annotations at `positions` on image `gid`, in
-    /// table order (as the in-memory index inserts them).
-    fn rows(&self, gid: ImageId, positions: &[usize]) -> Result<Vec<(ImageId, AnnotId, Aabb)>> {
+    /// The index rows of the annotations at `positions`, in table order (as
+    /// the in-memory index inserts them), with the position of each record
+    /// that is the first with its id.
+    fn rows(&self, positions: &[usize]) -> Result<Vec<(AnnotId, Aabb, Option<usize>)>> {
         let mut rows = Vec::with_capacity(positions.len());
         for &p in positions {
             let a = self.snap.annotation(p)?;
             if let Some([x, y, w, h]) = a.index_box {
-                rows.push((gid, AnnotId(a.id), Aabb::from_xywh(x, y, w, h)));
+                let first = a.is_first_of_id().then_some(p);
+                rows.push((AnnotId(a.id), Aabb::from_xywh(x, y, w, h), first));
             }
         }
         Ok(rows)
@@ -226,15 +243,18 @@ impl SnapTables {
         if let Some(ix) = entry.index.get() {
             return Ok(Some(ImageBoxes::Index(ix)));
         }
+        if let Some(rows) = entry.rows.get() {
+            return Ok(Some(ImageBoxes::Scan(rows.clone())));
+        }
         let mut positions = self.snap.image_annotations(pos)?;
         positions.sort_unstable();
-        let rows = self.rows(gid, &positions)?;
+        let rows = self.rows(&positions)?;
         if rows.len() <= SCAN_MAX_BOXES {
-            return Ok(Some(ImageBoxes::Scan(
-                rows.into_iter().map(|(_, a, b)| (a, b)).collect(),
-            )));
+            let rows: Arc<[_]> = rows.into();
+            let _ = entry.rows.set(rows.clone());
+            return Ok(Some(ImageBoxes::Scan(rows)));
         }
-        let ix = RegionIndex::from_rows(rows)?;
+        let ix = RegionIndex::from_rows(rows.into_iter().map(|(a, b, _)| (gid, a, b)))?;
         let _ = entry.index.set(ix);
         Ok(entry.index.get().map(ImageBoxes::Index))
     }
@@ -354,6 +374,15 @@ impl Tables {
                 })
             }),
         }
+    }
+
+    /// The annotation with `id`, found through `boxes` (the boxes of its
+    /// image) when they know its position.
+    pub fn annotation_on(&self, boxes: &ImageBoxes<'_>, id: AnnotId) -> Result<Option<AnnRef>> {
+        if let (Tables::Snapshot(s), Some(p)) = (self, boxes.position_hint(id)) {
+            return Ok(Some(SnapTables::ann_ref(&s.snap.annotation(p)?)));
+        }
+        self.annotation(id)
     }
 
     /// The annotation with `id`.

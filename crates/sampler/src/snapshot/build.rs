@@ -308,6 +308,7 @@ fn write_body<W: Write>(ds: &CocoDataset, w: &mut Writer<W>) -> std::io::Result<
     )?;
     let mut fl = Vec::with_capacity(anns.len());
     let mut boxes = Buf::default();
+    let mut seen = std::collections::HashSet::with_capacity(anns.len());
     for a in anns {
         let index_box = crate::sampler::index_box(a);
         let mut f = 0u8;
@@ -325,6 +326,9 @@ fn write_body<W: Write>(ds: &CocoDataset, w: &mut Writer<W>) -> std::io::Result<
         }
         if a.keypoints.is_some() {
             f |= flags::HAS_KEYPOINTS;
+        }
+        if seen.insert(a.id.0) {
+            f |= flags::FIRST_OF_ID;
         }
         fl.push(f);
         // with a bbox the index box is the bbox; without one, the segmentation's

@@ -197,6 +197,9 @@ pub(crate) mod flags {
     pub const HAS_SEGMENTATION: u8 = 8;
     /// The record has `keypoints`.
     pub const HAS_KEYPOINTS: u8 = 16;
+    /// The record is the first (in table order) with its id: the one a lookup
+    /// by id finds.
+    pub const FIRST_OF_ID: u8 = 32;
 }
 
 /// Bytes of the fixed header: magic, version, section count, source length,
@@ -231,6 +234,12 @@ impl SnapAnnot {
     /// Whether the record has a segmentation.
     pub fn has_segmentation(&self) -> bool {
         self.flags & flags::HAS_SEGMENTATION != 0
+    }
+
+    /// Whether the record is the first with its id (the one a lookup by id
+    /// finds).
+    pub fn is_first_of_id(&self) -> bool {
+        self.flags & flags::FIRST_OF_ID != 0
     }
 
     /// Whether the record has keypoints.
