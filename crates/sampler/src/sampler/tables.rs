@@ -31,6 +31,10 @@ pub(super) struct AnnRef {
 /// get an R-tree on their first query, kept for the sampler's lifetime.
 const SCAN_MAX_BOXES: usize = 256;
 
+/// A snapshot image's box rows, in table order: annotation id, index box, and
+/// the record's position when it is the first with its id.
+type BoxRows = Arc<[(AnnotId, Aabb, Option<usize>)]>;
+
 /// The boxes of one image, as the sampler queries them: the same answers, in
 /// the same (table) order, as [`RegionIndex`] gives.
 pub(super) enum ImageBoxes<'a> {
@@ -38,7 +42,7 @@ pub(super) enum ImageBoxes<'a> {
     Index(&'a RegionIndex<ImageId, AnnotId>),
     /// The image's boxes read from a snapshot, in table order, with each
     /// record's position when it is the one a lookup by id finds.
-    Scan(Arc<[(AnnotId, Aabb, Option<usize>)]>),
+    Scan(BoxRows),
 }
 
 impl ImageBoxes<'_> {
@@ -110,7 +114,7 @@ struct ImageEntry {
     /// on their first query).
     index: OnceLock<RegionIndex<ImageId, AnnotId>>,
     /// The image's box rows, for the others (read on their first query).
-    rows: OnceLock<Arc<[(AnnotId, Aabb, Option<usize>)]>>,
+    rows: OnceLock<BoxRows>,
 }
 
 /// A mapped snapshot and what was decoded of it so far.
@@ -250,7 +254,7 @@ impl SnapTables {
         positions.sort_unstable();
         let rows = self.rows(&positions)?;
         if rows.len() <= SCAN_MAX_BOXES {
-            let rows: Arc<[_]> = rows.into();
+            let rows: BoxRows = rows.into();
             let _ = entry.rows.set(rows.clone());
             return Ok(Some(ImageBoxes::Scan(rows)));
         }
