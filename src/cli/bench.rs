@@ -206,9 +206,10 @@ fn setup(args: &BenchArgs) -> Result<Setup> {
         reader_opts.chunk_cache_bytes = mb << 20;
     }
     let t0 = Instant::now();
+    // records from the dataset's snapshot under the workdir when one is valid
     let sampler = Arc::new(
-        CocoSampler::new(
-            Arc::clone(&dset),
+        CocoSampler::open_with(
+            &args.dataset.dataset,
             SamplerConfig {
                 backend,
                 reader: reader_opts,

@@ -94,6 +94,9 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
         },
     };
     let reader = FrameReader::new(backend)?;
+    // the dataset's snapshot next to the cache (reused when still valid)
+    let (snap, status) = sampler::snapshot::ensure(path, &args.workdir)
+        .with_context(|| format!("indexing {}", path.display()))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(super::clamp_threads(args.threads))
         .build()?;
@@ -156,6 +159,11 @@ pub fn run(args: CacheArgs) -> anyhow::Result<ExitCode> {
             args.workdir.display()
         );
     }
+    println!(
+        "snapshot {}: {}",
+        super::index::status_word(status),
+        snap.display()
+    );
     Ok(if failed.is_empty() {
         ExitCode::SUCCESS
     } else {

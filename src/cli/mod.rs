@@ -48,6 +48,7 @@ mod demo;
 mod draw;
 mod export_wds;
 mod grid;
+mod index;
 mod progress;
 mod sample;
 mod stats;
@@ -77,8 +78,10 @@ pub enum Cmd {
     Grid(grid::GridArgs),
     /// Write a plan's samples as WebDataset tar shards (`<key>.npy` + `<key>.json`).
     ExportWds(export_wds::ExportWdsArgs),
-    /// Build the npy or COG caches of every image of a dataset.
+    /// Build the npy or COG caches of every image of a dataset (and its snapshot).
     Cache(cache::CacheArgs),
+    /// Write the memory-mappable snapshot of a dataset (what sampling commands open instead of the JSON).
+    Index(index::IndexArgs),
     /// Measure window throughput for backends and thread counts.
     Bench(bench::BenchArgs),
     /// Print dataset statistics.
@@ -104,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Grid(a) => grid::run(a),
         Cmd::ExportWds(a) => export_wds::run(a),
         Cmd::Cache(a) => cache::run(a),
+        Cmd::Index(a) => index::run(a),
         Cmd::Bench(a) => bench::run(a),
         Cmd::Stats(a) => stats::run(a),
         Cmd::Validate(a) => validate::run(a),

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -36,14 +35,18 @@ pub struct SampleArgs {
     pub out: PathBuf,
 }
 
-/// Build a sampler from the common dataset/backend arguments.
+/// Build a sampler from the common dataset/backend arguments: on the
+/// dataset's snapshot under the workdir (`ndsampler index`) when one matches
+/// the JSON's content, else on the JSON.
 pub fn open_sampler(
     dataset: &super::DatasetArg,
     backend: &super::BackendArg,
 ) -> Result<CocoSampler> {
-    let dset = super::load_dataset(&dataset.dataset)?;
-    let config = backend.sampler_config(dset.bundle_dir());
-    Ok(CocoSampler::new(Arc::new(dset), config)?)
+    let path = &dataset.dataset;
+    let bundle = super::index::bundle_dir(path)?;
+    let config = backend.sampler_config(&bundle);
+    CocoSampler::open_with(path, config)
+        .with_context(|| format!("loading dataset {}", path.display()))
 }
 
 /// `--with-annots`: `boxes+segmentation+keypoints` (any subset) or `none`.

@@ -91,6 +91,9 @@ pub enum Error {
     /// Regions or grids could not be built.
     #[error(transparent)]
     Regions(Box<RegionError>),
+    /// A snapshot could not be read or written.
+    #[error(transparent)]
+    Snapshot(Box<crate::snapshot::SnapshotError>),
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),
@@ -155,4 +158,13 @@ pub enum RegionError {
     /// The spatial index refused a box, or negative mining failed.
     #[error("regions: {0}")]
     Index(#[from] region_index::Error),
+    /// A sampler's snapshot could not be read.
+    #[error("regions: {0}")]
+    Snapshot(Box<crate::snapshot::SnapshotError>),
+}
+
+impl From<crate::snapshot::SnapshotError> for RegionError {
+    fn from(e: crate::snapshot::SnapshotError) -> Self {
+        RegionError::Snapshot(Box::new(e))
+    }
 }

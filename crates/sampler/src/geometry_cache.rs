@@ -29,16 +29,34 @@ pub(crate) struct AnnotGeometry {
 
 impl AnnotGeometry {
     fn parse(dset: &CocoDataset, ann: &Annotation) -> Result<Self> {
+        Self::parse_texts(
+            dset,
+            ann.id.0,
+            ann.category_id,
+            ann.segmentation_json().as_deref(),
+            ann.keypoints_json().as_deref(),
+        )
+    }
+
+    /// Parses an annotation's geometry from its JSON texts; `names` holds the
+    /// categories and keypoint categories that name the keypoints.
+    pub(crate) fn parse_texts(
+        names: &CocoDataset,
+        id: i64,
+        category_id: Option<coco_model::CategoryId>,
+        segmentation: Option<&str>,
+        keypoints: Option<&str>,
+    ) -> Result<Self> {
         let record = |field: &str, e: String| Error::Record {
-            what: format!("{field} of annotation {}", ann.id.0),
+            what: format!("{field} of annotation {id}"),
             msg: e,
         };
-        let segmentation = match ann.segmentation_json() {
+        let segmentation = match segmentation {
             Some(text) => {
                 // An RLE becomes the polygons kwimage traces from it (cv2
                 // border following through pixel centres), as the reference's
                 // `MultiPolygon.coerce` returns.
-                let seg = Segmentation::from_json_str(&text)
+                let seg = Segmentation::from_json_str(text)
                     .and_then(|s| match s {
                         Segmentation::Rle(r) => Ok(Segmentation::from_multi_polygon(
                             r.decode()?.to_multi_polygon_cv2(),
@@ -50,9 +68,9 @@ impl AnnotGeometry {
             }
             None => None,
         };
-        let keypoints = match ann.keypoints_json() {
+        let keypoints = match keypoints {
             Some(text) => {
-                let kp = Keypoints::from_json_str(&text)
+                let kp = Keypoints::from_json_str(text)
                     .map_err(|e| record("keypoints", e.to_string()))?;
                 // An empty keypoint list is no keypoints (as the reference).
                 (!kp.is_empty()).then_some(kp)
@@ -61,7 +79,7 @@ impl AnnotGeometry {
         };
         let keypoint_names = keypoints
             .as_ref()
-            .map(|kp| Arc::from(dset.keypoint_names(ann.category_id, kp)));
+            .map(|kp| Arc::from(names.keypoint_names(category_id, kp)));
         Ok(AnnotGeometry {
             segmentation,
             keypoints,
@@ -126,13 +144,23 @@ impl GeometryCache {
 
     /// The geometry of `ann`, parsed once while the budget lasts.
     pub fn get(&self, dset: &CocoDataset, ann: &Annotation) -> Result<Arc<AnnotGeometry>> {
-        let slot = dset
-            .annotation_position(ann.id)
-            .and_then(|p| self.slots.get(p));
+        self.get_or_parse(dset.annotation_position(ann.id), || {
+            AnnotGeometry::parse(dset, ann)
+        })
+    }
+
+    /// The geometry of the annotation at table position `pos` (`None`: not
+    /// cached), parsed by `parse` once while the budget lasts.
+    pub fn get_or_parse(
+        &self,
+        pos: Option<usize>,
+        parse: impl FnOnce() -> Result<AnnotGeometry>,
+    ) -> Result<Arc<AnnotGeometry>> {
+        let slot = pos.and_then(|p| self.slots.get(p));
         if let Some(g) = slot.and_then(OnceLock::get) {
             return Ok(g.clone());
         }
-        let g = Arc::new(AnnotGeometry::parse(dset, ann)?);
+        let g = Arc::new(parse()?);
         let size = g.bytes();
         let Some(slot) = slot else {
             return Ok(g);

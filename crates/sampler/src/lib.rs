@@ -43,6 +43,11 @@
 //!   and videos with exact positive/negative indexes.
 //! - [`plan`]: reproducible, shardable sample plans; [`loader`]: the ordered,
 //!   bounded parallel batch loader.
+//! - [`snapshot`]: a memory-mapped snapshot of the records the sampler needs,
+//!   keyed by the JSON's content hash: [`CocoSampler::open`] uses a valid one
+//!   (milliseconds instead of seconds for a million annotations, one copy of
+//!   the tables shared by every worker process); [`Regions::from_sampler`]
+//!   mines from its columns.
 //!
 //! ## Feature flags
 //! - `gdal`: the COG cache backend of `frame-backends`.
@@ -61,6 +66,7 @@ pub mod plan;
 pub mod regions;
 mod rng;
 mod sampler;
+pub mod snapshot;
 pub mod target;
 
 pub use coco_source::image_source;

@@ -330,6 +330,87 @@ impl Regions {
         })
     }
 
+    /// [`Regions::new`] over a sampler's records: from its snapshot's columns
+    /// when it was opened on one (boxes, categories and image sizes, without
+    /// loading the JSON), else from its dataset. The same regions either way.
+    pub fn from_sampler(sampler: &crate::CocoSampler) -> Result<Self, RegionError> {
+        match sampler.snapshot_parts() {
+            None => Self::new(sampler.dataset()),
+            Some((snap, meta)) => Self::from_snapshot(snap, meta),
+        }
+    }
+
+    /// [`Regions::new`] from a snapshot's columns; `meta` holds its categories
+    /// and resolves file names (for images without a size).
+    fn from_snapshot(
+        snap: &crate::snapshot::Snapshot,
+        meta: &CocoDataset,
+    ) -> Result<Self, RegionError> {
+        use crate::frames::usable_box;
+        let mut rows = Vec::new();
+        let mut extents = Vec::new();
+        let mut image_dims = HashMap::new();
+        for pos in 0..snap.n_images() {
+            let gid = snap.image_id(pos)?;
+            for p in snap.image_annotations(pos)? {
+                let a = snap.annotation(p)?;
+                // the first record of a repeated id only, as the dataset's index
+                if snap.annotation_position(a.id)? != Some(p) {
+                    continue;
+                }
+                if let Some(b) = a.bbox.and_then(usable_box) {
+                    rows.push((gid, a.id, b));
+                }
+            }
+            let img: coco_model::Image =
+                coco_model::record::record_from_json(snap.image_record(pos)?).map_err(|e| {
+                    crate::snapshot::SnapshotError::Corrupt {
+                        path: snap.path().to_path_buf(),
+                        msg: format!("image record {pos}: {e}"),
+                    }
+                })?;
+            if let Ok([h, w]) = image_size(meta, &img) {
+                extents.push(FrameExtent::new(gid, w as f64, h as f64));
+                image_dims.insert(gid, [h, w]);
+            }
+        }
+        let usable: HashSet<i64> = rows.iter().map(|r| r.1).collect();
+        let index = RegionIndex::from_rows(rows)?;
+        let mut positives = Vec::with_capacity(usable.len());
+        for p in 0..snap.n_annotations() {
+            let a = snap.annotation(p)?;
+            if !usable.contains(&a.id) {
+                continue;
+            }
+            let Some([x, y, w, h]) = a.bbox else {
+                continue;
+            };
+            positives.push(Positive {
+                annot_id: a.id,
+                image_id: a.image_id,
+                category_id: a.category_id,
+                cx: x + w / 2.0,
+                cy: y + h / 2.0,
+                width: w,
+                height: h,
+            });
+        }
+        let background = meta
+            .categories()
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case("background"))
+            .map(|c| c.id.0);
+        let anchors = learn_anchors(&positives, &image_dims);
+        Ok(Regions {
+            positives,
+            index,
+            extents,
+            image_dims,
+            background,
+            anchors,
+        })
+    }
+
     /// The positive table, in annotation order.
     pub fn positives(&self) -> &[Positive] {
         &self.positives

@@ -21,6 +21,9 @@ use crate::target::{ChannelCode, MAX_COORD, Nodata, Target};
 
 mod native;
 mod resolve;
+mod tables;
+
+use tables::{Memory, SnapTables, Tables};
 
 pub use native::NativePart;
 
@@ -425,12 +428,69 @@ impl Default for SamplerConfig {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct CocoSampler {
-    dset: Arc<CocoDataset>,
+    tables: Tables,
     reader: FrameReader,
     max_sample_bytes: u64,
     geometry: crate::geometry_cache::GeometryCache,
-    index: RegionIndex<ImageId, AnnotId>,
-    frames: HashMap<ImageId, FrameInfo>,
+}
+
+/// The box of `ann` in the sampler's index: its `bbox`, else its
+/// segmentation's box; `None` when missing or not finite.
+pub(crate) fn index_box(ann: &coco_model::Annotation) -> Option<[f64; 4]> {
+    let bbox = ann.bbox.or_else(|| {
+        let text = ann.segmentation_json()?;
+        Segmentation::from_json_str(&text)
+            .ok()?
+            .bbox()
+            .map(|b| b.xywh())
+    })?;
+    bbox.iter().all(|v| v.is_finite()).then_some(bbox)
+}
+
+/// The in-memory tables of `dset`: every image's frame facts and the index
+/// of every annotation box. Fails as [`CocoSampler::new`] fails.
+fn memory_tables(dset: Arc<CocoDataset>) -> Result<Memory> {
+    let mut frames = HashMap::with_capacity(dset.images().len());
+    for img in dset.images() {
+        frames.insert(img.id, CocoSampler::frame_info(&dset, img)?);
+    }
+    let rows = dset.annotations().iter().filter_map(|ann| {
+        let [x, y, w, h] = index_box(ann)?;
+        Some((ann.image_id, ann.id, Aabb::from_xywh(x, y, w, h)))
+    });
+    let mut index = RegionIndex::from_rows(rows)?;
+    for img in dset.images() {
+        index.add_frame(img.id);
+    }
+    Ok(Memory {
+        dset,
+        index,
+        frames,
+    })
+}
+
+/// Fails when [`CocoSampler::new`] would refuse `dset` (bad warps, invalid or
+/// duplicate boxes): the snapshot writer's check.
+pub(crate) fn check_dataset(dset: &CocoDataset) -> Result<()> {
+    for img in dset.images() {
+        CocoSampler::frame_info(dset, img)?;
+    }
+    let rows = dset.annotations().iter().filter_map(|ann| {
+        let [x, y, w, h] = index_box(ann)?;
+        Some((ann.image_id, ann.id, Aabb::from_xywh(x, y, w, h)))
+    });
+    RegionIndex::from_rows(rows)?;
+    Ok(())
+}
+
+/// Where [`CocoSampler::open`] and [`CocoSampler::open_with`] look for a
+/// snapshot: the backend's cache directory, else `BUNDLE/_cache` (the CLI's
+/// default `--workdir`).
+fn default_workdir(backend: &Backend, bundle: &std::path::Path) -> std::path::PathBuf {
+    match backend {
+        Backend::Npy { workdir } | Backend::Cog { workdir, .. } => workdir.clone(),
+        Backend::Raw => bundle.join("_cache"),
+    }
 }
 
 fn parse_warp(json: Option<&str>, what: &str, id: i64) -> Result<Affine> {
@@ -477,47 +537,101 @@ pub fn load_dataset(path: &std::path::Path) -> Result<CocoDataset> {
 impl CocoSampler {
     /// Load a dataset (JSON, `.zip` or bundle directory, or a URL: see
     /// [`load_dataset`]) and sample raw files.
+    ///
+    /// A valid snapshot of the file under `BUNDLE/_cache` (what `ndsampler
+    /// index DATASET` writes by default) is used instead of parsing the JSON;
+    /// see [`CocoSampler::open_in`].
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        let dset = load_dataset(path.as_ref())?;
-        Self::new(Arc::new(dset), SamplerConfig::default())
+        Self::open_with(path, SamplerConfig::default())
+    }
+
+    /// [`CocoSampler::open`] with `config`; the snapshot is looked for under
+    /// the backend's cache directory (`BUNDLE/_cache` for raw files).
+    pub fn open_with(path: impl AsRef<std::path::Path>, config: SamplerConfig) -> Result<Self> {
+        if frame_backends::is_url(path.as_ref()) {
+            // no snapshot of a remote dataset: it is fetched and parsed
+            let dset = load_dataset(path.as_ref())?;
+            return Self::new(Arc::new(dset), config);
+        }
+        let file = crate::snapshot::source_file(path.as_ref())?;
+        let bundle = file.parent().unwrap_or(std::path::Path::new("."));
+        let workdir = default_workdir(&config.backend, bundle);
+        Self::open_with_snapshot_dir(&file, config, &workdir)
+    }
+
+    /// [`CocoSampler::open`] with the snapshot looked for under `workdir`
+    /// ([`crate::snapshot::snapshot_path`]). The snapshot is used when its
+    /// header names the current content of the JSON (length and xxh3-128);
+    /// a stale one is ignored, a corrupt one logged and ignored: both fall
+    /// back to loading the JSON.
+    pub fn open_in(
+        path: impl AsRef<std::path::Path>,
+        workdir: impl AsRef<std::path::Path>,
+    ) -> Result<Self> {
+        let file = crate::snapshot::source_file(path.as_ref())?;
+        Self::open_with_snapshot_dir(&file, SamplerConfig::default(), workdir.as_ref())
+    }
+
+    fn open_with_snapshot_dir(
+        file: &std::path::Path,
+        config: SamplerConfig,
+        workdir: &std::path::Path,
+    ) -> Result<Self> {
+        use crate::snapshot::{Snapshot, SnapshotError, snapshot_path};
+        let snap_path = snapshot_path(workdir, file);
+        if snap_path.exists() {
+            match Snapshot::open_for(&snap_path, file) {
+                Ok(snap) => match Self::from_snapshot(snap, file, config.clone()) {
+                    Ok(s) => {
+                        log::info!("records from snapshot {}", snap_path.display());
+                        return Ok(s);
+                    }
+                    Err(e) => log::warn!("{e}; loading the JSON instead"),
+                },
+                Err(e @ SnapshotError::Stale { .. }) => log::info!("{e}; loading the JSON"),
+                Err(e) => log::warn!("{e}; loading the JSON instead"),
+            }
+        }
+        let dset = CocoDataset::load(file)?;
+        Self::new(Arc::new(dset), config)
+    }
+
+    /// A sampler over an open snapshot whose dataset file is `source` (used
+    /// for file paths and by [`CocoSampler::dataset`]). The caller vouches
+    /// that the snapshot was made from that file
+    /// ([`crate::snapshot::Snapshot::open_for`] checks it).
+    pub fn from_snapshot(
+        snapshot: crate::snapshot::Snapshot,
+        source: &std::path::Path,
+        config: SamplerConfig,
+    ) -> Result<Self> {
+        let reader = FrameReader::with_options(config.backend, config.reader)?;
+        let tables = Tables::Snapshot(Box::new(SnapTables::new(snapshot, source)?));
+        let geometry = crate::geometry_cache::GeometryCache::new(
+            tables.n_annotations(),
+            config.geometry_cache_bytes,
+        );
+        Ok(CocoSampler {
+            tables,
+            reader,
+            max_sample_bytes: config.max_sample_bytes,
+            geometry,
+        })
     }
 
     /// A sampler over `dset` with `config`.
     pub fn new(dset: Arc<CocoDataset>, config: SamplerConfig) -> Result<Self> {
         let reader = FrameReader::with_options(config.backend, config.reader)?;
-        let mut frames = HashMap::with_capacity(dset.images().len());
-        for img in dset.images() {
-            frames.insert(img.id, Self::frame_info(&dset, img)?);
-        }
-        let rows = dset.annotations().iter().filter_map(|ann| {
-            let bbox = ann.bbox.or_else(|| {
-                let text = ann.segmentation_json()?;
-                Segmentation::from_json_str(&text)
-                    .ok()?
-                    .bbox()
-                    .map(|b| b.xywh())
-            })?;
-            let [x, y, w, h] = bbox;
-            if !(x.is_finite() && y.is_finite() && w.is_finite() && h.is_finite()) {
-                return None;
-            }
-            Some((ann.image_id, ann.id, Aabb::from_xywh(x, y, w, h)))
-        });
-        let mut index = RegionIndex::from_rows(rows)?;
-        for img in dset.images() {
-            index.add_frame(img.id);
-        }
+        let tables = Tables::Memory(memory_tables(dset)?);
         let geometry = crate::geometry_cache::GeometryCache::new(
-            dset.annotations().len(),
+            tables.n_annotations(),
             config.geometry_cache_bytes,
         );
         Ok(CocoSampler {
-            dset,
+            tables,
             reader,
             max_sample_bytes: config.max_sample_bytes,
             geometry,
-            index,
-            frames,
         })
     }
 
@@ -548,9 +662,28 @@ impl CocoSampler {
         self.geometry.stats()
     }
 
-    /// The dataset.
+    /// The dataset. A sampler opened on a snapshot loads it from the JSON
+    /// on the first call (seconds for a large file); when that fails (the
+    /// file is gone or was edited since), the error is logged and the view
+    /// holds the categories and videos only: see [`CocoSampler::try_dataset`].
     pub fn dataset(&self) -> &Arc<CocoDataset> {
-        &self.dset
+        self.tables.dataset()
+    }
+
+    /// The dataset, or why it cannot be loaded (see [`CocoSampler::dataset`]).
+    pub fn try_dataset(&self) -> Result<&Arc<CocoDataset>> {
+        self.tables.try_dataset()
+    }
+
+    /// The snapshot and its meta dataset (categories, videos, bundle
+    /// directory), when the sampler reads records from one.
+    pub(crate) fn snapshot_parts(&self) -> Option<(&crate::snapshot::Snapshot, &CocoDataset)> {
+        self.tables.snapshot_parts()
+    }
+
+    /// The snapshot this sampler reads records from, if any.
+    pub fn snapshot_path(&self) -> Option<&std::path::Path> {
+        self.tables.snapshot_path()
     }
 
     /// The pixel reader (for cache warm-up and statistics).
@@ -558,9 +691,10 @@ impl CocoSampler {
         &self.reader
     }
 
-    /// The spatial index of annotation boxes (image space, per image).
+    /// The spatial index of annotation boxes (image space, per image). On a
+    /// snapshot it is built from the snapshot's columns on the first call.
     pub fn region_index(&self) -> &RegionIndex<ImageId, AnnotId> {
-        &self.index
+        self.tables.region_index()
     }
 
     /// Load the sample a target asks for (pixels and annotations), with the
@@ -796,7 +930,7 @@ impl CocoSampler {
         frames
             .iter()
             .flatten()
-            .find_map(|g| self.frames.get(g)?.source.as_ref())
+            .find_map(|g| self.tables.frame(*g).ok()??.source.as_ref())
             .and_then(|src| src.assets.first())
             .and_then(|a| match a.quantization {
                 Some(q) => Some(q.orig_dtype.size()),
@@ -819,7 +953,7 @@ impl CocoSampler {
         plan: &FramePlan<'_>,
         dest: Option<&mut frame_backends::WindowMut<'_>>,
     ) -> Result<LoadedFrame> {
-        let info = self.frames.get(&gid).ok_or(Error::UnknownId {
+        let info = self.tables.frame(gid)?.ok_or(Error::UnknownId {
             key: "image_id",
             table: "image",
             id: gid.0,
@@ -947,7 +1081,7 @@ impl CocoSampler {
     /// unnamed files' bands from their band count as kwcoco does.
     fn native_band_names(&self, gid: ImageId) -> Result<Vec<String>> {
         let mut names = Vec::new();
-        let Some(src) = self.frames.get(&gid).and_then(|f| f.source.as_ref()) else {
+        let Some(src) = self.tables.frame(gid)?.and_then(|f| f.source.as_ref()) else {
             return Ok(names);
         };
         for a in &src.assets {
@@ -984,23 +1118,24 @@ impl CocoSampler {
     ) -> Result<Vec<SampleAnnot>> {
         let [l, t, r, b] = window_img.ltrb();
         let query = Aabb::new(l, t, r, b);
+        let Some(index) = self.tables.image_boxes(gid)? else {
+            return Ok(Vec::new());
+        };
         let hits: Vec<(AnnotId, f64)> = match filter {
             Some(ids) => self
-                .dset
-                .annots_of_image(gid)
-                .iter()
+                .tables
+                .annots_of_image(gid)?
+                .into_iter()
                 .filter(|a| ids.contains(&a.0))
-                .map(|&a| {
-                    let vis = self
-                        .index
+                .map(|a| {
+                    let vis = index
                         .get(&gid, &a)
                         .map(|bx| bx.visibility_in(&query))
                         .unwrap_or(0.0);
                     (a, vis)
                 })
                 .collect(),
-            None => self
-                .index
+            None => index
                 .overlapping_visible(&gid, &query, visible_thresh)
                 .into_iter()
                 .map(|h| (h.id, h.visibility))
@@ -1008,10 +1143,10 @@ impl CocoSampler {
         };
         let mut out = Vec::with_capacity(hits.len());
         for (aid, visibility) in hits {
-            let Some(ann) = self.dset.annotation(aid) else {
+            let Some(ann) = self.tables.annotation_on(&index, aid)? else {
                 continue;
             };
-            let Some(bbox) = self.index.get(&gid, &aid) else {
+            let Some(bbox) = index.get(&gid, &aid) else {
                 continue;
             };
             let mut sbox =
@@ -1020,7 +1155,7 @@ impl CocoSampler {
                 sbox = sbox.clip(c);
             }
             let geom = if with.segmentation || with.keypoints {
-                Some(self.geometry.get(&self.dset, ann)?)
+                Some(self.tables.geometry(&self.geometry, &ann)?)
             } else {
                 None
             };

@@ -352,7 +352,7 @@ impl CocoSampler {
     }
 
     fn frame(&self, gid: ImageId) -> Result<&FrameInfo> {
-        self.frames.get(&gid).ok_or(Error::UnknownId {
+        self.tables.frame(gid)?.ok_or(Error::UnknownId {
             key: "image_id",
             table: "image",
             id: gid.0,

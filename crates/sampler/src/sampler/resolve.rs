@@ -53,7 +53,7 @@ impl CocoSampler {
         let Some(aid) = t.annot_id else {
             return Ok(());
         };
-        let ann = self.dset.annotation(aid).ok_or(Error::UnknownId {
+        let ann = self.tables.annotation(aid)?.ok_or(Error::UnknownId {
             key: "annot_id",
             table: "annotation",
             id: aid.0,
@@ -90,12 +90,12 @@ impl CocoSampler {
         if let Some(gids) = t.image_ids.clone() {
             self.listed_frames(t, &gids)
         } else if let Some(vid) = t.video_id {
-            let video = self.dset.video(vid).ok_or(Error::UnknownId {
+            let video = self.tables.video(vid).ok_or(Error::UnknownId {
                 key: "video_id",
                 table: "video",
                 id: vid.0,
             })?;
-            let frames = self.dset.images_of_video(video.id).to_vec();
+            let frames = self.tables.images_of_video(video.id)?;
             let Some(&first) = frames.first() else {
                 return Err(Error::BadTarget {
                     key: "video_id",
@@ -163,7 +163,7 @@ impl CocoSampler {
     }
 
     pub(super) fn image(&self, id: ImageId, key: &'static str) -> Result<&Image> {
-        self.dset.image(id).ok_or(Error::UnknownId {
+        self.tables.image(id)?.ok_or(Error::UnknownId {
             key,
             table: "image",
             id: id.0,
@@ -173,7 +173,7 @@ impl CocoSampler {
     /// `[h, w]` of an image: its record's, else its file header's (see
     /// [`crate::frames::image_size`]).
     pub(super) fn image_dims(&self, img: &Image, key: &'static str) -> Result<[i64; 2]> {
-        crate::frames::image_size(&self.dset, img).map_err(|e| Error::BadTarget {
+        crate::frames::image_size(self.tables.names(), img).map_err(|e| Error::BadTarget {
             key,
             msg: e.to_string(),
         })
@@ -181,7 +181,7 @@ impl CocoSampler {
 
     /// `[h, w]` of a video's space: its own size, else its first frame's.
     fn video_dims(&self, vid: Option<VideoId>, first_gid: ImageId) -> Result<[i64; 2]> {
-        if let Some(v) = vid.and_then(|v| self.dset.video(v))
+        if let Some(v) = vid.and_then(|v| self.tables.video(v))
             && let (Some(w), Some(h)) = (v.width, v.height)
         {
             return Ok([h as i64, w as i64]);

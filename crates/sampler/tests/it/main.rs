@@ -11,6 +11,7 @@ mod python_assets;
 mod regions_grid;
 mod regions_select;
 mod sampler_props;
+mod snapshot;
 mod target_options;
 mod video;
 mod warped_assets;
