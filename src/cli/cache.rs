@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use frame_backends::{Backend, CacheOutcome, CogCompression, CogOptions, FrameReader};
 use indicatif::{ProgressBar, ProgressStyle};

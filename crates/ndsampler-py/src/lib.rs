@@ -163,7 +163,7 @@ impl NativeSampler {
     fn regions(&self) -> PyResult<Arc<Regions>> {
         self.regions
             .get_or_init(|| {
-                Regions::new(self.inner.dataset())
+                Regions::from_sampler(&self.inner)
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             })
@@ -278,30 +278,26 @@ impl NativeSampler {
             }
         };
         let inner = py.detach(move || -> PyResult<CocoSampler> {
-            let dset = match (path, json) {
-                (Some(p), None) => coco_model::CocoDataset::load(&p).map_err(|e| {
-                    let msg = e.to_string();
-                    match e {
-                        coco_model::Error::Io { .. } => PyOSError::new_err(msg),
-                        _ => PyValueError::new_err(msg),
-                    }
-                })?,
-                (None, Some(text)) => coco_model::CocoDataset::from_json_str(
-                    &text,
-                    bundle_dir.unwrap_or_else(|| PathBuf::from(".")),
-                )
-                .map_err(|e| PyValueError::new_err(e.to_string()))?,
-                _ => {
-                    return Err(PyValueError::new_err(
-                        "give exactly one of a dataset path or its JSON text",
-                    ));
-                }
-            };
             let config = SamplerConfig {
                 backend,
                 ..SamplerConfig::default()
             };
-            CocoSampler::new(Arc::new(dset), config).map_err(to_py)
+            match (path, json) {
+                // a valid snapshot of the file (`ndsampler index`) is mapped
+                // instead of parsing the JSON: worker processes share it
+                (Some(p), None) => CocoSampler::open_with(&p, config).map_err(to_py),
+                (None, Some(text)) => {
+                    let dset = coco_model::CocoDataset::from_json_str(
+                        &text,
+                        bundle_dir.unwrap_or_else(|| PathBuf::from(".")),
+                    )
+                    .map_err(|e| PyValueError::new_err(e.to_string()))?;
+                    CocoSampler::new(Arc::new(dset), config).map_err(to_py)
+                }
+                _ => Err(PyValueError::new_err(
+                    "give exactly one of a dataset path or its JSON text",
+                )),
+            }
         })?;
         Ok(NativeSampler {
             inner: Arc::new(inner),
