@@ -156,15 +156,12 @@ impl CocoSampler {
             key: "image_id",
             msg: format!("image {} has neither a file_name nor assets", gid.0),
         })?;
+        // `<all>` over declared assets: every band, sorted (one asset: its
+        // own order), as plain reads; `None`: one undeclared file, read whole.
+        let all: Vec<String>;
         let names = match &plan.channels {
             Channels::Names(n) => Some(n.as_slice()),
-            Channels::All if source.assets.iter().all(|a| !a.channels.is_empty()) => None,
-            Channels::All => None,
-        };
-        // `<all>` over declared assets: every band, sorted, as plain reads.
-        let all: Vec<String>;
-        let names = match (names, &plan.channels) {
-            (None, Channels::All) if source.assets.iter().all(|a| !a.channels.is_empty()) => {
+            Channels::All if source.assets.iter().all(|a| !a.channels.is_empty()) => {
                 all = if source.assets.len() == 1 {
                     source.assets[0].channels.clone()
                 } else {
@@ -179,7 +176,7 @@ impl CocoSampler {
                 };
                 Some(all.as_slice())
             }
-            (n, _) => n,
+            Channels::All => None,
         };
         let window_from_img = info.vid_from_img.then(grid);
         let mut parts = Vec::new();
@@ -292,7 +289,7 @@ impl CocoSampler {
             let win = self.read_part(gid, source, part, &part_from_img, size, plan)?;
             let names = match &part.run.names {
                 Some(n) => n.clone(),
-                None => (0..win.shape().2).map(|b| format!("band{b}")).collect(),
+                None => frame_backends::default_band_names(win.shape().2),
             };
             out.push(NativePart {
                 im: Pixels::from_frames(vec![win], false)?,

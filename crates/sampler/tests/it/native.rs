@@ -259,3 +259,46 @@ fn native_scale_in_image_space_and_bad_options() {
     .to_string();
     assert!(e.contains("realign_native") || e.contains("largest"), "{e}");
 }
+
+#[test]
+fn native_scale_of_all_bands_and_of_plain_images() {
+    // `<all>` over several assets: every band, sorted by name, each run of
+    // one asset a part (single-band assets here: one part per band).
+    let s = CocoSampler::open(root().join("vidshapes2-msi/data.kwcoco.json")).unwrap();
+    let t: Target = serde_json::from_value(serde_json::json!({
+        "image_id": 1, "space_slice": [[0, 12], [0, 12]], "channels": "<all>",
+        "use_native_scale": true,
+    }))
+    .unwrap();
+    let parts = &s.load_sample(&t).unwrap().native.unwrap()[0];
+    let names: Vec<String> = parts.iter().map(|p| p.channels.join("|")).collect();
+    assert_eq!(names, ["B1", "B10", "B11", "B8", "B8a"]);
+    let shapes: Vec<&[usize]> = parts.iter().map(|p| p.im.shape()).collect();
+    assert_eq!(
+        shapes,
+        [
+            &[12, 12, 1][..],
+            &[12, 12, 1],
+            &[4, 4, 1],
+            &[2, 2, 1],
+            &[4, 4, 1]
+        ]
+    );
+    // A plain RGB image (one file, no declared channels): one part of its
+    // own bands, equal to the plain window.
+    let s = CocoSampler::open(root().join("shapes4/data.kwcoco.json")).unwrap();
+    for ch in [None, Some("r|g|b"), Some("b|r")] {
+        let mut v = serde_json::json!({"image_id": 1, "space_slice": [[5, 25], [-3, 17]]});
+        if let Some(ch) = ch {
+            v["channels"] = ch.into();
+        }
+        let plain: Target = serde_json::from_value(v.clone()).unwrap();
+        v["use_native_scale"] = true.into();
+        let native: Target = serde_json::from_value(v).unwrap();
+        let parts = &s.load_sample(&native).unwrap().native.unwrap()[0];
+        assert_eq!(parts.len(), 1, "{ch:?}");
+        assert_eq!(parts[0].channels.join("|"), ch.unwrap_or("r|g|b"), "{ch:?}");
+        assert_eq!(parts[0].im, s.load_sample(&plain).unwrap().im, "{ch:?}");
+        assert!(is_crop(&parts[0].part_from_image));
+    }
+}
