@@ -556,18 +556,7 @@ impl FrameReader {
             if m.is_finite()
                 && let Some((tx, ty)) = m.integer_translation()
             {
-                let end = |t: i64, n: usize| {
-                    i64::try_from(n)
-                        .ok()
-                        .and_then(|n| n.checked_sub(t))
-                        .ok_or_else(|| Error::invalid(format!("window end {n} − {t} overflows")))
-                };
-                let region = PixelBox {
-                    y0: -ty,
-                    y1: end(ty, out_h)?,
-                    x0: -tx,
-                    x1: end(tx, out_w)?,
-                };
+                let region = crop_region(tx, ty, out_h, out_w)?;
                 return g.raster.read_region_into(0, region, &g.bands, out);
             }
         }
@@ -639,19 +628,7 @@ impl FrameReader {
             )));
         }
         if let Some((tx, ty)) = out_from_asset.integer_translation() {
-            // |tx|, |ty| < 2^53 (integer_translation) and out sizes fit the budget.
-            let end = |t: i64, n: usize| {
-                i64::try_from(n)
-                    .ok()
-                    .and_then(|n| n.checked_sub(t))
-                    .ok_or_else(|| Error::invalid(format!("window end {n} − {t} overflows")))
-            };
-            let region = PixelBox {
-                y0: -ty,
-                y1: end(ty, out_h)?,
-                x0: -tx,
-                x1: end(tx, out_w)?,
-            };
+            let region = crop_region(tx, ty, out_h, out_w)?;
             let w = raster.read_region(0, region, bands)?;
             if w.dtype() == out_dtype {
                 return Ok(w);
@@ -897,4 +874,22 @@ fn scatter(src: &Window, dst: &mut Window, out_idx: &[usize]) -> Result<()> {
         Ok(())
     }
     with_window!(src, a => go(a, dst, out_idx))
+}
+
+/// The source region an `out_h × out_w` output reads through an integer
+/// translation by `(tx, ty)` (|tx|, |ty| < 2^53 from `integer_translation`;
+/// the ends are checked).
+fn crop_region(tx: i64, ty: i64, out_h: usize, out_w: usize) -> Result<PixelBox> {
+    let end = |t: i64, n: usize| {
+        i64::try_from(n)
+            .ok()
+            .and_then(|n| n.checked_sub(t))
+            .ok_or_else(|| Error::invalid(format!("window end {n} − {t} overflows")))
+    };
+    Ok(PixelBox {
+        y0: -ty,
+        y1: end(ty, out_h)?,
+        x0: -tx,
+        x1: end(tx, out_w)?,
+    })
 }

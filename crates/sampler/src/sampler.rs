@@ -309,6 +309,20 @@ struct LoadedFrame {
     frame: SampleFrame,
 }
 
+impl LoadedFrame {
+    /// A fill frame (past a video's ends): no pixels, warp or annotations.
+    fn fill() -> LoadedFrame {
+        LoadedFrame {
+            window: None,
+            warp: None,
+            frame: SampleFrame {
+                image_id: None,
+                annots: Vec::new(),
+            },
+        }
+    }
+}
+
 /// Which annotations a sample carries: per-call options over the target's own.
 #[derive(Clone)]
 struct AnnotRequest {
@@ -783,14 +797,7 @@ impl CocoSampler {
                     if let Some(slot) = slot {
                         slot.fill_pad();
                     }
-                    LoadedFrame {
-                        window: None,
-                        warp: None,
-                        frame: SampleFrame {
-                            image_id: None,
-                            annots: Vec::new(),
-                        },
-                    }
+                    LoadedFrame::fill()
                 }
                 Some(gid) if native_mode && !opts.skip_pixels => match t.realign_native {
                     None => {
@@ -821,23 +828,9 @@ impl CocoSampler {
                 Some(gid) => self.load_frame(*gid, &plan)?,
                 None if native_mode && t.realign_native.is_none() => {
                     native_parts.push(Vec::new());
-                    LoadedFrame {
-                        window: None,
-                        warp: None,
-                        frame: SampleFrame {
-                            image_id: None,
-                            annots: Vec::new(),
-                        },
-                    }
+                    LoadedFrame::fill()
                 }
-                None => LoadedFrame {
-                    window: None,
-                    warp: None,
-                    frame: SampleFrame {
-                        image_id: None,
-                        annots: Vec::new(),
-                    },
-                },
+                None => LoadedFrame::fill(),
             };
             windows.push(loaded.window);
             warps.push(loaded.warp);
