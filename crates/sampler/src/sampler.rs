@@ -619,8 +619,13 @@ impl CocoSampler {
         source: &std::path::Path,
         config: SamplerConfig,
     ) -> Result<Self> {
-        let reader = FrameReader::with_options(config.backend, config.reader)?;
         let tables = Tables::Snapshot(Box::new(SnapTables::new(snapshot, source)?));
+        Self::with_tables(tables, config)
+    }
+
+    /// A sampler over `tables` (from a dataset or a snapshot) with `config`.
+    fn with_tables(tables: Tables, config: SamplerConfig) -> Result<Self> {
+        let reader = FrameReader::with_options(config.backend, config.reader)?;
         let geometry = crate::geometry_cache::GeometryCache::new(
             tables.n_annotations(),
             config.geometry_cache_bytes,
@@ -635,18 +640,7 @@ impl CocoSampler {
 
     /// A sampler over `dset` with `config`.
     pub fn new(dset: Arc<CocoDataset>, config: SamplerConfig) -> Result<Self> {
-        let reader = FrameReader::with_options(config.backend, config.reader)?;
-        let tables = Tables::Memory(memory_tables(dset)?);
-        let geometry = crate::geometry_cache::GeometryCache::new(
-            tables.n_annotations(),
-            config.geometry_cache_bytes,
-        );
-        Ok(CocoSampler {
-            tables,
-            reader,
-            max_sample_bytes: config.max_sample_bytes,
-            geometry,
-        })
+        Self::with_tables(Tables::Memory(memory_tables(dset)?), config)
     }
 
     fn frame_info(dset: &CocoDataset, img: &Image) -> Result<FrameInfo> {
