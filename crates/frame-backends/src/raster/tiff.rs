@@ -52,6 +52,7 @@ struct Level {
     fast: Option<FastChunks>,
     /// Offsets and byte counts of every chunk, kept for remote files (whose
     /// chunks are fetched ahead of decoding).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     spans: Option<Arc<(Vec<u64>, Vec<u64>)>>,
     ifd: usize,
     grid: ChunkGrid,
