@@ -314,22 +314,38 @@ impl Regions {
                 image_dims.insert(img.id.0, [h, w]);
             }
         }
-        let background = ds
-            .categories()
+        Ok(Self::assemble(
+            positives,
+            index,
+            extents,
+            image_dims,
+            ds.categories(),
+        ))
+    }
+
+    /// The regions from their parts: the background class and the anchor
+    /// boxes are derived here, the same way for either table source.
+    fn assemble(
+        positives: Vec<Positive>,
+        index: RegionIndex<i64, i64>,
+        extents: Vec<FrameExtent<i64>>,
+        image_dims: HashMap<i64, [i64; 2]>,
+        categories: &[coco_model::Category],
+    ) -> Regions {
+        let background = categories
             .iter()
             .find(|c| c.name.eq_ignore_ascii_case("background"))
             .map(|c| c.id.0);
         let anchors = learn_anchors(&positives, &image_dims);
-        Ok(Regions {
+        Regions {
             positives,
             index,
             extents,
             image_dims,
             background,
             anchors,
-        })
+        }
     }
-
     /// [`Regions::new`] over a sampler's records: from its snapshot's columns
     /// when it was opened on one (boxes, categories and image sizes, without
     /// loading the JSON), else from its dataset. The same regions either way.
@@ -395,20 +411,13 @@ impl Regions {
                 height: h,
             });
         }
-        let background = meta
-            .categories()
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case("background"))
-            .map(|c| c.id.0);
-        let anchors = learn_anchors(&positives, &image_dims);
-        Ok(Regions {
+        Ok(Self::assemble(
             positives,
             index,
             extents,
             image_dims,
-            background,
-            anchors,
-        })
+            meta.categories(),
+        ))
     }
 
     /// The positive table, in annotation order.
