@@ -108,10 +108,7 @@ impl CocoDataset {
             .cloned()
             .collect();
         let vids: HashSet<VideoId> = images.iter().filter_map(|g| g.video_id).collect();
-        let tids: HashSet<&TrackId> = annotations
-            .iter()
-            .filter_map(|a| a.track_id.as_ref())
-            .collect();
+        let tids: HashSet<&TrackId> = annotations.iter().filter_map(|a| a.track_id()).collect();
         let mut out = CocoDataset {
             info: self.info.clone(),
             licenses: self.licenses.clone(),
@@ -245,19 +242,21 @@ fn merge_one(out: &mut CocoDataset, ds: &CocoDataset, names: &mut UnionNames) ->
         rec.id = AnnotId(pick(out, Tbl::Annotations, a.id.0, taken));
         rec.image_id = img_map.get(&a.image_id).copied().unwrap_or(a.image_id);
         rec.category_id = a.category_id.map(|c| cat_map.get(&c).copied().unwrap_or(c));
-        rec.track_id = a.track_id.as_ref().map(|t| match track_map.get(t) {
-            Some(n) => n.clone(),
-            None => loose_tracks
-                .entry(t.clone())
-                .or_insert_with(|| {
-                    if out.annots_of_track(t).is_empty() && out.track(t).is_none() {
-                        t.clone()
-                    } else {
-                        TrackId::Int(out.next_id(Tbl::Tracks))
-                    }
-                })
-                .clone(),
-        });
+        rec.set_track_id(a.track_id().map(|t| {
+            match track_map.get(t) {
+                Some(n) => n.clone(),
+                None => loose_tracks
+                    .entry(t.clone())
+                    .or_insert_with(|| {
+                        if out.annots_of_track(t).is_empty() && out.track(t).is_none() {
+                            t.clone()
+                        } else {
+                            TrackId::Int(out.next_id(Tbl::Tracks))
+                        }
+                    })
+                    .clone(),
+            }
+        }));
         // references the input itself left dangling are kept as they are
         out.index
             .ann_pos

@@ -128,7 +128,7 @@ impl CocoDataset {
                     touched = true;
                 }
                 if !ann.extra.contains_key("ignore") {
-                    let ignore = ann.weight.unwrap_or(1.0) < 0.5;
+                    let ignore = ann.weight().unwrap_or(1.0) < 0.5;
                     ann.extra.insert("ignore", Value::Bool(ignore));
                     touched = true;
                 }

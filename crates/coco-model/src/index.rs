@@ -159,7 +159,7 @@ impl Index {
         if let Some(c) = a.category_id {
             self.annots_of_category.entry(c).or_default().push(a.id);
         }
-        if let Some(t) = &a.track_id {
+        if let Some(t) = a.track_id() {
             match self.annots_of_track.get_mut(t) {
                 Some(v) => v.push(a.id),
                 None => {

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::dataset::{CocoDataset, TopKey};
 use crate::error::{Error, Result};
-use crate::json::split::{SplitError, Splitter, SyntaxError};
+use crate::json::split::{Cut, SplitError, Splitter, SyntaxError};
 use crate::json::{DumpStyle, JsonWriter, replace_non_finite};
 use crate::record::schema::{RecordSeed, Schema, TableSeed, in_record, write_record};
 
@@ -95,10 +95,247 @@ fn located(e: &serde_json::Error, line: usize, column: usize) -> (String, usize,
     }
 }
 
+/// Parses one value cut out at `cut` (its text is `bytes`) with `seed`; errors
+/// are placed in the file and prefixed by `context(msg)`.
+fn parse_cut<V, S, F>(
+    bytes: &[u8],
+    cut: &Cut,
+    seed: S,
+    context: F,
+) -> std::result::Result<V, SplitError>
+where
+    S: for<'de> DeserializeSeed<'de, Value = V>,
+    F: FnOnce(String) -> String,
+{
+    let fixed;
+    let text: &[u8] = match cut.non_finite.then(|| std::str::from_utf8(bytes)) {
+        Some(Ok(t)) => {
+            fixed = replace_non_finite(t);
+            fixed.as_bytes()
+        }
+        _ => bytes,
+    };
+    let mut de = serde_json::Deserializer::from_slice(text);
+    seed.deserialize(&mut de)
+        .and_then(|v| de.end().map(|_| v))
+        .map_err(|e| {
+            let (msg, line, column) = located(&e, cut.line, cut.column);
+            SplitError::Syntax(SyntaxError {
+                message: context(msg),
+                line,
+                column,
+            })
+        })
+}
+
+/// How tables are parsed: the text of a batch of records handed to a parsing
+/// thread (about this many bytes), and at most how many threads parse.
+#[derive(Debug, Clone, Copy)]
+struct ParseOpts {
+    batch_bytes: usize,
+    threads: usize,
+}
+
+impl Default for ParseOpts {
+    fn default() -> Self {
+        ParseOpts {
+            batch_bytes: 1 << 20,
+            threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(4),
+        }
+    }
+}
+
+/// Consecutive records of one table, their text copied out of the splitter's
+/// buffer (`cuts` index `text`), parsed together on one thread.
+struct Batch {
+    /// Position of the batch in the table.
+    seq: usize,
+    /// Index in the table of the first record.
+    first: usize,
+    text: Vec<u8>,
+    cuts: Vec<Cut>,
+}
+
+impl Batch {
+    fn new(seq: usize, first: usize) -> Self {
+        Batch {
+            seq,
+            first,
+            text: Vec::new(),
+            cuts: Vec::new(),
+        }
+    }
+
+    /// Copies the value `cut` (in `bytes`) in.
+    fn push(&mut self, bytes: &[u8], mut cut: Cut) {
+        let start = self.text.len();
+        self.text.extend_from_slice(&bytes[cut.range.clone()]);
+        cut.range = start..self.text.len();
+        self.cuts.push(cut);
+    }
+
+    fn parse<T: Schema>(&self) -> std::result::Result<Vec<T>, SplitError> {
+        let mut out = Vec::with_capacity(self.cuts.len());
+        for (k, cut) in self.cuts.iter().enumerate() {
+            let i = self.first + k;
+            let bytes = &self.text[cut.range.clone()];
+            out.push(parse_cut(bytes, cut, RecordSeed::<T>::new(i), |m| {
+                in_record::<T>(i, m)
+            })?);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads the records of a table array (its `[` consumed, not empty) up to and
+/// including its `]`.
+///
+/// The splitter cuts records out on this thread and copies them into batches
+/// of about `opts.batch_bytes` (1 MB); a table longer than one batch is parsed
+/// on up to four threads (the machine's parallelism), at most one batch queued per
+/// thread, so the text held at once stays a few MB whatever the file's size.
+/// Records keep their order. The error reported is the one a sequential parse
+/// would report: the first in the file (a parse error in an earlier batch wins
+/// over a syntax error the splitter finds later).
+fn parse_records<R: Read, T: Schema + Send>(
+    s: &mut Splitter<R>,
+    opts: ParseOpts,
+) -> std::result::Result<Vec<T>, SplitError> {
+    // Cuts the next batch: `Ok(true)` when the table's `]` was reached.
+    let fill = |s: &mut Splitter<R>, batch: &mut Batch| -> std::result::Result<bool, SplitError> {
+        loop {
+            let cut = s.cut()?;
+            batch.push(s.bytes(), cut);
+            if s.expect(b",]", "`,` or `]`")? == b']' {
+                return Ok(true);
+            }
+            if batch.text.len() >= opts.batch_bytes {
+                return Ok(false);
+            }
+        }
+    };
+    let mut first = Batch::new(0, 0);
+    let threads = opts.threads.max(1);
+    match fill(s, &mut first) {
+        Ok(true) => return first.parse(),
+        Ok(false) if threads == 1 => {
+            let mut out = first.parse()?;
+            let mut end = false;
+            while !end {
+                let mut batch = Batch::new(0, out.len());
+                let filled = fill(s, &mut batch);
+                // a parse error of the records before the splitter's error comes first
+                out.extend(batch.parse::<T>()?);
+                end = filled?;
+            }
+            return Ok(out);
+        }
+        Ok(false) => {}
+        Err(e) => {
+            // records before the splitter's error may hold an earlier error
+            first.parse::<T>()?;
+            return Err(e);
+        }
+    }
+    type Done<T> = (usize, std::result::Result<Vec<T>, SplitError>);
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = crossbeam_channel::bounded::<Batch>(threads);
+        let (done_tx, done_rx) = crossbeam_channel::unbounded::<Done<T>>();
+        for _ in 0..threads {
+            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            scope.spawn(move || {
+                for batch in rx {
+                    if tx.send((batch.seq, batch.parse::<T>())).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop((work_rx, done_tx));
+        let mut out: Vec<T> = Vec::new();
+        // results that arrived before those of earlier batches
+        let mut pending: std::collections::BTreeMap<usize, Vec<T>> = Default::default();
+        let mut next_seq = 0usize;
+        // the first error by batch position
+        let mut error: Option<(usize, SplitError)> = None;
+        let mut take = |(seq, r): Done<T>,
+                        out: &mut Vec<T>,
+                        error: &mut Option<(usize, SplitError)>| {
+            match r {
+                Ok(v) => {
+                    pending.insert(seq, v);
+                    while let Some(v) = pending.remove(&next_seq) {
+                        out.extend(v);
+                        next_seq += 1;
+                    }
+                }
+                Err(e) => {
+                    if error.as_ref().is_none_or(|(s, _)| seq < *s) {
+                        *error = Some((seq, e));
+                    }
+                }
+            }
+        };
+        let mut batch = first;
+        let mut split_error = None;
+        let mut seq = 0usize;
+        let mut n_records = 0usize;
+        loop {
+            n_records += batch.cuts.len();
+            // workers never hang up while `done_rx` lives
+            let _ = work_tx.send(batch);
+            while let Ok(d) = done_rx.try_recv() {
+                take(d, &mut out, &mut error);
+            }
+            if error.is_some() {
+                break;
+            }
+            seq += 1;
+            let mut next = Batch::new(seq, n_records);
+            match fill(s, &mut next) {
+                Ok(false) => batch = next,
+                Ok(true) => {
+                    n_records += next.cuts.len();
+                    let _ = work_tx.send(next);
+                    break;
+                }
+                Err(e) => {
+                    // the records before the splitter's error may hold an earlier one
+                    let _ = work_tx.send(next);
+                    split_error = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(work_tx);
+        for d in done_rx {
+            take(d, &mut out, &mut error);
+        }
+        match (error, split_error) {
+            (Some((_, e)), _) | (None, Some(e)) => Err(e),
+            (None, None) => {
+                debug_assert_eq!(out.len(), n_records);
+                Ok(out)
+            }
+        }
+    })
+}
+
 /// Parses a dataset from a stream: the top-level object and the table arrays are
 /// walked by the [`Splitter`], each record is parsed from its own slice (see
 /// [`crate::json::split`] for why).
 fn parse_stream<R: Read>(reader: R, path: Option<&Path>) -> Result<CocoDataset> {
+    parse_stream_with(reader, path, ParseOpts::default())
+}
+
+/// [`parse_stream`] with explicit batching (tests compare several).
+fn parse_stream_with<R: Read>(
+    reader: R,
+    path: Option<&Path>,
+    opts: ParseOpts,
+) -> Result<CocoDataset> {
     let split_err = |e: SplitError| match e {
         SplitError::Io(source) => Error::Io {
             path: path.map(Path::to_path_buf).unwrap_or_default(),
@@ -122,50 +359,23 @@ fn parse_stream<R: Read>(reader: R, path: Option<&Path>) -> Result<CocoDataset> 
         F: FnOnce(String) -> String,
     {
         let cut = s.cut()?;
-        let bytes = &s.bytes()[cut.range.clone()];
-        let fixed;
-        let text: &[u8] = match cut.non_finite.then(|| std::str::from_utf8(bytes)) {
-            Some(Ok(t)) => {
-                fixed = replace_non_finite(t);
-                fixed.as_bytes()
-            }
-            _ => bytes,
-        };
-        let mut de = serde_json::Deserializer::from_slice(text);
-        seed.deserialize(&mut de)
-            .and_then(|v| de.end().map(|_| v))
-            .map_err(|e| {
-                let (msg, line, column) = located(&e, cut.line, cut.column);
-                SplitError::Syntax(SyntaxError {
-                    message: context(msg),
-                    line,
-                    column,
-                })
-            })
+        parse_cut(&s.bytes()[cut.range.clone()], &cut, seed, context)
     }
-    fn table<R: Read, T: Schema>(
+    fn table<R: Read, T: Schema + Send>(
         s: &mut Splitter<R>,
         key: &str,
+        opts: ParseOpts,
     ) -> std::result::Result<Vec<T>, SplitError> {
         if s.peek()? != Some(b'[') {
             // not a list: serde_json says what it is
             return next_value(s, TableSeed::<T>::new(), |m| format!("`{key}`: {m}"));
         }
         s.expect(b"[", "a list")?;
-        let mut out = Vec::new();
         if s.peek()? == Some(b']') {
             s.expect(b"]", "`]`")?;
-            return Ok(out);
+            return Ok(Vec::new());
         }
-        loop {
-            let i = out.len();
-            out.push(next_value(s, RecordSeed::<T>::new(i), |m| {
-                in_record::<T>(i, m)
-            })?);
-            if s.expect(b",]", "`,` or `]`")? == b']' {
-                return Ok(out);
-            }
-        }
+        parse_records(s, opts)
     }
 
     let mut s = Splitter::new(reader);
@@ -202,12 +412,12 @@ fn parse_stream<R: Read>(reader: R, path: Option<&Path>) -> Result<CocoDataset> 
                             next_value::<_, Option<Vec<Value>>, _, _>(sp, PhantomData, ctx)?
                                 .unwrap_or_default()
                     }
-                    TopKey::Categories => ds.categories = table(sp, &key)?,
-                    TopKey::KeypointCategories => ds.keypoint_categories = table(sp, &key)?,
-                    TopKey::Videos => ds.videos = table(sp, &key)?,
-                    TopKey::Images => ds.images = table(sp, &key)?,
-                    TopKey::Annotations => ds.annotations = table(sp, &key)?,
-                    TopKey::Tracks => ds.tracks = table(sp, &key)?,
+                    TopKey::Categories => ds.categories = table(sp, &key, opts)?,
+                    TopKey::KeypointCategories => ds.keypoint_categories = table(sp, &key, opts)?,
+                    TopKey::Videos => ds.videos = table(sp, &key, opts)?,
+                    TopKey::Images => ds.images = table(sp, &key, opts)?,
+                    TopKey::Annotations => ds.annotations = table(sp, &key, opts)?,
+                    TopKey::Tracks => ds.tracks = table(sp, &key, opts)?,
                     TopKey::Extra(k) => {
                         let v: Value = next_value(sp, PhantomData, ctx)?;
                         extra.insert(k.clone(), v);
@@ -252,7 +462,8 @@ impl CocoDataset {
     }
 
     /// Parses a dataset from a reader of JSON text (streamed: the text is never
-    /// held whole in memory, only one record at a time). `path` is only used in
+    /// held whole in memory, only a few MB of records at a time, parsed on up to
+    /// four threads). `path` is only used in
     /// error messages.
     pub fn from_reader<R: Read>(
         reader: R,
@@ -498,4 +709,130 @@ fn load_zip(path: &Path, bundle_dir: PathBuf) -> Result<CocoDataset> {
     let entry = archive.by_index(idx).map_err(|e| zerr(e.to_string()))?;
     let shown = path.join(&name);
     CocoDataset::from_reader(entry, Some(&shown), bundle_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a record of the generated table holds.
+    #[derive(Debug, Clone, Copy)]
+    enum Fault {
+        /// A well-formed record (with a `NaN` score every third one).
+        None,
+        /// A field of the wrong type: serde's error inside the record.
+        Type,
+        /// A syntax error inside the record the splitter does not see.
+        Inner,
+        /// Two records without a comma: the splitter's error.
+        Splitter,
+        /// A record missing a required key.
+        Missing,
+    }
+
+    fn record(i: usize, fault: Fault) -> String {
+        let score = if i.is_multiple_of(3) { "NaN" } else { "0.5" };
+        match fault {
+            Fault::None => format!(
+                r#"{{"id": {i}, "image_id": 1, "category_id": 1, "bbox": [{i}, 2, 3, 4], "score": {score}, "segmentation": [[0, 0, {i}, 0, 4, 4]]}}"#
+            ),
+            Fault::Type => format!(r#"{{"id": {i}, "image_id": "one", "bbox": [1, 2, 3, 4]}}"#),
+            Fault::Inner => format!(r#"{{"id": {i}, "image_id": 1,, "bbox": [1, 2, 3, 4]}}"#),
+            Fault::Splitter => format!(r#"{{"id": {i}, "image_id": 1}} {{"id": 0}}"#),
+            Fault::Missing => format!(r#"{{"id": {i}, "bbox": [1, 2, 3, 4]}}"#),
+        }
+    }
+
+    fn dataset(n: usize, faults: &[(usize, Fault)]) -> String {
+        let recs: Vec<String> = (0..n)
+            .map(|i| {
+                let f = faults
+                    .iter()
+                    .find(|(k, _)| *k == i)
+                    .map_or(Fault::None, |(_, f)| *f);
+                record(i + 1, f)
+            })
+            .collect();
+        format!(
+            "{{\"categories\": [{{\"id\": 1, \"name\": \"a\"}}],\n\"images\": [{{\"id\": 1, \"file_name\": \"a.png\"}}],\n\"annotations\": [\n{}\n]}}",
+            recs.join(",\n")
+        )
+    }
+
+    /// The dataset's JSON text, or the error's message.
+    fn outcome(text: &str, opts: ParseOpts) -> String {
+        match parse_stream_with(text.as_bytes(), None, opts) {
+            Ok(ds) => ds.to_json_string(DumpStyle::Compact),
+            Err(e) => format!("error: {e}"),
+        }
+    }
+
+    fn fault() -> impl Strategy<Value = Fault> {
+        prop_oneof![
+            Just(Fault::Type),
+            Just(Fault::Inner),
+            Just(Fault::Splitter),
+            Just(Fault::Missing),
+        ]
+    }
+
+    proptest! {
+        /// Batched parsing on several threads gives exactly what one batch on
+        /// one thread gives: the same records in the same order, or the same
+        /// (first) error at the same place, whatever the batch size.
+        #[test]
+        fn batches_and_threads_change_nothing(
+            n in 1usize..60,
+            faults in proptest::collection::vec((0usize..60, fault()), 0..3),
+            batch_bytes in 1usize..600,
+            threads in 1usize..4,
+        ) {
+            let text = dataset(n, &faults);
+            let one = outcome(&text, ParseOpts { batch_bytes: usize::MAX, threads: 1 });
+            let many = outcome(&text, ParseOpts { batch_bytes, threads });
+            prop_assert_eq!(&one, &many);
+            let in_range = faults.iter().any(|(k, _)| *k < n);
+            prop_assert_eq!(one.starts_with("error: "), in_range, "{}", one);
+        }
+    }
+
+    #[test]
+    fn the_first_error_in_the_file_wins_over_a_later_splitter_error() {
+        let text = dataset(50, &[(30, Fault::Type), (45, Fault::Splitter)]);
+        let got = outcome(
+            &text,
+            ParseOpts {
+                batch_bytes: 100,
+                threads: 3,
+            },
+        );
+        assert!(got.contains("annotations[30]"), "{got}");
+        let text = dataset(50, &[(10, Fault::Splitter), (45, Fault::Type)]);
+        let got = outcome(
+            &text,
+            ParseOpts {
+                batch_bytes: 100,
+                threads: 3,
+            },
+        );
+        assert!(got.contains(":14:27: expected `,` or `]`"), "{got}");
+        assert!(!got.contains("annotations[45]"), "{got}");
+    }
+
+    #[test]
+    fn records_keep_their_order_across_batches() {
+        let text = dataset(200, &[]);
+        let ds = parse_stream_with(
+            text.as_bytes(),
+            None,
+            ParseOpts {
+                batch_bytes: 1,
+                threads: 4,
+            },
+        )
+        .unwrap();
+        let ids: Vec<i64> = ds.annotations().iter().map(|a| a.id.0).collect();
+        assert_eq!(ids, (1..=200).collect::<Vec<i64>>());
+    }
 }

@@ -55,7 +55,7 @@
 //! let aid = ds.annots_of_image(ImageId(1))[0];
 //! let ann = ds.annotation(aid).unwrap();
 //! assert_eq!(ann.bbox, Some([1.0, 2.0, 3.0, 4.0]));
-//! assert!(ann.score.unwrap().is_nan());
+//! assert!(ann.score().unwrap().is_nan());
 //! assert_eq!(ds.image(ImageId(1)).unwrap().extra["my_key"], serde_json::json!([1, 2]));
 //! assert_eq!(ds.resolve_path("a.png"), std::path::Path::new("/data/bundle/a.png"));
 //!
@@ -108,8 +108,8 @@ pub use io::{BUNDLE_FILE_NAME, BUNDLE_MANIFEST_NAMES, find_bundle_manifest};
 pub use json::DumpStyle;
 pub use mutate::RecordMut;
 pub use record::{
-    Annotation, Asset, Category, ChannelSource, Extra, Image, KeyOrder, KeypointCategory, Track,
-    Video,
+    Annotation, AnnotationRare, Asset, Category, ChannelSource, Extra, Image, KeyOrder,
+    KeypointCategory, Track, Video,
 };
 pub use remove::{KeepAnnots, Removed};
 pub use stats::Stats;

@@ -369,7 +369,7 @@ impl CocoDataset {
     pub fn annotation_mut(&mut self, id: AnnotId) -> Option<RecordMut<'_, Annotation>> {
         let pos = self.index.ann_pos.get(id)?;
         let a = &self.annotations[pos];
-        let before = Keys::Annot(a.id, a.image_id, a.category_id, a.track_id.clone());
+        let before = Keys::Annot(a.id, a.image_id, a.category_id, a.track_id().cloned());
         Some(RecordMut {
             ds: self,
             pos,
@@ -556,7 +556,10 @@ impl<T> Drop for RecordMut<'_, T> {
             (Kind::Annotation, Keys::Annot(id, img, cat, tr))
                 if {
                     let a = &ds.annotations[p];
-                    a.id != *id || a.image_id != *img || a.category_id != *cat || a.track_id != *tr
+                    a.id != *id
+                        || a.image_id != *img
+                        || a.category_id != *cat
+                        || a.track_id() != tr.as_ref()
                 } =>
             {
                 ds.index.rebuild_annotations(&ds.annotations);

@@ -196,11 +196,11 @@ impl CocoDataset {
         match keep {
             KeepAnnots::No => self
                 .annotations
-                .retain(|a| !a.track_id.as_ref().is_some_and(|t| set.contains(t))),
+                .retain(|a| !a.track_id().is_some_and(|t| set.contains(t))),
             KeepAnnots::Yes => {
                 for a in &mut self.annotations {
-                    if a.track_id.as_ref().is_some_and(|t| set.contains(t)) {
-                        a.track_id = None;
+                    if a.track_id().is_some_and(|t| set.contains(t)) {
+                        a.set_track_id(None);
                     }
                 }
             }

@@ -168,7 +168,7 @@ impl CocoDataset {
             with_keypoints: self
                 .annotations
                 .iter()
-                .filter(|a| a.keypoints.as_deref().is_some_and(|r| r.get() != "null"))
+                .filter(|a| a.keypoints().is_some_and(|r| r.get() != "null"))
                 .count(),
             uncategorized: self
                 .annotations

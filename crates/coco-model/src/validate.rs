@@ -431,7 +431,7 @@ impl CocoDataset {
                 _ => {}
             }
             if has_tracks
-                && let Some(t) = &a.track_id
+                && let Some(t) = a.track_id()
                 && self.track(t).is_none()
             {
                 out.push(

@@ -13,7 +13,11 @@ use crate::json::{JsonF64, JsonWriter};
 /// One annotation: a box, polygon(s), keypoints, caption… on one image.
 ///
 /// `segmentation` and `keypoints` are kept as raw JSON text (parse them with
-/// the `geometry` module); unknown keys are in `extra`.
+/// the `geometry` module); unknown keys are in `extra`. The fields most
+/// annotations lack (`keypoints`, `track_id`, `score`, `weight`, `caption`)
+/// live in one box ([`AnnotationRare`], through accessors), so a plain COCO
+/// annotation takes 152 bytes instead of 240 (a million annotations held in
+/// memory: 88 MB less).
 #[derive(Debug, Clone, Default)]
 pub struct Annotation {
     /// `id`.
@@ -26,6 +30,21 @@ pub struct Annotation {
     pub bbox: Option<[f64; 4]>,
     /// `segmentation`: raw JSON (COCO polygon list, RLE, or kwcoco polygon dicts).
     pub segmentation: Option<Box<RawValue>>,
+    /// `iscrowd` as an integer (a boolean `iscrowd` is kept in `extra`; see [`Annotation::is_crowd`]).
+    pub iscrowd: Option<i64>,
+    /// `area`.
+    pub area: Option<f64>,
+    /// The less common fields (`None` when all are absent).
+    rare: Option<Box<AnnotationRare>>,
+    /// Every other key, in input order.
+    pub extra: Extra,
+    /// Key order of the input record.
+    pub key_order: KeyOrder,
+}
+
+/// The fields of an [`Annotation`] most annotations lack.
+#[derive(Debug, Clone, Default)]
+pub struct AnnotationRare {
     /// `keypoints`: raw JSON (COCO flat `[x, y, v, …]` or kwcoco dicts).
     pub keypoints: Option<Box<RawValue>>,
     /// `track_id`: integer or string.
@@ -34,16 +53,18 @@ pub struct Annotation {
     pub score: Option<f64>,
     /// `weight`.
     pub weight: Option<f64>,
-    /// `iscrowd` as an integer (a boolean `iscrowd` is kept in `extra`; see [`Annotation::is_crowd`]).
-    pub iscrowd: Option<i64>,
     /// `caption`.
     pub caption: Option<String>,
-    /// `area`.
-    pub area: Option<f64>,
-    /// Every other key, in input order.
-    pub extra: Extra,
-    /// Key order of the input record.
-    pub key_order: KeyOrder,
+}
+
+impl AnnotationRare {
+    fn is_empty(&self) -> bool {
+        self.keypoints.is_none()
+            && self.track_id.is_none()
+            && self.score.is_none()
+            && self.weight.is_none()
+            && self.caption.is_none()
+    }
 }
 
 impl Annotation {
@@ -55,6 +76,78 @@ impl Annotation {
         }
     }
 
+    /// The less common fields, if any is set.
+    pub fn rare(&self) -> Option<&AnnotationRare> {
+        self.rare.as_deref()
+    }
+
+    /// The less common fields, for changing (created empty on demand; an
+    /// all-`None` box is dropped again by the setters and on writing).
+    pub fn rare_mut(&mut self) -> &mut AnnotationRare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
+    fn drop_empty_rare(&mut self) {
+        if self.rare.as_deref().is_some_and(AnnotationRare::is_empty) {
+            self.rare = None;
+        }
+    }
+
+    /// `keypoints` as raw JSON.
+    pub fn keypoints(&self) -> Option<&RawValue> {
+        self.rare.as_deref().and_then(|r| r.keypoints.as_deref())
+    }
+
+    /// `track_id`.
+    pub fn track_id(&self) -> Option<&TrackId> {
+        self.rare.as_deref().and_then(|r| r.track_id.as_ref())
+    }
+
+    /// `score`.
+    pub fn score(&self) -> Option<f64> {
+        self.rare.as_deref().and_then(|r| r.score)
+    }
+
+    /// `weight`.
+    pub fn weight(&self) -> Option<f64> {
+        self.rare.as_deref().and_then(|r| r.weight)
+    }
+
+    /// `caption`.
+    pub fn caption(&self) -> Option<&str> {
+        self.rare.as_deref().and_then(|r| r.caption.as_deref())
+    }
+
+    /// Sets (or clears) `keypoints` as raw JSON.
+    pub fn set_keypoints_raw(&mut self, v: Option<Box<RawValue>>) {
+        self.rare_mut().keypoints = v;
+        self.drop_empty_rare();
+    }
+
+    /// Sets (or clears) `track_id`.
+    pub fn set_track_id(&mut self, v: Option<TrackId>) {
+        self.rare_mut().track_id = v;
+        self.drop_empty_rare();
+    }
+
+    /// Sets (or clears) `score`.
+    pub fn set_score(&mut self, v: Option<f64>) {
+        self.rare_mut().score = v;
+        self.drop_empty_rare();
+    }
+
+    /// Sets (or clears) `weight`.
+    pub fn set_weight(&mut self, v: Option<f64>) {
+        self.rare_mut().weight = v;
+        self.drop_empty_rare();
+    }
+
+    /// Sets (or clears) `caption`.
+    pub fn set_caption(&mut self, v: Option<String>) {
+        self.rare_mut().caption = v;
+        self.drop_empty_rare();
+    }
+
     /// The raw `segmentation` JSON text, with non-finite tokens restored.
     pub fn segmentation_json(&self) -> Option<std::borrow::Cow<'_, str>> {
         self.segmentation
@@ -64,8 +157,7 @@ impl Annotation {
 
     /// The raw `keypoints` JSON text, with non-finite tokens restored.
     pub fn keypoints_json(&self) -> Option<std::borrow::Cow<'_, str>> {
-        self.keypoints
-            .as_deref()
+        self.keypoints()
             .map(|r| crate::json::restore_tokens(r.get()))
     }
 
@@ -77,7 +169,7 @@ impl Annotation {
 
     /// Sets `keypoints` from JSON text.
     pub fn set_keypoints_json(&mut self, text: &str) -> Result<(), crate::Error> {
-        self.keypoints = Some(raw_from_str(text, "keypoints")?);
+        self.set_keypoints_raw(Some(raw_from_str(text, "keypoints")?));
         Ok(())
     }
 
@@ -103,7 +195,7 @@ impl Annotation {
 
     /// Parses `keypoints` (`None` when absent or `null`).
     pub fn parse_keypoints(&self) -> Result<Option<crate::geometry::Keypoints>, crate::Error> {
-        match self.keypoints.as_deref() {
+        match self.keypoints() {
             None => Ok(None),
             Some(r) if r.get() == "null" => Ok(None),
             Some(r) => crate::geometry::Keypoints::from_prepassed_json_str(r.get())
@@ -208,12 +300,10 @@ impl Schema for Annotation {
                     .map(|b| b.map(|x| x.0))
             }
             4 => self.segmentation = map.next_value()?,
-            5 => self.keypoints = map.next_value()?,
-            6 => {
-                self.track_id = map.next_value_seed(OptTrackId)?;
-            }
-            7 => self.score = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
-            8 => self.weight = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
+            5 => self.set_keypoints_raw(map.next_value()?),
+            6 => self.set_track_id(map.next_value_seed(OptTrackId)?),
+            7 => self.set_score(map.next_value::<Option<JsonF64>>()?.map(|x| x.0)),
+            8 => self.set_weight(map.next_value::<Option<JsonF64>>()?.map(|x| x.0)),
             9 => match map.next_value::<Option<IntOrBool>>()? {
                 None => self.iscrowd = None,
                 Some(IntOrBool::Int(v)) => self.iscrowd = Some(v),
@@ -222,7 +312,7 @@ impl Schema for Annotation {
                     return Ok(false);
                 }
             },
-            10 => self.caption = crate::json::opt_string(map)?,
+            10 => self.set_caption(crate::json::opt_string(map)?),
             11 => self.area = map.next_value::<Option<JsonF64>>()?.map(|x| x.0),
             _ => {
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -250,16 +340,16 @@ impl Schema for Annotation {
                 None => w.null(),
             },
             4 => w.opt_raw(self.segmentation.as_deref()),
-            5 => w.opt_raw(self.keypoints.as_deref()),
-            6 => match &self.track_id {
+            5 => w.opt_raw(self.keypoints()),
+            6 => match self.track_id() {
                 Some(TrackId::Int(v)) => w.i64(*v),
                 Some(TrackId::Str(s)) => w.string(s),
                 None => w.null(),
             },
-            7 => w.opt_f64(self.score),
-            8 => w.opt_f64(self.weight),
+            7 => w.opt_f64(self.score()),
+            8 => w.opt_f64(self.weight()),
             9 => w.opt_i64(self.iscrowd),
-            10 => w.opt_str(self.caption.as_deref()),
+            10 => w.opt_str(self.caption()),
             11 => w.opt_f64(self.area),
             _ => w.null(),
         }
@@ -271,12 +361,12 @@ impl Schema for Annotation {
             2 => self.category_id.is_some(),
             3 => self.bbox.is_some(),
             4 => self.segmentation.is_some(),
-            5 => self.keypoints.is_some(),
-            6 => self.track_id.is_some(),
-            7 => self.score.is_some(),
-            8 => self.weight.is_some(),
+            5 => self.keypoints().is_some(),
+            6 => self.track_id().is_some(),
+            7 => self.score().is_some(),
+            8 => self.weight().is_some(),
             9 => self.iscrowd.is_some(),
-            10 => self.caption.is_some(),
+            10 => self.caption().is_some(),
             11 => self.area.is_some(),
             _ => false,
         }
@@ -337,13 +427,64 @@ impl PartialEq for Annotation {
                 _ => false,
             }
             && raw_eq(&self.segmentation, &o.segmentation)
-            && raw_eq(&self.keypoints, &o.keypoints)
-            && self.track_id == o.track_id
-            && f_eq(self.score, o.score)
-            && f_eq(self.weight, o.weight)
+            && self.keypoints().map(RawValue::get) == o.keypoints().map(RawValue::get)
+            && self.track_id() == o.track_id()
+            && f_eq(self.score(), o.score())
+            && f_eq(self.weight(), o.weight())
             && self.iscrowd == o.iscrowd
-            && self.caption == o.caption
+            && self.caption() == o.caption()
             && f_eq(self.area, o.area)
             && self.extra == o.extra
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::record_from_json;
+
+    #[test]
+    fn a_plain_annotation_stays_small() {
+        // the rare fields are one pointer: a million plain annotations are
+        // 152 MB of records, not 240 MB
+        assert!(std::mem::size_of::<Annotation>() <= 152);
+        let a: Annotation =
+            record_from_json(r#"{"id": 1, "image_id": 2, "bbox": [0, 0, 1, 1], "area": 1}"#)
+                .unwrap();
+        assert!(a.rare().is_none());
+    }
+
+    #[test]
+    fn rare_fields_read_write_and_clear() {
+        let text = r#"{"id": 1, "image_id": 2, "keypoints": [1, 2, 2], "track_id": "t", "score": 0.5, "weight": 2, "caption": "c"}"#;
+        let mut a: Annotation = record_from_json(text).unwrap();
+        assert_eq!(a.keypoints().map(RawValue::get), Some("[1, 2, 2]"));
+        assert_eq!(a.track_id(), Some(&TrackId::Str("t".into())));
+        assert_eq!((a.score(), a.weight()), (Some(0.5), Some(2.0)));
+        assert_eq!(a.caption(), Some("c"));
+        let b = a.clone();
+        assert_eq!(a, b);
+        a.set_score(None);
+        assert_ne!(a, b);
+        assert_eq!(a.score(), None);
+        a.set_weight(None);
+        a.set_caption(None);
+        a.set_keypoints_raw(None);
+        assert!(a.rare().is_some(), "track_id is still set");
+        a.set_track_id(None);
+        assert!(a.rare().is_none(), "an all-empty box is dropped");
+        a.set_caption(Some("d".into()));
+        assert_eq!(a.rare().and_then(|r| r.caption.as_deref()), Some("d"));
+        a.rare_mut().score = Some(1.0);
+        assert_eq!(a.score(), Some(1.0));
+    }
+
+    #[test]
+    fn an_explicit_null_is_not_a_value() {
+        let a: Annotation =
+            record_from_json(r#"{"id": 1, "image_id": 2, "score": null, "track_id": null}"#)
+                .unwrap();
+        assert_eq!((a.score(), a.track_id()), (None, None));
+        assert!(a.rare().is_none());
     }
 }

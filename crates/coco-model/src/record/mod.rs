@@ -12,7 +12,7 @@ mod category;
 mod image;
 mod video;
 
-pub use annotation::Annotation;
+pub use annotation::{Annotation, AnnotationRare};
 pub use category::{Category, KeypointCategory};
 pub use image::{Asset, ChannelSource, Image};
 pub use schema::{Extra, KeyOrder, Schema};

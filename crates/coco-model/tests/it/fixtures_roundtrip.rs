@@ -131,6 +131,6 @@ fn vidshapes_msi_roundtrips() {
     assert_eq!(aids.len(), 3);
     assert!(
         aids.iter()
-            .all(|a| ds.annotation(*a).unwrap().track_id.as_ref() == Some(t))
+            .all(|a| ds.annotation(*a).unwrap().track_id() == Some(t))
     );
 }

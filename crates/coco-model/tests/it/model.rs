@@ -80,13 +80,13 @@ fn index_queries_are_ordered() {
 fn special_values_round_trip() {
     let ds = small();
     let a = ds.annotation(AnnotId(102)).unwrap();
-    assert_eq!(a.weight, Some(f64::INFINITY));
+    assert_eq!(a.weight(), Some(f64::INFINITY));
     assert_eq!(a.area, Some(f64::NEG_INFINITY));
     let a = ds.annotation(AnnotId(101)).unwrap();
     assert!(a.is_crowd());
     assert_eq!(a.iscrowd, None);
     let a = ds.annotation(AnnotId(103)).unwrap();
-    assert_eq!(a.caption.as_deref(), Some("a \"quoted\" NaN"));
+    assert_eq!(a.caption(), Some("a \"quoted\" NaN"));
     assert_eq!(a.segmentation_json().unwrap(), "[[0, 0, 4, 0, 4, NaN]]");
     let out = ds.to_json_string(DumpStyle::Pretty);
     assert!(
@@ -595,7 +595,7 @@ fn union_points_the_second_datasets_annotations_at_its_copies() {
         let ann = u
             .annotations()
             .iter()
-            .find(|x| x.caption.as_deref() == Some(caption))
+            .find(|x| x.caption() == Some(caption))
             .unwrap_or_else(|| panic!("annotation {caption} lost"));
         let img = u.image(ann.image_id).unwrap();
         assert_eq!(img.file_name.as_deref(), Some(file), "{caption}: image");
@@ -609,7 +609,7 @@ fn union_points_the_second_datasets_annotations_at_its_copies() {
         }
         let cid = ann.category_id.unwrap();
         assert_eq!(u.category(cid).unwrap().name, cat, "{caption}: category");
-        match (&ann.track_id, track_src) {
+        match (ann.track_id(), track_src) {
             (Some(t), Some(src)) => {
                 let track = u.track(t).unwrap();
                 assert_eq!(track.extra["src"], src, "{caption}: track");
@@ -684,7 +684,7 @@ fn union_renames_reused_track_names_as_kwcoco_does() {
             .find(|g| g.file_name.as_deref() == Some(file))
             .unwrap();
         let aid = u.annots_of_image(img.id)[0];
-        let t = u.annotation(aid).unwrap().track_id.clone().unwrap();
+        let t = u.annotation(aid).unwrap().track_id().cloned().unwrap();
         assert_eq!(u.track(&t).unwrap().name.as_deref(), Some(name), "{file}");
     }
 }
@@ -727,7 +727,7 @@ fn union_keeps_loose_track_ids_and_dangling_videos_apart() {
     }
     let track_of = |f: &str| {
         let aid = u.annots_of_image(by_file(f).id)[0];
-        u.annotation(aid).unwrap().track_id.clone().unwrap()
+        u.annotation(aid).unwrap().track_id().cloned().unwrap()
     };
     // Within one input the loose track is shared; across inputs it is not.
     assert_eq!(track_of("a/a.png"), track_of("a/a.png2"));

@@ -115,12 +115,12 @@ fn genuine_nul_strings_stay_strings_and_round_trip() {
         let y = img.extra.get("y").and_then(|v| v.as_str()).unwrap();
         assert!(matches!(decode_str(y), Decoded::NonFinite(v) if v.is_nan()));
         let ann = &ds.annotations()[0];
-        assert_eq!(ann.caption.as_deref(), Some("\u{0}NaN"));
+        assert_eq!(ann.caption(), Some("\u{0}NaN"));
         assert_eq!(
-            ann.track_id,
-            Some(coco_model::TrackId::Str("\u{0}NaN".into()))
+            ann.track_id(),
+            Some(&coco_model::TrackId::Str("\u{0}NaN".into()))
         );
-        assert!(ann.score.unwrap().is_nan());
+        assert!(ann.score().unwrap().is_nan());
         assert_eq!(
             ann.segmentation_json().unwrap(),
             r#"{"counts": "\u0000NaN", "size": [NaN, 1]}"#

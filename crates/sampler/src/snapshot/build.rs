@@ -324,7 +324,7 @@ fn write_body<W: Write>(ds: &CocoDataset, w: &mut Writer<W>) -> std::io::Result<
         if a.segmentation.is_some() {
             f |= flags::HAS_SEGMENTATION;
         }
-        if a.keypoints.is_some() {
+        if a.keypoints().is_some() {
             f |= flags::HAS_KEYPOINTS;
         }
         if seen.insert(a.id.0) {
