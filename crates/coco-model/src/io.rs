@@ -134,15 +134,23 @@ where
 struct ParseOpts {
     batch_bytes: usize,
     threads: usize,
+    /// Length of the whole input when known (a file's size): a large table's
+    /// vector is reserved once from it instead of growing by doubling, which
+    /// would copy it and, for a moment, hold it twice.
+    size_hint: Option<u64>,
 }
+
+/// Default [`ParseOpts::batch_bytes`].
+const BATCH_BYTES: usize = 1 << 20;
 
 impl Default for ParseOpts {
     fn default() -> Self {
         ParseOpts {
-            batch_bytes: 1 << 20,
+            batch_bytes: BATCH_BYTES,
             threads: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
                 .min(4),
+            size_hint: None,
         }
     }
 }
@@ -159,11 +167,12 @@ struct Batch {
 }
 
 impl Batch {
-    fn new(seq: usize, first: usize) -> Self {
+    fn new(seq: usize, first: usize, batch_bytes: usize) -> Self {
         Batch {
             seq,
             first,
-            text: Vec::new(),
+            // room for the last record past the mark, so the text never regrows
+            text: Vec::with_capacity(batch_bytes.min(BATCH_BYTES) + (BATCH_BYTES >> 4)),
             cuts: Vec::new(),
         }
     }
@@ -176,8 +185,23 @@ impl Batch {
         self.cuts.push(cut);
     }
 
+    /// The batch emptied for reuse as batch `seq` starting at record `first`
+    /// (its buffers kept: no allocation per batch).
+    fn reuse(mut self, seq: usize, first: usize) -> Self {
+        self.seq = seq;
+        self.first = first;
+        self.text.clear();
+        self.cuts.clear();
+        self
+    }
+
     fn parse<T: Schema>(&self) -> std::result::Result<Vec<T>, SplitError> {
-        let mut out = Vec::with_capacity(self.cuts.len());
+        self.parse_into(Vec::with_capacity(self.cuts.len()))
+    }
+
+    /// Parses the records, appending them to `out`.
+    fn parse_into<T: Schema>(&self, mut out: Vec<T>) -> std::result::Result<Vec<T>, SplitError> {
+        out.reserve(self.cuts.len());
         for (k, cut) in self.cuts.iter().enumerate() {
             let i = self.first + k;
             let bytes = &self.text[cut.range.clone()];
@@ -186,6 +210,31 @@ impl Batch {
             })?);
         }
         Ok(out)
+    }
+}
+
+/// A vector for a table whose first batch is `first`, reserved for the whole
+/// table when the input's size is known: the bytes left divided by the first
+/// batch's bytes per record (an overestimate costs address space, not memory:
+/// untouched pages are never resident; see [`trim_table`]).
+fn table_vec<T>(first: &Batch, consumed: u64, size_hint: Option<u64>) -> Vec<T> {
+    let Some(total) = size_hint else {
+        return Vec::new();
+    };
+    let n = first.cuts.len().max(1);
+    let per = (first.text.len() / n).max(1) as u64;
+    let left = total.saturating_sub(consumed) / per;
+    let mut out = Vec::new();
+    // a reservation the system refuses is only a missed shortcut
+    let _ = out.try_reserve((n as u64 + left).min(1 << 27) as usize);
+    out
+}
+
+/// Gives back a reservation far larger than the table (a small table early in
+/// a large file): copying a small table is cheap.
+fn trim_table<T>(out: &mut Vec<T>) {
+    if out.capacity() / 2 > out.len() {
+        out.shrink_to_fit();
     }
 }
 
@@ -216,20 +265,22 @@ fn parse_records<R: Read, T: Schema + Send>(
             }
         }
     };
-    let mut first = Batch::new(0, 0);
+    let mut first = Batch::new(0, 0, opts.batch_bytes);
     let threads = opts.threads.max(1);
     match fill(s, &mut first) {
         Ok(true) => return first.parse(),
         Ok(false) if threads == 1 => {
-            let mut out = first.parse()?;
+            let mut out = first.parse_into(table_vec(&first, s.offset(), opts.size_hint))?;
             let mut end = false;
+            let mut batch = first;
             while !end {
-                let mut batch = Batch::new(0, out.len());
+                batch = batch.reuse(0, out.len());
                 let filled = fill(s, &mut batch);
                 // a parse error of the records before the splitter's error comes first
-                out.extend(batch.parse::<T>()?);
+                out = batch.parse_into(out)?;
                 end = filled?;
             }
+            trim_table(&mut out);
             return Ok(out);
         }
         Ok(false) => {}
@@ -239,35 +290,46 @@ fn parse_records<R: Read, T: Schema + Send>(
             return Err(e);
         }
     }
-    type Done<T> = (usize, std::result::Result<Vec<T>, SplitError>);
+    // a parsed batch: its position, its records or error, and the batch
+    // itself, handed back for reuse
+    type Done<T> = (usize, std::result::Result<Vec<T>, SplitError>, Batch);
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = crossbeam_channel::bounded::<Batch>(threads);
         let (done_tx, done_rx) = crossbeam_channel::unbounded::<Done<T>>();
+        // emptied record vectors going back to the workers
+        let (free_tx, free_rx) = crossbeam_channel::unbounded::<Vec<T>>();
         for _ in 0..threads {
-            let (rx, tx) = (work_rx.clone(), done_tx.clone());
+            let (rx, tx, free) = (work_rx.clone(), done_tx.clone(), free_rx.clone());
             scope.spawn(move || {
                 for batch in rx {
-                    if tx.send((batch.seq, batch.parse::<T>())).is_err() {
+                    let r = batch.parse_into::<T>(free.try_recv().unwrap_or_default());
+                    if tx.send((batch.seq, r, batch)).is_err() {
                         break;
                     }
                 }
             });
         }
-        drop((work_rx, done_tx));
-        let mut out: Vec<T> = Vec::new();
+        drop((work_rx, done_tx, free_rx));
+        let mut out: Vec<T> = table_vec(&first, s.offset(), opts.size_hint);
         // results that arrived before those of earlier batches
         let mut pending: std::collections::BTreeMap<usize, Vec<T>> = Default::default();
         let mut next_seq = 0usize;
         // the first error by batch position
         let mut error: Option<(usize, SplitError)> = None;
-        let mut take = |(seq, r): Done<T>,
+        // batches parsed, for reuse
+        let mut spare: Vec<Batch> = Vec::new();
+        let mut take = |(seq, r, batch): Done<T>,
                         out: &mut Vec<T>,
-                        error: &mut Option<(usize, SplitError)>| {
+                        error: &mut Option<(usize, SplitError)>,
+                        spare: &mut Vec<Batch>| {
+            spare.push(batch);
             match r {
                 Ok(v) => {
                     pending.insert(seq, v);
-                    while let Some(v) = pending.remove(&next_seq) {
-                        out.extend(v);
+                    while let Some(mut v) = pending.remove(&next_seq) {
+                        out.append(&mut v);
+                        // the workers may be gone (an error): then it is dropped
+                        let _ = free_tx.send(v);
                         next_seq += 1;
                     }
                 }
@@ -287,13 +349,16 @@ fn parse_records<R: Read, T: Schema + Send>(
             // workers never hang up while `done_rx` lives
             let _ = work_tx.send(batch);
             while let Ok(d) = done_rx.try_recv() {
-                take(d, &mut out, &mut error);
+                take(d, &mut out, &mut error, &mut spare);
             }
             if error.is_some() {
                 break;
             }
             seq += 1;
-            let mut next = Batch::new(seq, n_records);
+            let mut next = match spare.pop() {
+                Some(b) => b.reuse(seq, n_records),
+                None => Batch::new(seq, n_records, opts.batch_bytes),
+            };
             match fill(s, &mut next) {
                 Ok(false) => batch = next,
                 Ok(true) => {
@@ -311,12 +376,13 @@ fn parse_records<R: Read, T: Schema + Send>(
         }
         drop(work_tx);
         for d in done_rx {
-            take(d, &mut out, &mut error);
+            take(d, &mut out, &mut error, &mut spare);
         }
         match (error, split_error) {
             (Some((_, e)), _) | (None, Some(e)) => Err(e),
             (None, None) => {
                 debug_assert_eq!(out.len(), n_records);
+                trim_table(&mut out);
                 Ok(out)
             }
         }
@@ -496,7 +562,18 @@ impl CocoDataset {
             load_zip(&file_path, bundle_dir)?
         } else {
             let f = File::open(&file_path).map_err(|e| Error::io(&file_path, e))?;
-            Self::from_reader(f, Some(&file_path), bundle_dir)?
+            let size_hint = f
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .map(|m| m.len());
+            let opts = ParseOpts {
+                size_hint,
+                ..ParseOpts::default()
+            };
+            let mut ds = parse_stream_with(f, Some(&file_path), opts)?;
+            ds.bundle_dir = bundle_dir;
+            ds
         };
         ds.fpath = Some(file_path);
         Ok(ds)
@@ -787,10 +864,14 @@ mod tests {
             faults in proptest::collection::vec((0usize..60, fault()), 0..3),
             batch_bytes in 1usize..600,
             threads in 1usize..4,
+            size_hint in proptest::option::of(0u64..100_000),
         ) {
             let text = dataset(n, &faults);
-            let one = outcome(&text, ParseOpts { batch_bytes: usize::MAX, threads: 1 });
-            let many = outcome(&text, ParseOpts { batch_bytes, threads });
+            let one = outcome(
+                &text,
+                ParseOpts { batch_bytes: usize::MAX, threads: 1, size_hint: None },
+            );
+            let many = outcome(&text, ParseOpts { batch_bytes, threads, size_hint });
             prop_assert_eq!(&one, &many);
             let in_range = faults.iter().any(|(k, _)| *k < n);
             prop_assert_eq!(one.starts_with("error: "), in_range, "{}", one);
@@ -805,6 +886,7 @@ mod tests {
             ParseOpts {
                 batch_bytes: 100,
                 threads: 3,
+                size_hint: None,
             },
         );
         assert!(got.contains("annotations[30]"), "{got}");
@@ -814,6 +896,7 @@ mod tests {
             ParseOpts {
                 batch_bytes: 100,
                 threads: 3,
+                size_hint: None,
             },
         );
         assert!(got.contains(":14:27: expected `,` or `]`"), "{got}");
@@ -829,6 +912,7 @@ mod tests {
             ParseOpts {
                 batch_bytes: 1,
                 threads: 4,
+                size_hint: Some(1 << 24),
             },
         )
         .unwrap();

@@ -54,6 +54,8 @@ pub(crate) struct Splitter<R> {
     buf: Vec<u8>,
     /// Start of the unconsumed bytes.
     pos: usize,
+    /// Bytes dropped from the front of `buf` so far.
+    dropped: u64,
     eof: bool,
     /// Line and column of `buf[pos]`.
     line: usize,
@@ -81,6 +83,7 @@ impl<R: Read> Splitter<R> {
             inner,
             buf: Vec::with_capacity(CHUNK),
             pos: 0,
+            dropped: 0,
             eof: false,
             line: 1,
             column: 1,
@@ -90,6 +93,11 @@ impl<R: Read> Splitter<R> {
     /// The buffer the ranges of [`Cut`]s index (valid until the next call).
     pub fn bytes(&self) -> &[u8] {
         &self.buf
+    }
+
+    /// Bytes of input consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.dropped + self.pos as u64
     }
 
     /// Current line and column.
@@ -112,6 +120,7 @@ impl<R: Read> Splitter<R> {
         }
         if self.pos > 0 {
             self.buf.drain(..self.pos);
+            self.dropped += self.pos as u64;
             self.pos = 0;
         }
         let old = self.buf.len();
