@@ -214,6 +214,33 @@ impl Affine {
         }
     }
 
+    /// `pts` transformed into a new vector: exactly what [`Affine::apply_in_place`]
+    /// gives on a copy (the same fast paths), without copying first.
+    ///
+    /// ```
+    /// use coco_geometry::Affine;
+    /// let a = Affine::translate(1.0, 2.0);
+    /// let pts = [[0.0, 0.0], [3.0, 4.0]];
+    /// let mut copy = pts.to_vec();
+    /// a.apply_in_place(&mut copy);
+    /// assert_eq!(a.apply_to_vec(&pts), copy);
+    /// ```
+    pub fn apply_to_vec(&self, pts: &[[f64; 2]]) -> Vec<[f64; 2]> {
+        let [[a, b, tx], [c, d, ty], _] = self.m;
+        if b == 0.0 && c == 0.0 {
+            if a == 1.0 && d == 1.0 {
+                if tx == 0.0 && ty == 0.0 {
+                    return pts.to_vec();
+                }
+                pts.iter().map(|p| [p[0] + tx, p[1] + ty]).collect()
+            } else {
+                pts.iter().map(|p| [a * p[0] + tx, d * p[1] + ty]).collect()
+            }
+        } else {
+            pts.iter().map(|&p| self.apply(p)).collect()
+        }
+    }
+
     /// Every entry is finite (no NaN or infinity): the transform can be applied.
     ///
     /// ```

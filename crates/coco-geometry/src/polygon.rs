@@ -84,9 +84,19 @@ impl Polygon {
 
     /// Warp every vertex.
     pub fn warp(&self, a: &Affine) -> Polygon {
-        let mut p = self.clone();
-        p.warp_in_place(a);
-        p
+        // mapped into new rings (no copy warped in place afterwards)
+        let flip = a.det() < 0.0;
+        let ring = |r: &Vec<[f64; 2]>| {
+            let mut out = a.apply_to_vec(r);
+            if flip {
+                out.reverse();
+            }
+            out
+        };
+        Polygon {
+            exterior: ring(&self.exterior),
+            interiors: self.interiors.iter().map(ring).collect(),
+        }
     }
 
     /// Warp every vertex in place. A reflection (negative determinant)
@@ -183,9 +193,9 @@ impl MultiPolygon {
 
     /// Warp every piece.
     pub fn warp(&self, a: &Affine) -> MultiPolygon {
-        let mut m = self.clone();
-        m.warp_in_place(a);
-        m
+        MultiPolygon {
+            polygons: self.polygons.iter().map(|p| p.warp(a)).collect(),
+        }
     }
 
     /// Warp every piece in place.
@@ -580,5 +590,66 @@ mod tests {
         assert_eq!(c.polygons.len(), 1);
         assert_eq!(c.area(), 2.0);
         assert_eq!(c.bbox(), Some(BBox::new(1.0, 0.0, 1.0, 2.0)));
+    }
+}
+
+#[cfg(test)]
+mod warp_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ring() -> impl Strategy<Value = Vec<[f64; 2]>> {
+        proptest::collection::vec(
+            prop_oneof![
+                [-1e3f64..1e3, -1e3f64..1e3],
+                Just([f64::INFINITY, 1.0]),
+                Just([0.0, f64::NAN])
+            ],
+            0..12,
+        )
+    }
+
+    fn affine() -> impl Strategy<Value = Affine> {
+        prop_oneof![
+            Just(Affine::identity()),
+            (-50f64..50.0, -50f64..50.0).prop_map(|(x, y)| Affine::translate(x, y)),
+            (-3f64..3.0, -3f64..3.0, -50f64..50.0)
+                .prop_map(|(sx, sy, t)| Affine::scale(sx, sy).then(&Affine::translate(t, -t))),
+            (
+                -3f64..3.0,
+                -3f64..3.0,
+                -3f64..3.0,
+                -3f64..3.0,
+                -9f64..9.0,
+                -9f64..9.0
+            )
+                .prop_map(|(a, b, c, d, tx, ty)| Affine::from_rows([a, b, tx], [c, d, ty])),
+        ]
+    }
+
+    proptest! {
+        /// Warping into new rings gives bit for bit what warping a copy in
+        /// place gives (fast paths, reflections, non-finite points included).
+        #[test]
+        fn warp_equals_warp_in_place(
+            ext in ring(),
+            holes in proptest::collection::vec(ring(), 0..3),
+            a in affine(),
+        ) {
+            let p = Polygon { exterior: ext, interiors: holes };
+            let mut q = p.clone();
+            q.warp_in_place(&a);
+            let w = p.warp(&a);
+            let bits = |p: &Polygon| -> Vec<u64> {
+                p.rings().flatten().flat_map(|v| [v[0].to_bits(), v[1].to_bits()]).collect()
+            };
+            prop_assert_eq!(bits(&w), bits(&q));
+            prop_assert_eq!(w.interiors.len(), q.interiors.len());
+            let m = MultiPolygon { polygons: vec![p.clone(), p] };
+            let mut mq = m.clone();
+            mq.warp_in_place(&a);
+            prop_assert_eq!(m.warp(&a).polygons.len(), 2);
+            prop_assert_eq!(bits(&m.warp(&a).polygons[1]), bits(&mq.polygons[1]));
+        }
     }
 }

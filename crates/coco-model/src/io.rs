@@ -171,8 +171,8 @@ impl Batch {
         Batch {
             seq,
             first,
-            // room for the last record past the mark, so the text never regrows
-            text: Vec::with_capacity(batch_bytes.min(BATCH_BYTES) + (BATCH_BYTES >> 4)),
+            // grows to the batch size once; batches are reused after that
+            text: Vec::with_capacity(batch_bytes.min(64 << 10)),
             cuts: Vec::new(),
         }
     }

@@ -28,7 +28,7 @@ pub(crate) struct AnnotGeometry {
 }
 
 impl AnnotGeometry {
-    fn parse(dset: &CocoDataset, ann: &Annotation) -> Result<Self> {
+    pub(crate) fn parse(dset: &CocoDataset, ann: &Annotation) -> Result<Self> {
         Self::parse_texts(
             dset,
             ann.id.0,
@@ -140,13 +140,6 @@ impl GeometryCache {
             budget,
             uncached: AtomicU64::new(0),
         }
-    }
-
-    /// The geometry of `ann`, parsed once while the budget lasts.
-    pub fn get(&self, dset: &CocoDataset, ann: &Annotation) -> Result<Arc<AnnotGeometry>> {
-        self.get_or_parse(dset.annotation_position(ann.id), || {
-            AnnotGeometry::parse(dset, ann)
-        })
     }
 
     /// The geometry of the annotation at table position `pos` (`None`: not

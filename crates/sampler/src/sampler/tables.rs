@@ -392,12 +392,15 @@ impl Tables {
     /// The annotation with `id`.
     pub fn annotation(&self, id: AnnotId) -> Result<Option<AnnRef>> {
         match self {
-            Tables::Memory(m) => Ok(m.dset.annotation(id).map(|a| AnnRef {
-                pos: m.dset.annotation_position(id),
-                id: a.id,
-                image_id: a.image_id,
-                category_id: a.category_id,
-                bbox: a.bbox,
+            Tables::Memory(m) => Ok(m.dset.annotation_position(id).map(|p| {
+                let a = &m.dset.annotations()[p];
+                AnnRef {
+                    pos: Some(p),
+                    id: a.id,
+                    image_id: a.image_id,
+                    category_id: a.category_id,
+                    bbox: a.bbox,
+                }
             })),
             Tables::Snapshot(s) => match s.snap.annotation_position(id.0)? {
                 Some(p) => Ok(Some(SnapTables::ann_ref(&s.snap.annotation(p)?))),
@@ -476,14 +479,23 @@ impl Tables {
     /// The parsed geometry of `ann`, through the cache.
     pub fn geometry(&self, cache: &GeometryCache, ann: &AnnRef) -> Result<Arc<AnnotGeometry>> {
         match self {
-            Tables::Memory(m) => match m.dset.annotation(ann.id) {
-                Some(rec) => cache.get(&m.dset, rec),
-                None => Err(Error::UnknownId {
-                    key: "annot_id",
-                    table: "annotation",
-                    id: ann.id.0,
-                }),
-            },
+            Tables::Memory(m) => {
+                // the position is known: the record is looked up only to parse
+                let pos = ann.pos.or_else(|| m.dset.annotation_position(ann.id));
+                cache.get_or_parse(pos, || {
+                    let rec = pos
+                        .and_then(|p| m.dset.annotations().get(p))
+                        .filter(|r| r.id == ann.id);
+                    match rec {
+                        Some(rec) => AnnotGeometry::parse(&m.dset, rec),
+                        None => Err(Error::UnknownId {
+                            key: "annot_id",
+                            table: "annotation",
+                            id: ann.id.0,
+                        }),
+                    }
+                })
+            }
             Tables::Snapshot(s) => cache.get_or_parse(ann.pos, || {
                 let pos = ann.pos.unwrap_or(usize::MAX);
                 let a = s.snap.annotation(pos)?;
