@@ -116,7 +116,7 @@ impl RangeServer {
     }
 
     /// The most requests the server was answering at once so far (from the
-    /// end of a request's headers to the end of its answer).
+    /// end of a request's headers to the start of its answer).
     pub fn max_concurrent(&self) -> u64 {
         self.state.max_active.load(Ordering::Relaxed)
     }
@@ -238,7 +238,7 @@ fn serve(conn: TcpStream, st: &State) {
         let n = st.seen.fetch_add(1, Ordering::Relaxed) + 1;
         let now = st.active.fetch_add(1, Ordering::SeqCst) + 1;
         st.max_active.fetch_max(now, Ordering::SeqCst);
-        let _active = Active(&st.active);
+        let active = Active(&st.active);
         let latency = st.latency_ms.load(Ordering::Relaxed);
         if latency > 0 {
             std::thread::sleep(Duration::from_millis(latency));
@@ -299,14 +299,20 @@ fn serve(conn: TcpStream, st: &State) {
             range,
             status,
         });
+        // No longer counted as in flight once the answer starts: a client
+        // that has its answer may start another request at once, and that
+        // must not count as overlapping this one.
+        drop(active);
         if out.write_all(head.as_bytes()).is_err() {
             return;
         }
         if send_body {
+            // Counted before sending, so that a client that has the bytes
+            // has them counted (counting after could land in its next read).
+            st.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
             if out.write_all(body).is_err() {
                 return;
             }
-            st.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
         }
         let _ = out.flush();
     }
