@@ -14,7 +14,9 @@
 //!   backends' `workdir`, or [`crate::FrameReader::with_remote_header_dir`])
 //!   writes the header blocks a TIFF's parse used into
 //!   `<dir>/<hash of the URL>.hdr` (the URL without query or user info, see
-//!   [`crate::display_url`]), with the object's size and ETag, a checksum,
+//!   [`crate::display_url`]; two URLs differing only there share the file,
+//!   and each one's ETag check then refetches, never misreads), with the
+//!   object's size and ETag, a checksum,
 //!   atomically (temporary file + rename) and at most [`MAX_PERSISTED`]
 //!   bytes. A later process (or this one after [`forget`]) then opens the
 //!   file with **no request at all**: its first request is a tile's.
@@ -482,16 +484,18 @@ pub fn forget(path: &Path) {
 /// Size and version of the object at `path` (a URL), from the process's
 /// table of opened files (opening it if needed).
 /// A header read from a workdir is confirmed first with a HEAD (one request,
-/// no body); when the object changed, it is opened again.
+/// no body); when the object changed, or the HEAD fails (a URL signed for
+/// GET only), the file is opened again with a GET.
 pub fn object_version(path: &Path) -> Result<ObjectVersion> {
     let f = open(path)?;
-    if !f.confirmed.load(Ordering::Relaxed) {
-        let meta = f.head().map_err(|e| request_error(&f.url, e))?;
-        if !f.matches(&meta) {
-            f.drop_everywhere();
-            return Ok(open(path)?.version.clone());
+    if f.unconfirmed() {
+        match f.head() {
+            Ok(meta) if f.matches(&meta) => f.confirmed.store(true, Ordering::Relaxed),
+            _ => {
+                f.drop_everywhere();
+                return Ok(open(path)?.version.clone());
+            }
         }
-        f.confirmed.store(true, Ordering::Relaxed);
     }
     Ok(f.version.clone())
 }

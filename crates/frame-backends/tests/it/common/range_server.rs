@@ -29,10 +29,13 @@ pub struct Logged {
     pub status: u16,
 }
 
+/// A served file: its content and ETag.
+type Served = (Arc<Vec<u8>>, String);
+
 #[derive(Default)]
 struct State {
-    /// Path → (content, ETag).
-    files: Mutex<HashMap<String, (Arc<Vec<u8>>, String)>>,
+    /// Path → file.
+    files: Mutex<HashMap<String, Served>>,
     /// Answer requests as if `If-Match` were absent.
     ignore_if_match: AtomicBool,
     /// Requests being answered now, and the most at once so far.
