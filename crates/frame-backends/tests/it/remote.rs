@@ -761,3 +761,25 @@ fn requests_in_flight_are_bounded_per_process_across_threads() {
     // Guard on the test itself: the threads did overlap (6 threads, 30 ms a request).
     assert!(most >= 2, "the gauge saw {most}");
 }
+
+#[test]
+fn cache_backends_keep_remote_headers_in_their_workdir() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RangeServer::start();
+    let local = serve_case(dir.path(), &server, &CASES[0]);
+    let url = PathBuf::from(server.url(CASES[0].file));
+    let work = dir.path().join("work");
+    let kept = work.join("_frame_cache").join("remote_headers");
+    for backend in crate::common::backends_in(&work, frame_backends::CogOptions::default()) {
+        let reader = FrameReader::new(backend.clone()).unwrap();
+        let want = (backend != Backend::Raw).then_some(kept.as_path());
+        assert_eq!(reader.remote_header_dir(), want, "{}", backend.name());
+        check_plan(&reader, &url, &local, 28);
+        let n = usize::from(backend != Backend::Raw);
+        assert_eq!(header_files(&kept).len(), n, "{}", backend.name());
+    }
+    assert_eq!(
+        uncached().with_remote_header_dir(None).remote_header_dir(),
+        None
+    );
+}
