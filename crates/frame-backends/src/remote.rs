@@ -16,13 +16,13 @@
 //!   `<dir>/<hash of the URL>.hdr` (the URL without query or user info, see
 //!   [`crate::display_url`]; two URLs differing only there share the file,
 //!   and each one's ETag check then refetches, never misreads), with the
-//!   object's size and ETag, a checksum,
-//!   atomically (temporary file + rename) and at most [`MAX_PERSISTED`]
-//!   bytes. A later process (or this one after [`forget`]) then opens the
-//!   file with **no request at all**: its first request is a tile's.
-//!   A persisted header that fails its checksum or its structure checks is
-//!   logged, deleted and fetched again. Objects without an ETag are never
-//!   persisted.
+//!   object's size and ETag, a checksum, atomically (temporary file +
+//!   rename) and at most [`MAX_PERSISTED`] bytes. A later process (or this
+//!   one after [`forget`]) then opens the file with **no request at all**:
+//!   its first request is a tile's. A persisted header that fails its
+//!   checksum or its structure checks is logged, deleted and fetched again.
+//!   Objects without an ETag are never persisted. A header that cannot be
+//!   written (an unwritable workdir) fails the open, as any cache write does.
 //! - **A changed object is never read through a stale header.** Every ranged
 //!   GET of an object with an ETag carries `If-Match: <ETag>` (a server that
 //!   honours it answers 412 when the object changed), and every answer's
@@ -37,7 +37,8 @@
 //!   very round trip persistence saves; the price is that the check happens
 //!   at the first tile request instead of at open. [`object_version`] (the
 //!   key of `npy`/`cog` cache entries, which may be read without any tile
-//!   request) sends a HEAD for a persisted header not yet confirmed.
+//!   request) sends a HEAD for a persisted header not yet confirmed (a GET
+//!   of the header if the HEAD fails).
 //! - **Tiles** are fetched as ranged GETs of exactly their bytes; the tiles of
 //!   one window are fetched together: ranges closer than [`COALESCE_GAP`] are
 //!   merged into one request, and the requests run concurrently.

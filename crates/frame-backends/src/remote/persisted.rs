@@ -24,8 +24,8 @@ const MAGIC: &[u8; 8] = b"NDSHDR01";
 /// Longest URL or ETag kept (longer ones are not persisted).
 const MAX_TEXT: usize = 8 << 10;
 
-/// Largest persisted header file: [`MAX_BLOCKS`] blocks (4 MiB) and its
-/// framing. Larger files are refused unread.
+/// Largest persisted header file: 64 header blocks of 64 KiB (4 MiB, what a
+/// file keeps in memory) and their framing. Larger files are refused unread.
 pub const MAX_PERSISTED: u64 = MAX_BLOCKS as u64 * (HEADER_BLOCK + 12) + 3 * MAX_TEXT as u64;
 
 /// The file holding the persisted header of `url` under `dir`.
