@@ -16,18 +16,20 @@ use crate::cog_options::{CogCompression, CogOptions};
 use crate::dtype::{DType, Pixel};
 use crate::error::{Error, Result};
 use crate::raster::gdal_raster::gerr;
-use crate::raster::open_raw;
+use crate::raster::open_raw_in;
 use crate::raster::tiff::TiffRaster;
 use crate::raster::{ChunkCache, Raster};
 use crate::window::{PixelBox, Window};
 
 /// Open (building if needed) the COG cache of `source`; `budget` checks that
 /// decoding the whole source (`[height, width, bands, sample bytes]`) is allowed.
+/// The headers of remote sources are kept in `header_dir` (see `crate::remote`).
 pub(crate) fn open_cog(
     workdir: &Path,
     options: &CogOptions,
     source: &Path,
     chunks: Arc<ChunkCache>,
+    header_dir: Option<&Path>,
     budget: impl Fn(&[usize]) -> Result<()>,
 ) -> Result<(Arc<dyn Raster>, CacheOutcome)> {
     let ext = source
@@ -36,7 +38,7 @@ pub(crate) fn open_cog(
         .unwrap_or("")
         .to_ascii_lowercase();
     if (ext == "tif" || ext == "tiff")
-        && let Ok(r) = open_tiff(source, chunks.clone())
+        && let Ok(r) = open_tiff(source, chunks.clone(), header_dir)
     {
         let i = r.info();
         if r.is_tiled()
@@ -46,7 +48,7 @@ pub(crate) fn open_cog(
         }
     }
     let cpath = cache::cache_path(workdir, "cog", &options.key(), source, "tif")?;
-    let src = open_raw(source, Arc::new(ChunkCache::new(0)))?;
+    let src = open_raw_in(source, Arc::new(ChunkCache::new(0)), header_dir)?;
     let want = src.info().clone();
     budget(&[want.height, want.width, want.bands, want.dtype.size()])?;
     let validate = |p: &Path| {
@@ -83,10 +85,15 @@ pub(crate) fn open_cog(
 
 /// A source TIFF, local or (feature `remote`) at a URL: a remote tiled TIFF
 /// with overviews is used in place, read by ranged GETs.
-fn open_tiff(source: &Path, chunks: Arc<ChunkCache>) -> Result<TiffRaster> {
+#[cfg_attr(not(feature = "remote"), allow(unused_variables))]
+fn open_tiff(
+    source: &Path,
+    chunks: Arc<ChunkCache>,
+    header_dir: Option<&Path>,
+) -> Result<TiffRaster> {
     #[cfg(feature = "remote")]
     if crate::is_url(source) {
-        return TiffRaster::open_url(source, chunks);
+        return TiffRaster::open_url(source, chunks, header_dir);
     }
     TiffRaster::open_file(source, chunks)
 }

@@ -119,6 +119,15 @@ pub enum Error {
         /// What went wrong.
         msg: String,
     },
+    /// A remote object changed (its size or ETag) since the header this
+    /// process holds for it was read: the file has been forgotten, and
+    /// opening it again reads the new header. [`crate::FrameReader`]'s reads
+    /// do that themselves (once) before returning this.
+    #[error("{url}: the object changed (size or ETag) since its header was read; open it again")]
+    RemoteChanged {
+        /// The URL concerned (see [`crate::display_url`]).
+        url: String,
+    },
     /// A transform cannot be used (singular, not finite).
     #[error(transparent)]
     Geometry(#[from] coco_geometry::GeometryError),

@@ -88,8 +88,10 @@
 //!   the pure-Rust decoders refuse (needs `libgdal-dev`).
 //! - `remote`: paths may be `s3://`, `gs://`, `az://`, `http(s)://` URLs
 //!   ([`is_url`]), read through `object_store` (see the `remote` module): a
-//!   TIFF/COG window is ranged GETs of the tiles it touches, a file's header
-//!   is fetched once per process, 5xx are retried, a 4xx is one
+//!   TIFF/COG window is ranged GETs of the tiles it touches (at most
+//!   `NDSAMPLER_REMOTE_CONCURRENCY` in flight in the process), a file's header
+//!   is fetched once per process (and kept in a reader's workdir for the
+//!   next, checked against the object's ETag), 5xx are retried, a 4xx is one
 //!   [`Error::Remote`] naming the URL. Without the feature a URL is that
 //!   error too. [`remote_stats`] counts requests and bytes in every build.
 

@@ -161,6 +161,8 @@ struct Group {
 /// ```
 pub struct FrameReader {
     backend: Backend,
+    /// Where the headers of remote TIFFs are kept between processes.
+    remote_headers: Option<PathBuf>,
     max_read_bytes: usize,
     chunks: Arc<ChunkCache>,
     open: Mutex<LruCache<PathBuf, Arc<dyn Raster>>>,
@@ -193,8 +195,15 @@ impl FrameReader {
             });
         }
         let cap = NonZeroUsize::new(options.max_open.max(1)).unwrap_or(NonZeroUsize::MIN);
+        let remote_headers = match &backend {
+            Backend::Raw => None,
+            Backend::Npy { workdir } | Backend::Cog { workdir, .. } => {
+                Some(workdir.join("_frame_cache").join("remote_headers"))
+            }
+        };
         Ok(FrameReader {
             backend,
+            remote_headers,
             max_read_bytes: options.max_read_bytes,
             chunks: Arc::new(ChunkCache::new(options.chunk_cache_bytes)),
             open: Mutex::new(LruCache::new(cap)),
@@ -206,6 +215,46 @@ impl FrameReader {
     /// The backend.
     pub fn backend(&self) -> &Backend {
         &self.backend
+    }
+
+    /// Keep the headers of remote TIFFs (feature `remote`) in `dir`, so that
+    /// another process opens them with no request (see `remote` module of
+    /// this crate; headers are checked against the object's size and ETag on
+    /// its first request). The `npy` and `cog` backends keep them in
+    /// `WORKDIR/_frame_cache/remote_headers` unless told otherwise; the raw
+    /// backend keeps none unless given a directory. `None` keeps none.
+    pub fn with_remote_header_dir(mut self, dir: Option<PathBuf>) -> FrameReader {
+        self.remote_headers = dir;
+        self
+    }
+
+    /// Where this reader keeps the headers of remote TIFFs, if anywhere.
+    pub fn remote_header_dir(&self) -> Option<&Path> {
+        self.remote_headers.as_deref()
+    }
+
+    /// Run a read; when a remote file of `src` turned out to have changed
+    /// since its header was read ([`Error::RemoteChanged`]), drop the
+    /// handles of `src`'s remote files and run it once more (the files are
+    /// reopened with their new headers).
+    fn retry_changed<T>(
+        &self,
+        src: &ImageSource,
+        mut read: impl FnMut() -> Result<T>,
+    ) -> Result<T> {
+        match read() {
+            Err(Error::RemoteChanged { .. }) => {
+                let mut open = self.open.lock();
+                for a in &src.assets {
+                    if crate::is_url(&a.path) {
+                        open.pop(&a.path);
+                    }
+                }
+                drop(open);
+                read()
+            }
+            r => r,
+        }
     }
 
     /// Counters so far.
@@ -252,7 +301,7 @@ impl FrameReader {
     ///
     /// Errors: [`Error::Mismatch`], or the error opening the file.
     pub fn check_asset(&self, asset: &AssetSource) -> Result<()> {
-        let raster = open_raw(&asset.path, Arc::new(ChunkCache::new(0)))?;
+        let raster = self.open_raw(&asset.path, Arc::new(ChunkCache::new(0)))?;
         check_declared(asset, raster.info())
     }
 
@@ -272,7 +321,7 @@ impl FrameReader {
     /// warm-up. [`CacheOutcome::InPlace`] for the raw backend.
     pub fn prepare(&self, path: &Path) -> Result<CacheOutcome> {
         if matches!(self.backend, Backend::Raw) {
-            open_raw(path, Arc::new(ChunkCache::new(0)))?;
+            self.open_raw(path, Arc::new(ChunkCache::new(0)))?;
             return Ok(CacheOutcome::InPlace);
         }
         let (_, outcome) = self.open_uncached(path)?;
@@ -313,10 +362,13 @@ impl FrameReader {
 
     fn open_uncached(&self, path: &Path) -> Result<(Arc<dyn Raster>, CacheOutcome)> {
         match &self.backend {
-            Backend::Raw => Ok((open_raw(path, self.chunks.clone())?, CacheOutcome::InPlace)),
+            Backend::Raw => Ok((
+                self.open_raw(path, self.chunks.clone())?,
+                CacheOutcome::InPlace,
+            )),
             Backend::Npy { workdir } => {
                 let cpath = cache::cache_path(workdir, "npy", "", path, "npy")?;
-                let src = open_raw(path, Arc::new(ChunkCache::new(0)))?;
+                let src = self.open_raw(path, Arc::new(ChunkCache::new(0)))?;
                 let want = src.info().clone();
                 self.budget(
                     || format!("caching all of {}", path.display()),
@@ -353,17 +405,25 @@ impl FrameReader {
                 ))
             }
             #[cfg(feature = "gdal")]
-            Backend::Cog { workdir, options } => {
-                crate::cog::open_cog(workdir, options, path, self.chunks.clone(), |dims| {
-                    self.budget(|| format!("caching all of {}", path.display()), dims)
-                })
-            }
+            Backend::Cog { workdir, options } => crate::cog::open_cog(
+                workdir,
+                options,
+                path,
+                self.chunks.clone(),
+                self.remote_headers.as_deref(),
+                |dims| self.budget(|| format!("caching all of {}", path.display()), dims),
+            ),
             #[cfg(not(feature = "gdal"))]
             Backend::Cog { .. } => Err(Error::FeatureDisabled {
                 backend: "cog",
                 feature: "gdal",
             }),
         }
+    }
+
+    /// [`open_raw`] with this reader's directory of remote headers.
+    fn open_raw(&self, path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+        crate::raster::open_raw_in(path, chunks, self.remote_headers.as_deref())
     }
 
     /// Open an asset (see [`FrameReader::open_asset`]) and check the file
@@ -489,16 +549,18 @@ impl FrameReader {
         channels: &Channels,
         opts: &ReadOptions,
     ) -> Result<Window> {
-        let (names, groups, missing) = self.plan(src, channels, opts)?;
-        let out_dtype = Self::out_dtype(&groups, missing, opts);
-        self.warped_from_plan(
-            (names.len(), &groups, missing),
-            out_h,
-            out_w,
-            out_from_image,
-            opts,
-            out_dtype,
-        )
+        self.retry_changed(src, || {
+            let (names, groups, missing) = self.plan(src, channels, opts)?;
+            let out_dtype = Self::out_dtype(&groups, missing, opts);
+            self.warped_from_plan(
+                (names.len(), &groups, missing),
+                out_h,
+                out_w,
+                out_from_image,
+                opts,
+                out_dtype,
+            )
+        })
     }
 
     /// The dtype [`FrameReader::read_warped`] returns for a plan.
@@ -523,6 +585,20 @@ impl FrameReader {
     /// training window) is copied straight from the file's rows into `out`;
     /// anything else is read as usual and copied in.
     pub fn read_warped_into(
+        &self,
+        src: &ImageSource,
+        out_from_image: &Affine,
+        channels: &Channels,
+        opts: &ReadOptions,
+        out: &mut WindowMut<'_>,
+    ) -> Result<()> {
+        self.retry_changed(src, || {
+            self.read_warped_into_once(src, out_from_image, channels, opts, out)
+        })
+    }
+
+    /// One attempt of [`FrameReader::read_warped_into`].
+    fn read_warped_into_once(
         &self,
         src: &ImageSource,
         out_from_image: &Affine,

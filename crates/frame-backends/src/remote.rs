@@ -10,11 +10,43 @@
 //!   it are fetched in blocks of the same size. Files are kept in a
 //!   process-wide table (the last [`MAX_FILES`] used), so reopening a file
 //!   (another reader, [`crate::probe_size`], a forked worker) costs no request.
+//! - **Across processes**, a reader that knows a workdir (the `npy` and `cog`
+//!   backends' `workdir`, or [`crate::FrameReader::with_remote_header_dir`])
+//!   writes the header blocks a TIFF's parse used into
+//!   `<dir>/<hash of the URL>.hdr` (the URL without query or user info, see
+//!   [`crate::display_url`]; two URLs differing only there share the file,
+//!   and each one's ETag check then refetches, never misreads), with the
+//!   object's size and ETag, a checksum, atomically (temporary file +
+//!   rename) and at most [`MAX_PERSISTED`] bytes. A later process (or this
+//!   one after [`forget`]) then opens the file with **no request at all**:
+//!   its first request is a tile's. A persisted header that fails its
+//!   checksum or its structure checks is logged, deleted and fetched again.
+//!   Objects without an ETag are never persisted. A header that cannot be
+//!   written (an unwritable workdir) fails the open, as any cache write does.
+//! - **A changed object is never read through a stale header.** Every ranged
+//!   GET of an object with an ETag carries `If-Match: <ETag>` (a server that
+//!   honours it answers 412 when the object changed), and every answer's
+//!   size and ETag are compared with the ones the header came with (for
+//!   servers that ignore `If-Match`); a persisted header whose first request
+//!   fails otherwise (a 416 past the new end, …) is checked with a HEAD. A
+//!   mismatch drops the file from the process's table and the workdir and is
+//!   [`Error::RemoteChanged`], on which [`crate::FrameReader`]'s reads reopen
+//!   the file (one fresh header fetch) and read again, once. This check rides
+//!   on requests a read makes anyway, where revalidating the persisted header
+//!   up front (a HEAD or conditional GET per file per process) would cost the
+//!   very round trip persistence saves; the price is that the check happens
+//!   at the first tile request instead of at open. [`object_version`] (the
+//!   key of `npy`/`cog` cache entries, which may be read without any tile
+//!   request) sends a HEAD for a persisted header not yet confirmed (a GET
+//!   of the header if the HEAD fails).
 //! - **Tiles** are fetched as ranged GETs of exactly their bytes; the tiles of
 //!   one window are fetched together: ranges closer than [`COALESCE_GAP`] are
-//!   merged into one request, and the requests run concurrently, at most
-//!   [`max_in_flight`] at a time per window read (`NDSAMPLER_REMOTE_CONCURRENCY`,
-//!   default 8; so at most threads × that many in the process).
+//!   merged into one request, and the requests run concurrently.
+//! - **In flight**: at most [`max_in_flight`] requests run at once **in the
+//!   process** (`NDSAMPLER_REMOTE_CONCURRENCY`, default 8), whatever the
+//!   number of reading threads: one semaphore, per process like the runtime,
+//!   shared by every request (header blocks, tiles, whole files, HEADs; a
+//!   request holds its permit through its retries and its body).
 //! - **Whole files** (PNG, JPEG, …: formats without random access) are fetched
 //!   once and kept in memory with the file, up to 1 GiB in the process (the
 //!   `npy` backend keeps a decoded copy in its workdir instead).
@@ -31,14 +63,16 @@
 //!
 //! The async client runs on a small tokio runtime owned by this module,
 //! created on first use and again in a forked child (a runtime's threads do
-//! not survive `fork`; the parent's is leaked in the child, never dropped).
+//! not survive `fork`; the parent's is leaked in the child, never dropped);
+//! the in-flight semaphore lives with it, so a child starts with all its
+//! permits (none held by the parent's requests).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Seek, SeekFrom};
 use std::num::NonZeroUsize;
 use std::ops::Range;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -46,12 +80,17 @@ use bytes::Bytes;
 use lru::LruCache;
 use object_store::path::Path as StorePath;
 use object_store::{
-    BackoffConfig, ClientConfigKey, GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig,
+    BackoffConfig, ClientConfigKey, GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt,
+    RetryConfig,
 };
 use parking_lot::Mutex;
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 use crate::remote_url::{count, display_url, is_url_str};
+
+mod persisted;
+pub use persisted::MAX_PERSISTED;
 
 /// Bytes fetched by the first read of a file (and the block size of later
 /// header reads): 64 KiB holds the header and tile index of a typical COG.
@@ -76,9 +115,9 @@ const DEFAULT_IN_FLIGHT: usize = 8;
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 
-/// Most requests in flight at once for one window read (one reading
-/// thread): set by [`set_max_in_flight`], else `NDSAMPLER_REMOTE_CONCURRENCY`,
-/// else 8.
+/// Most requests in flight at once in the process (all reading threads
+/// together): set by [`set_max_in_flight`], else
+/// `NDSAMPLER_REMOTE_CONCURRENCY`, else 8.
 pub fn max_in_flight() -> usize {
     match IN_FLIGHT.load(Ordering::Relaxed) {
         0 => std::env::var("NDSAMPLER_REMOTE_CONCURRENCY")
@@ -90,7 +129,9 @@ pub fn max_in_flight() -> usize {
     }
 }
 
-/// Set [`max_in_flight`] (at least 1) for the next window reads.
+/// Set [`max_in_flight`] (at least 1) for the requests started afterwards
+/// (requests already waiting for or holding a permit of the previous bound
+/// finish under it).
 pub fn set_max_in_flight(n: usize) {
     IN_FLIGHT.store(n.max(1), Ordering::Relaxed);
 }
@@ -101,6 +142,29 @@ struct Ctx {
     pid: u32,
     rt: tokio::runtime::Runtime,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+    /// The process-wide in-flight bound: its size and its semaphore (made
+    /// again when [`max_in_flight`] changes).
+    limit: Mutex<(usize, Arc<Semaphore>)>,
+}
+
+impl Ctx {
+    /// The semaphore bounding the process's requests to [`max_in_flight`].
+    fn permits(&self) -> Arc<Semaphore> {
+        let want = max_in_flight();
+        let mut g = self.limit.lock();
+        if g.0 != want {
+            *g = (want, Arc::new(Semaphore::new(want)));
+        }
+        g.1.clone()
+    }
+}
+
+/// Run one request under a permit of `sem` (held until it completes, retries
+/// and body included).
+async fn limited<T>(sem: Arc<Semaphore>, request: impl std::future::Future<Output = T>) -> T {
+    // `acquire` fails only on a closed semaphore; ours are never closed.
+    let _permit = sem.acquire_owned().await.ok();
+    request.await
 }
 
 static CTX: Mutex<Option<Arc<Ctx>>> = Mutex::new(None);
@@ -123,10 +187,12 @@ fn ctx() -> Result<Arc<Ctx>> {
         .enable_all()
         .build()
         .map_err(|e| Error::remote("(runtime)", format!("cannot start the I/O runtime: {e}")))?;
+    let n = max_in_flight();
     let c = Arc::new(Ctx {
         pid,
         rt,
         stores: Mutex::new(HashMap::new()),
+        limit: Mutex::new((n, Arc::new(Semaphore::new(n)))),
     });
     if let Some(old) = g.replace(c.clone()) {
         // The parent's runtime: its threads do not exist in this child, and
@@ -318,6 +384,15 @@ pub struct ObjectVersion {
 pub(crate) struct RemoteFile {
     url: String,
     version: ObjectVersion,
+    /// The ETag, when the server gave one: sent as `If-Match` with every
+    /// ranged GET and compared with every answer's.
+    etag: Option<String>,
+    /// Whether an answer of this process confirmed `version` (not yet for a
+    /// header read from a workdir).
+    confirmed: AtomicBool,
+    /// The directory the header was read from or written to in this process,
+    /// and how many blocks that copy holds.
+    persisted: Mutex<Option<(PathBuf, usize)>>,
     blocks: Mutex<HashMap<u64, Bytes>>,
     /// Ranges fetched ahead of decoding (start → bytes, users).
     pinned: Mutex<BTreeMap<u64, (Bytes, usize)>>,
@@ -343,13 +418,27 @@ pub(crate) fn url_of(path: &Path) -> Result<&str> {
 /// The remote file at `path` (a URL), opened once per process: the first
 /// call fetches its first [`HEADER_BLOCK`] bytes.
 pub(crate) fn open(path: &Path) -> Result<Arc<RemoteFile>> {
+    open_in(path, None)
+}
+
+/// [`open`], reading the header persisted under `header_dir` (see
+/// [`RemoteFile::persist_header`]) instead of fetching it when there is a
+/// valid one: no request then.
+pub(crate) fn open_in(path: &Path, header_dir: Option<&Path>) -> Result<Arc<RemoteFile>> {
     let url = url_of(path)?;
     if let Some(f) = files().lock().get(url) {
         return Ok(f.clone());
     }
+    if let Some(dir) = header_dir
+        && let Some(f) = persisted::load(dir, url)
+    {
+        let f = Arc::new(f);
+        files().lock().put(url.to_string(), f.clone());
+        return Ok(f);
+    }
     let ctx = ctx()?;
     let (store, location) = store_for(&ctx, url)?;
-    let first = ctx.rt.block_on(async {
+    let first = ctx.rt.block_on(limited(ctx.permits(), async {
         let opts = GetOptions {
             range: Some(GetRange::Bounded(0..HEADER_BLOCK)),
             ..Default::default()
@@ -358,33 +447,58 @@ pub(crate) fn open(path: &Path) -> Result<Arc<RemoteFile>> {
         let meta = r.meta.clone();
         let bytes = r.bytes().await?;
         Ok::<_, object_store::Error>((meta, bytes))
-    });
+    }));
     let (meta, bytes) = first.map_err(|e| request_error(url, e))?;
     count(bytes.len());
-    let tag = meta
-        .e_tag
-        .clone()
-        .unwrap_or_else(|| meta.last_modified.to_rfc3339());
     let mut blocks = HashMap::new();
     blocks.insert(0, bytes);
-    let f = Arc::new(RemoteFile {
-        url: url.to_string(),
-        version: ObjectVersion {
-            size: meta.size,
-            tag,
-        },
-        blocks: Mutex::new(blocks),
-        pinned: Mutex::new(BTreeMap::new()),
-        whole: Mutex::new(None),
-    });
+    let f = Arc::new(RemoteFile::new(
+        url,
+        meta.size,
+        meta.e_tag.clone(),
+        version_tag(&meta),
+        blocks,
+        true,
+    ));
     files().lock().put(url.to_string(), f.clone());
     Ok(f)
 }
 
+/// The version tag of an object: its ETag, else its last-modified time.
+fn version_tag(meta: &ObjectMeta) -> String {
+    meta.e_tag
+        .clone()
+        .unwrap_or_else(|| meta.last_modified.to_rfc3339())
+}
+
+/// Forget the remote file at `path` (a URL) in this process: its header
+/// blocks and whole content are dropped, and the next read opens it again
+/// (from a header persisted in a reader's workdir if there is one, else with
+/// a request). Readers holding it open keep their copy. For tests and for
+/// processes that know an object changed.
+pub fn forget(path: &Path) {
+    if let Some(url) = path.to_str() {
+        files().lock().pop(url);
+    }
+}
+
 /// Size and version of the object at `path` (a URL), from the process's
 /// table of opened files (opening it if needed).
+/// A header read from a workdir is confirmed first with a HEAD (one request,
+/// no body); when the object changed, or the HEAD fails (a URL signed for
+/// GET only), the file is opened again with a GET.
 pub fn object_version(path: &Path) -> Result<ObjectVersion> {
-    Ok(open(path)?.version.clone())
+    let f = open(path)?;
+    if f.unconfirmed() {
+        match f.head() {
+            Ok(meta) if f.matches(&meta) => f.confirmed.store(true, Ordering::Relaxed),
+            _ => {
+                f.drop_everywhere();
+                return Ok(open(path)?.version.clone());
+            }
+        }
+    }
+    Ok(f.version.clone())
 }
 
 /// The whole content of the object at `path` (a URL), not kept: for dataset
@@ -438,6 +552,129 @@ impl Drop for Pinned {
 }
 
 impl RemoteFile {
+    fn new(
+        url: &str,
+        size: u64,
+        etag: Option<String>,
+        tag: String,
+        blocks: HashMap<u64, Bytes>,
+        confirmed: bool,
+    ) -> RemoteFile {
+        RemoteFile {
+            url: url.to_string(),
+            version: ObjectVersion { size, tag },
+            etag,
+            confirmed: AtomicBool::new(confirmed),
+            persisted: Mutex::new(None),
+            blocks: Mutex::new(blocks),
+            pinned: Mutex::new(BTreeMap::new()),
+            whole: Mutex::new(None),
+        }
+    }
+
+    /// Whether the header came from a workdir and no answer of this process
+    /// has confirmed it yet.
+    pub(crate) fn unconfirmed(&self) -> bool {
+        !self.confirmed.load(Ordering::Relaxed)
+    }
+
+    /// Whether an answer's metadata is this file's version.
+    fn matches(&self, meta: &ObjectMeta) -> bool {
+        meta.size == self.version.size
+            && match (&self.etag, &meta.e_tag) {
+                (Some(a), Some(b)) => a == b,
+                (Some(_), None) => false,
+                (None, _) => meta.last_modified.to_rfc3339() == self.version.tag,
+            }
+    }
+
+    /// Drop this file from the process's table (unless a newer version took
+    /// its place) and its header from the workdir it was persisted in.
+    pub(crate) fn drop_everywhere(&self) {
+        {
+            let mut t = files().lock();
+            if t.peek(&self.url).is_some_and(|f| f.version == self.version) {
+                t.pop(&self.url);
+            }
+        }
+        if let Some((dir, _)) = self.persisted.lock().take() {
+            let _ = std::fs::remove_file(persisted::file_of(&dir, &self.url));
+        }
+    }
+
+    /// The object changed under this header: forget it everywhere and say so.
+    fn changed(&self) -> Error {
+        log::info!(
+            "{}: the object changed (size or ETag) since its header was read; reopening it",
+            display_url(&self.url)
+        );
+        self.drop_everywhere();
+        Error::RemoteChanged {
+            url: display_url(&self.url),
+        }
+    }
+
+    /// The error for a failed request: [`Error::RemoteChanged`] when the
+    /// server refused the `If-Match` or when a header from a workdir turns out
+    /// (by a HEAD) to describe another version, else the request's error.
+    fn failed(&self, e: object_store::Error) -> Error {
+        if matches!(e, object_store::Error::Precondition { .. }) {
+            return self.changed();
+        }
+        if self.unconfirmed()
+            && let Ok(meta) = self.head()
+            && !self.matches(&meta)
+        {
+            return self.changed();
+        }
+        request_error(&self.url, e)
+    }
+
+    /// The object's metadata by a HEAD request.
+    fn head(&self) -> std::result::Result<ObjectMeta, object_store::Error> {
+        let ctx = ctx().map_err(|e| object_store::Error::Generic {
+            store: "ndsampler",
+            source: Box::new(e),
+        })?;
+        let (store, location) =
+            store_for(&ctx, &self.url).map_err(|e| object_store::Error::Generic {
+                store: "ndsampler",
+                source: Box::new(e),
+            })?;
+        let meta = ctx
+            .rt
+            .block_on(limited(ctx.permits(), store.head(&location)))?;
+        count(0);
+        Ok(meta)
+    }
+
+    /// Write the header blocks fetched so far (those a parse of the file
+    /// read) to `dir` (see the module docs): atomically, only for objects
+    /// with an ETag, and not again when `dir` already holds them.
+    pub(crate) fn persist_header(&self, dir: &Path) -> Result<()> {
+        let Some(etag) = &self.etag else {
+            return Ok(());
+        };
+        let mut blocks: Vec<(u64, Bytes)> = self
+            .blocks
+            .lock()
+            .iter()
+            .map(|(i, b)| (*i, b.clone()))
+            .collect();
+        blocks.sort_by_key(|b| b.0);
+        if self
+            .persisted
+            .lock()
+            .as_ref()
+            .is_some_and(|(d, n)| d == dir && *n == blocks.len())
+        {
+            return Ok(());
+        }
+        persisted::write(dir, &self.url, self.version.size, etag, &blocks)?;
+        *self.persisted.lock() = Some((dir.to_path_buf(), blocks.len()));
+        Ok(())
+    }
+
     /// The URL.
     pub(crate) fn url(&self) -> &str {
         &self.url
@@ -468,26 +705,43 @@ impl RemoteFile {
         }
         let wanted: Vec<Range<u64>> = ranges.iter().filter(|r| r.start < r.end).cloned().collect();
         let merged = coalesce(wanted);
+        if merged.is_empty() {
+            return Ok(ranges.iter().map(|_| Bytes::new()).collect());
+        }
         let ctx = ctx()?;
         let (store, location) = store_for(&ctx, &self.url)?;
         let limit = max_in_flight();
-        let got: Vec<Bytes> = ctx
-            .rt
-            .block_on(async {
-                use futures::stream::{StreamExt, TryStreamExt};
-                futures::stream::iter(merged.iter().cloned())
-                    .map(|r| {
-                        let store = store.clone();
-                        let location = location.clone();
-                        async move { store.get_range(&location, r).await }
+        let sem = ctx.permits();
+        let etag = self.etag.clone();
+        let got = ctx.rt.block_on(async {
+            use futures::stream::{StreamExt, TryStreamExt};
+            futures::stream::iter(merged.iter().cloned())
+                .map(|r| {
+                    let store = store.clone();
+                    let location = location.clone();
+                    let if_match = etag.clone();
+                    limited(sem.clone(), async move {
+                        let opts = GetOptions {
+                            range: Some(GetRange::Bounded(r)),
+                            if_match,
+                            ..Default::default()
+                        };
+                        let res = store.get_opts(&location, opts).await?;
+                        let meta = res.meta.clone();
+                        let bytes = res.bytes().await?;
+                        Ok::<_, object_store::Error>((meta, bytes))
                     })
-                    .buffered(limit)
-                    .try_collect::<Vec<Bytes>>()
-                    .await
-            })
-            .map_err(|e| request_error(&self.url, e))?;
-        for (r, b) in merged.iter().zip(&got) {
+                })
+                .buffered(limit)
+                .try_collect::<Vec<(ObjectMeta, Bytes)>>()
+                .await
+        });
+        let got = got.map_err(|e| self.failed(e))?;
+        for (r, (meta, b)) in merged.iter().zip(&got) {
             count(b.len());
+            if !self.matches(meta) {
+                return Err(self.changed());
+            }
             if b.len() as u64 != r.end - r.start {
                 return Err(Error::remote(
                     &self.url,
@@ -500,6 +754,8 @@ impl RemoteFile {
                 ));
             }
         }
+        self.confirmed.store(true, Ordering::Relaxed);
+        let got: Vec<Bytes> = got.into_iter().map(|(_, b)| b).collect();
         ranges
             .iter()
             .map(|r| {

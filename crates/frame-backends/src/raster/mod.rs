@@ -277,8 +277,18 @@ fn copy_window_block(
 /// touches, other formats fetched whole once), and is [`Error::Remote`]
 /// without it.
 pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+    open_raw_in(path, chunks, None)
+}
+
+/// [`open_raw`], keeping the headers of remote TIFFs in `header_dir` (see
+/// `crate::remote`).
+pub(crate) fn open_raw_in(
+    path: &Path,
+    chunks: Arc<ChunkCache>,
+    header_dir: Option<&Path>,
+) -> Result<Arc<dyn Raster>> {
     if crate::is_url(path) {
-        return open_url(path, chunks);
+        return open_url(path, chunks, header_dir);
     }
     let ext = path
         .extension()
@@ -303,7 +313,12 @@ pub fn open_raw(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>>
 }
 
 /// [`open_raw`] of a URL.
-fn open_url(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
+#[cfg_attr(not(feature = "remote"), allow(unused_variables))]
+fn open_url(
+    path: &Path,
+    chunks: Arc<ChunkCache>,
+    header_dir: Option<&Path>,
+) -> Result<Arc<dyn Raster>> {
     #[cfg(feature = "remote")]
     {
         let ext = path
@@ -312,7 +327,8 @@ fn open_url(path: &Path, chunks: Arc<ChunkCache>) -> Result<Arc<dyn Raster>> {
             .unwrap_or("")
             .to_ascii_lowercase();
         if ext == "tif" || ext == "tiff" {
-            tiff::TiffRaster::open_url(path, chunks).map(|r| Arc::new(r) as Arc<dyn Raster>)
+            tiff::TiffRaster::open_url(path, chunks, header_dir)
+                .map(|r| Arc::new(r) as Arc<dyn Raster>)
         } else {
             decoded::DecodedRaster::open_url(path, chunks).map(|r| Arc::new(r) as Arc<dyn Raster>)
         }

@@ -206,11 +206,39 @@ impl TiffRaster {
         Self::open(path, Bytes::Map(map), cache)
     }
 
-    /// Open a remote TIFF (feature `remote`) at a URL.
+    /// Open a remote TIFF (feature `remote`) at a URL; with `header_dir`, its
+    /// header is read from there when kept there (no request) and written
+    /// there once parsed (see `crate::remote`). A header from the directory
+    /// that does not parse, or that turns out to be of an older version of
+    /// the object, is dropped and fetched again (once).
     #[cfg(feature = "remote")]
-    pub fn open_url(path: &Path, cache: Arc<ChunkCache>) -> Result<TiffRaster> {
-        let f = crate::remote::open(path)?;
-        Self::open(path, Bytes::Remote(f), cache)
+    pub fn open_url(
+        path: &Path,
+        cache: Arc<ChunkCache>,
+        header_dir: Option<&Path>,
+    ) -> Result<TiffRaster> {
+        let mut again = true;
+        loop {
+            let f = crate::remote::open_in(path, header_dir)?;
+            match Self::open(path, Bytes::Remote(f.clone()), cache.clone()) {
+                Ok(r) => {
+                    if let Some(dir) = header_dir {
+                        f.persist_header(dir)?;
+                    }
+                    return Ok(r);
+                }
+                Err(Error::RemoteChanged { .. }) if again => {}
+                Err(e) if again && f.unconfirmed() => {
+                    log::warn!(
+                        "{}: the header kept in the workdir does not parse ({e}); fetching it again",
+                        crate::display_url(&path.to_string_lossy())
+                    );
+                    f.drop_everywhere();
+                }
+                Err(e) => return Err(e),
+            }
+            again = false;
+        }
     }
 
     fn reader(&self) -> Result<Box<dyn ReadSeek>> {

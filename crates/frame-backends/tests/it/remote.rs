@@ -465,3 +465,321 @@ fn every_backend_reads_remote_files_like_local_ones() {
         }
     }
 }
+
+// ---- headers kept in a workdir, in-flight bound ----------------------------
+
+/// A reader without a chunk cache keeping remote headers in `dir`.
+fn uncached_in(dir: &Path) -> FrameReader {
+    uncached().with_remote_header_dir(Some(dir.to_path_buf()))
+}
+
+/// The persisted header files under `dir`.
+fn header_files(dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "hdr"))
+            .collect(),
+        Err(_) => vec![],
+    }
+}
+
+/// Requests of the log from `from` on that read the start of the file (the
+/// header block; tiles start at byte 8 or later).
+fn header_gets(server: &RangeServer, from: usize) -> usize {
+    server.log()[from..]
+        .iter()
+        .filter(|l| l.method == "GET" && l.range.is_some_and(|r| r.0 == 0))
+        .count()
+}
+
+/// Windows of a plan read through `reader` equal the local file's.
+fn check_plan(reader: &FrameReader, url: &Path, local: &Path, seed: u64) {
+    let local_reader = FrameReader::new(Backend::Raw).unwrap();
+    for b in plan(H as i64, W as i64, 12, seed) {
+        assert_eq!(
+            read(reader, url, (H, W), b),
+            read(&local_reader, local, (H, W), b),
+            "{}: {b:?}",
+            url.display()
+        );
+    }
+}
+
+#[test]
+fn a_header_kept_in_the_workdir_spares_a_later_process_every_header_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let headers = dir.path().join("headers");
+    let server = RangeServer::start();
+    let local = serve_case(dir.path(), &server, &CASES[0]);
+    let url = PathBuf::from(server.url(CASES[0].file));
+    let b = PixelBox::new(10, 20, 10, 20).unwrap();
+    // First process: fetches the header and keeps it.
+    check_plan(&uncached_in(&headers), &url, &local, 21);
+    assert_eq!(header_files(&headers).len(), 1, "one header file per URL");
+    assert_eq!(header_gets(&server, 0), 1);
+    // Control: forgetting the file without a header directory refetches it.
+    frame_backends::remote::forget(&url);
+    let n = server.log().len();
+    read(&uncached(), &url, (H, W), b);
+    assert_eq!(header_gets(&server, n), 1, "{:?}", &server.log()[n..]);
+    // A later process (the table forgotten) with the directory: no header
+    // request, one request for the window's one tile, the same pixels.
+    frame_backends::remote::forget(&url);
+    let n = server.log().len();
+    let reader = uncached_in(&headers);
+    read(&reader, &url, (H, W), b);
+    assert_eq!(server.log().len() - n, 1, "{:?}", &server.log()[n..]);
+    assert_eq!(header_gets(&server, n), 0);
+    check_plan(&reader, &url, &local, 22);
+    assert_eq!(header_gets(&server, n), 0, "{:?}", &server.log()[n..]);
+    // The cache key of a header read from the workdir (opened, no tile read
+    // yet) is confirmed by one HEAD, no GET.
+    frame_backends::remote::forget(&url);
+    let n = server.log().len();
+    uncached_in(&headers).prepare(&url).unwrap();
+    assert_eq!(server.log().len(), n, "{:?}", &server.log()[n..]);
+    let v = frame_backends::remote::object_version(&url).unwrap();
+    assert_eq!(Some(v.tag), server.etag(CASES[0].file));
+    let sent: Vec<_> = server.log()[n..].iter().map(|l| l.method.clone()).collect();
+    assert_eq!(sent, ["HEAD"]);
+    // ... and when the object changed meanwhile, the key is the new version's.
+    frame_backends::remote::forget(&url);
+    uncached_in(&headers).prepare(&url).unwrap();
+    let mut data = std::fs::read(&local).unwrap();
+    data.push(0);
+    server.put(CASES[0].file, data);
+    let v = frame_backends::remote::object_version(&url).unwrap();
+    assert_eq!(Some(v.tag), server.etag(CASES[0].file));
+    assert_eq!(v.size, std::fs::metadata(&local).unwrap().len() + 1);
+}
+
+/// `data` with the bytes of its first stored tile (they start at byte 8)
+/// inverted: the same size and layout, other pixels, another ETag.
+fn with_first_tile_inverted(mut data: Vec<u8>, tile_bytes: usize) -> Vec<u8> {
+    for v in &mut data[8..8 + tile_bytes] {
+        *v = !*v;
+    }
+    data
+}
+
+#[test]
+fn a_changed_object_is_never_read_through_its_kept_header() {
+    for ignore_if_match in [false, true] {
+        for relayout in [false, true] {
+            let what = format!("ignore If-Match {ignore_if_match}, new layout {relayout}");
+            let dir = tempfile::tempdir().unwrap();
+            let headers = dir.path().join("headers");
+            let server = RangeServer::start();
+            server.ignore_if_match(ignore_if_match);
+            serve_case(dir.path(), &server, &CASES[0]);
+            let url = PathBuf::from(server.url(CASES[0].file));
+            read(
+                &uncached_in(&headers),
+                &url,
+                (H, W),
+                PixelBox::new(0, 5, 0, 5).unwrap(),
+            );
+            assert_eq!(header_files(&headers).len(), 1);
+            // The object changes: other pixels, and (relayout) 32² tiles, so
+            // the old tile offsets point at the wrong bytes.
+            let v2 = dir.path().join("v2.tif");
+            let tile = if relayout { 32 } else { 64 };
+            write_u16_tiff(&v2, H, W, 3, Some(tile), false);
+            let data = with_first_tile_inverted(std::fs::read(&v2).unwrap(), tile * tile * 6);
+            std::fs::write(&v2, &data).unwrap();
+            let old_etag = server.etag(CASES[0].file);
+            server.put(CASES[0].file, data);
+            assert_ne!(server.etag(CASES[0].file), old_etag);
+            // A later process reads the new pixels, after one fresh header.
+            frame_backends::remote::forget(&url);
+            let n = server.log().len();
+            let reader = uncached_in(&headers);
+            check_plan(&reader, &url, &v2, 23);
+            assert_eq!(
+                header_gets(&server, n),
+                1,
+                "{what}: {:?}",
+                &server.log()[n..]
+            );
+            let refused = server.log()[n..].iter().filter(|l| l.status == 412).count();
+            assert_eq!(
+                refused > 0,
+                !ignore_if_match,
+                "{what}: {:?}",
+                &server.log()[n..]
+            );
+            // The kept header is the new one now.
+            frame_backends::remote::forget(&url);
+            let n = server.log().len();
+            check_plan(&uncached_in(&headers), &url, &v2, 24);
+            assert_eq!(
+                header_gets(&server, n),
+                0,
+                "{what}: {:?}",
+                &server.log()[n..]
+            );
+            assert_eq!(header_files(&headers).len(), 1);
+        }
+    }
+}
+
+#[test]
+fn an_object_changing_under_an_open_reader_is_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RangeServer::start();
+    serve_case(dir.path(), &server, &CASES[0]);
+    let url = PathBuf::from(server.url(CASES[0].file));
+    let reader = uncached();
+    read(&reader, &url, (H, W), PixelBox::new(0, 5, 0, 5).unwrap());
+    let v2 = dir.path().join("v2.tif");
+    write_u16_tiff(&v2, H, W, 3, Some(32), false);
+    let data = with_first_tile_inverted(std::fs::read(&v2).unwrap(), 32 * 32 * 6);
+    std::fs::write(&v2, &data).unwrap();
+    server.put(CASES[0].file, data);
+    // The same reader, its handle open on the old header.
+    check_plan(&reader, &url, &v2, 25);
+}
+
+#[test]
+fn a_corrupt_kept_header_is_fetched_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let headers = dir.path().join("headers");
+    let server = RangeServer::start();
+    let local = serve_case(dir.path(), &server, &CASES[0]);
+    let url = PathBuf::from(server.url(CASES[0].file));
+    check_plan(&uncached_in(&headers), &url, &local, 26);
+    let [file] = header_files(&headers).try_into().unwrap();
+    let good = std::fs::read(&file).unwrap();
+    type Corrupt = Box<dyn Fn(&Path)>;
+    let corruptions: Vec<(&str, Corrupt)> = vec![
+        ("empty", Box::new(|p| std::fs::write(p, b"").unwrap())),
+        (
+            "truncated",
+            Box::new(|p| {
+                let d = std::fs::read(p).unwrap();
+                std::fs::write(p, &d[..d.len() / 2]).unwrap()
+            }),
+        ),
+        (
+            "one byte flipped",
+            Box::new(|p| {
+                let mut d = std::fs::read(p).unwrap();
+                let i = d.len() / 3;
+                d[i] ^= 1;
+                std::fs::write(p, d).unwrap()
+            }),
+        ),
+        (
+            "garbage",
+            Box::new(|p| std::fs::write(p, [0xA5u8; 1000]).unwrap()),
+        ),
+        (
+            "too large",
+            Box::new(|p| {
+                let f = std::fs::OpenOptions::new().write(true).open(p).unwrap();
+                f.set_len(frame_backends::remote::MAX_PERSISTED + 1)
+                    .unwrap();
+            }),
+        ),
+        (
+            "a directory",
+            Box::new(|p| {
+                std::fs::remove_file(p).unwrap();
+                std::fs::create_dir(p).unwrap();
+            }),
+        ),
+    ];
+    for (what, corrupt) in corruptions {
+        std::fs::write(&file, &good).ok();
+        corrupt(&file);
+        frame_backends::remote::forget(&url);
+        let n = server.log().len();
+        let reader = uncached_in(&headers);
+        if what == "a directory" {
+            // Not ours to remove: the header is fetched, and not kept.
+            let e = reader.read_window(
+                &frame_backends::ImageSource::single(&url, W, H),
+                PixelBox::new(0, 5, 0, 5).unwrap(),
+                &Channels::All,
+                &ReadOptions::default(),
+            );
+            assert!(e.is_err(), "{what}: keeping the header fails: {e:?}");
+            std::fs::remove_dir(&file).unwrap();
+            continue;
+        }
+        check_plan(&reader, &url, &local, 27);
+        assert_eq!(
+            header_gets(&server, n),
+            1,
+            "{what}: {:?}",
+            &server.log()[n..]
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), good, "{what}: written again");
+    }
+}
+
+#[test]
+fn requests_in_flight_are_bounded_per_process_across_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RangeServer::start();
+    serve_case(dir.path(), &server, &CASES[0]);
+    let url = PathBuf::from(server.url(CASES[0].file));
+    let reader = Arc::new(uncached());
+    read(&reader, &url, (H, W), PixelBox::new(0, 1, 0, 1).unwrap());
+    server.latency_ms(30);
+    const BOUND: usize = 3;
+    frame_backends::remote::set_max_in_flight(BOUND);
+    // Each window covers 2 tiles in each of 3 tile rows: 3 requests (rows
+    // are 5 tiles apart, too far to merge); 6 threads could put 18 in flight.
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let reader = reader.clone();
+            let url = url.clone();
+            std::thread::spawn(move || {
+                for k in 0..4 {
+                    let x = ((t + k) % 3) as i64 * 128;
+                    read(
+                        &reader,
+                        &url,
+                        (H, W),
+                        PixelBox::new(0, 192, x, x + 128).unwrap(),
+                    );
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    frame_backends::remote::set_max_in_flight(8);
+    let most = server.max_concurrent();
+    assert!(
+        most <= BOUND as u64,
+        "{most} requests in flight, bound {BOUND}"
+    );
+    // Guard on the test itself: the threads did overlap (6 threads, 30 ms a request).
+    assert!(most >= 2, "the gauge saw {most}");
+}
+
+#[test]
+fn cache_backends_keep_remote_headers_in_their_workdir() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = RangeServer::start();
+    let local = serve_case(dir.path(), &server, &CASES[0]);
+    let url = PathBuf::from(server.url(CASES[0].file));
+    let work = dir.path().join("work");
+    let kept = work.join("_frame_cache").join("remote_headers");
+    for backend in crate::common::backends_in(&work, frame_backends::CogOptions::default()) {
+        let reader = FrameReader::new(backend.clone()).unwrap();
+        let want = (backend != Backend::Raw).then_some(kept.as_path());
+        assert_eq!(reader.remote_header_dir(), want, "{}", backend.name());
+        check_plan(&reader, &url, &local, 28);
+        let n = usize::from(backend != Backend::Raw);
+        assert_eq!(header_files(&kept).len(), n, "{}", backend.name());
+    }
+    assert_eq!(
+        uncached().with_remote_header_dir(None).remote_header_dir(),
+        None
+    );
+}

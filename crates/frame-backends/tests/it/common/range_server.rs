@@ -1,8 +1,12 @@
 //! A small HTTP/1.1 file server on `127.0.0.1` for the remote-source tests
-//! and bench: it honours `Range: bytes=a-b` (206 + `Content-Range`), keeps
-//! connections alive, counts requests and body bytes, logs every request,
-//! and injects faults: a 503 every n-th request, a latency per request, a
-//! fixed status (403, 404, …) for a path.
+//! and bench: it honours `Range: bytes=a-b` (206 + `Content-Range`) and
+//! `If-Match` (412 when the ETag, a hash of the content, differs; can be
+//! turned off), keeps connections alive, counts requests, body bytes and
+//! the most requests it was answering at once, logs every request, and
+//! injects faults: a 503 every n-th request, a latency per request, a fixed
+//! status (403, 404, …) for a path. Paths are served as given, so an S3
+//! client in path style (`/bucket/key`, signature headers ignored) reads a
+//! file put at `/bucket/key`.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -25,9 +29,18 @@ pub struct Logged {
     pub status: u16,
 }
 
+/// A served file: its content and ETag.
+type Served = (Arc<Vec<u8>>, String);
+
 #[derive(Default)]
 struct State {
-    files: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    /// Path → file.
+    files: Mutex<HashMap<String, Served>>,
+    /// Answer requests as if `If-Match` were absent.
+    ignore_if_match: AtomicBool,
+    /// Requests being answered now, and the most at once so far.
+    active: AtomicU64,
+    max_active: AtomicU64,
     forced: Mutex<HashMap<String, u16>>,
     log: Mutex<Vec<Logged>>,
     /// Requests received (all, failed ones included).
@@ -77,13 +90,38 @@ impl RangeServer {
         format!("{}{path}", self.base())
     }
 
-    /// Serve `data` at `path`.
+    /// Serve `data` at `path` (its ETag is a hash of `data`).
     pub fn put(&self, path: &str, data: Vec<u8>) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        data.hash(&mut h);
+        let etag = format!("\"{:016x}-{}\"", h.finish(), data.len());
         self.state
             .files
             .lock()
             .unwrap()
-            .insert(path.to_string(), Arc::new(data));
+            .insert(path.to_string(), (Arc::new(data), etag));
+    }
+
+    /// The ETag served for `path`.
+    pub fn etag(&self, path: &str) -> Option<String> {
+        self.state
+            .files
+            .lock()
+            .unwrap()
+            .get(path)
+            .map(|f| f.1.clone())
+    }
+
+    /// Ignore `If-Match` (as some servers do) when `yes`.
+    pub fn ignore_if_match(&self, yes: bool) {
+        self.state.ignore_if_match.store(yes, Ordering::Relaxed);
+    }
+
+    /// The most requests the server was answering at once so far (from the
+    /// end of a request's headers to the start of its answer).
+    pub fn max_concurrent(&self) -> u64 {
+        self.state.max_active.load(Ordering::Relaxed)
     }
 
     /// Answer every request for `path` with `status` and an empty body.
@@ -126,6 +164,15 @@ impl Drop for RangeServer {
         self.state.stop.store(true, Ordering::Relaxed);
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+/// Counts a request as answered when dropped.
+struct Active<'a>(&'a AtomicU64);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -192,6 +239,9 @@ fn serve(conn: TcpStream, st: &State) {
         }
         let path = target.split('?').next().unwrap_or("").to_string();
         let n = st.seen.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = st.active.fetch_add(1, Ordering::SeqCst) + 1;
+        st.max_active.fetch_max(now, Ordering::SeqCst);
+        let active = Active(&st.active);
         let latency = st.latency_ms.load(Ordering::Relaxed);
         if latency > 0 {
             std::thread::sleep(Duration::from_millis(latency));
@@ -204,12 +254,17 @@ fn serve(conn: TcpStream, st: &State) {
             (503, &[], String::new())
         } else if let Some(s) = forced {
             (s, &[], String::new())
-        } else if let Some(f) = &file {
+        } else if let Some((f, etag)) = &file {
             let len = f.len() as u64;
             let common = format!(
-                "ETag: \"v1-{len}\"\r\nLast-Modified: Mon, 30 Nov 2026 12:00:00 GMT\r\nAccept-Ranges: bytes\r\n"
+                "ETag: {etag}\r\nLast-Modified: Mon, 30 Nov 2026 12:00:00 GMT\r\nAccept-Ranges: bytes\r\n"
             );
+            let refused = !st.ignore_if_match.load(Ordering::Relaxed)
+                && headers
+                    .get("if-match")
+                    .is_some_and(|m| m.trim() != "*" && m.split(',').all(|t| t.trim() != etag));
             match headers.get("range") {
+                _ if refused => (412, &[], String::new()),
                 Some(r) => match parse_range(r, len) {
                     Some((a, b)) => {
                         range = Some((a, b));
@@ -232,6 +287,7 @@ fn serve(conn: TcpStream, st: &State) {
             206 => "Partial Content",
             403 => "Forbidden",
             404 => "Not Found",
+            412 => "Precondition Failed",
             416 => "Range Not Satisfiable",
             503 => "Service Unavailable",
             _ => "Status",
@@ -246,14 +302,20 @@ fn serve(conn: TcpStream, st: &State) {
             range,
             status,
         });
+        // No longer counted as in flight once the answer starts: a client
+        // that has its answer may start another request at once, and that
+        // must not count as overlapping this one.
+        drop(active);
         if out.write_all(head.as_bytes()).is_err() {
             return;
         }
         if send_body {
+            // Counted before sending, so that a client that has the bytes
+            // has them counted (counting after could land in its next read).
+            st.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
             if out.write_all(body).is_err() {
                 return;
             }
-            st.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
         }
         let _ = out.flush();
     }
