@@ -95,10 +95,18 @@ fn located(e: &serde_json::Error, line: usize, column: usize) -> (String, usize,
     }
 }
 
-/// Parses one value cut out at `cut` (its text is `bytes`) with `seed`; errors
+/// The text of a value: already known to be UTF-8 (serde_json then skips
+/// checking it again in every string and raw value), or bytes.
+#[derive(Clone, Copy)]
+enum Text<'a> {
+    Str(&'a str),
+    Bytes(&'a [u8]),
+}
+
+/// Parses one value cut out at `cut` (its text is `text`) with `seed`; errors
 /// are placed in the file and prefixed by `context(msg)`.
 fn parse_cut<V, S, F>(
-    bytes: &[u8],
+    text: Text<'_>,
     cut: &Cut,
     seed: S,
     context: F,
@@ -107,25 +115,35 @@ where
     S: for<'de> DeserializeSeed<'de, Value = V>,
     F: FnOnce(String) -> String,
 {
-    let fixed;
-    let text: &[u8] = match cut.non_finite.then(|| std::str::from_utf8(bytes)) {
-        Some(Ok(t)) => {
-            fixed = replace_non_finite(t);
-            fixed.as_bytes()
-        }
-        _ => bytes,
+    fn run<'de, R, V, S>(mut de: serde_json::Deserializer<R>, seed: S) -> serde_json::Result<V>
+    where
+        R: serde_json::de::Read<'de>,
+        S: DeserializeSeed<'de, Value = V>,
+    {
+        let v = seed.deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
+    let text = match text {
+        Text::Bytes(b) if cut.non_finite => std::str::from_utf8(b).map_or(text, Text::Str),
+        t => t,
     };
-    let mut de = serde_json::Deserializer::from_slice(text);
-    seed.deserialize(&mut de)
-        .and_then(|v| de.end().map(|_| v))
-        .map_err(|e| {
-            let (msg, line, column) = located(&e, cut.line, cut.column);
-            SplitError::Syntax(SyntaxError {
-                message: context(msg),
-                line,
-                column,
-            })
+    let result = match text {
+        Text::Str(t) if cut.non_finite => run(
+            serde_json::Deserializer::from_str(&replace_non_finite(t)),
+            seed,
+        ),
+        Text::Str(t) => run(serde_json::Deserializer::from_str(t), seed),
+        Text::Bytes(b) => run(serde_json::Deserializer::from_slice(b), seed),
+    };
+    result.map_err(|e| {
+        let (msg, line, column) = located(&e, cut.line, cut.column);
+        SplitError::Syntax(SyntaxError {
+            message: context(msg),
+            line,
+            column,
         })
+    })
 }
 
 /// How tables are parsed: the text of a batch of records handed to a parsing
@@ -202,10 +220,17 @@ impl Batch {
     /// Parses the records, appending them to `out`.
     fn parse_into<T: Schema>(&self, mut out: Vec<T>) -> std::result::Result<Vec<T>, SplitError> {
         out.reserve(self.cuts.len());
+        // one UTF-8 check of the whole batch (a fast pass over ASCII) instead
+        // of one per string and raw value; invalid text is parsed as bytes,
+        // so the error is the one a record by itself gives
+        let whole = std::str::from_utf8(&self.text).ok();
         for (k, cut) in self.cuts.iter().enumerate() {
             let i = self.first + k;
-            let bytes = &self.text[cut.range.clone()];
-            out.push(parse_cut(bytes, cut, RecordSeed::<T>::new(i), |m| {
+            let text = match whole.and_then(|t| t.get(cut.range.clone())) {
+                Some(t) => Text::Str(t),
+                None => Text::Bytes(&self.text[cut.range.clone()]),
+            };
+            out.push(parse_cut(text, cut, RecordSeed::<T>::new(i), |m| {
                 in_record::<T>(i, m)
             })?);
         }
@@ -425,7 +450,12 @@ fn parse_stream_with<R: Read>(
         F: FnOnce(String) -> String,
     {
         let cut = s.cut()?;
-        parse_cut(&s.bytes()[cut.range.clone()], &cut, seed, context)
+        parse_cut(
+            Text::Bytes(&s.bytes()[cut.range.clone()]),
+            &cut,
+            seed,
+            context,
+        )
     }
     fn table<R: Read, T: Schema + Send>(
         s: &mut Splitter<R>,
@@ -901,6 +931,38 @@ mod tests {
         );
         assert!(got.contains(":14:27: expected `,` or `]`"), "{got}");
         assert!(!got.contains("annotations[45]"), "{got}");
+    }
+
+    #[test]
+    fn text_is_checked_as_utf8_once_per_batch_with_the_same_answers() {
+        let opts = |batch_bytes| ParseOpts {
+            batch_bytes,
+            threads: 2,
+            size_hint: None,
+        };
+        // multi-byte text, escapes and a NaN parse the same whatever the batching
+        let mut text = dataset(30, &[]);
+        text = text.replace(
+            r#""id": 7, "#,
+            r#""id": 7, "caption": "é 日本 \u00e9 \ud83d\ude00", "#,
+        );
+        let one = outcome(&text, opts(usize::MAX));
+        assert!(one.contains("é 日本"), "{one}");
+        assert_eq!(one, outcome(&text, opts(64)));
+        // invalid UTF-8 inside a string of record 12: the same error, naming it
+        let mut bytes = dataset(30, &[]).into_bytes();
+        let at = bytes
+            .windows(9)
+            .position(|w| w == br#""id": 13,"#)
+            .unwrap();
+        bytes.splice(at..at, b"\"x\": \"\xff\", ".iter().copied());
+        let run = |b: usize| match parse_stream_with(bytes.as_slice(), None, opts(b)) {
+            Ok(_) => "parsed".to_string(),
+            Err(e) => e.to_string(),
+        };
+        let (one, many) = (run(usize::MAX), run(64));
+        assert_eq!(one, many);
+        assert!(one.contains("annotations[12]"), "{one}");
     }
 
     #[test]
