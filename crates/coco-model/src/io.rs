@@ -951,10 +951,7 @@ mod tests {
         assert_eq!(one, outcome(&text, opts(64)));
         // invalid UTF-8 inside a string of record 12: the same error, naming it
         let mut bytes = dataset(30, &[]).into_bytes();
-        let at = bytes
-            .windows(9)
-            .position(|w| w == br#""id": 13,"#)
-            .unwrap();
+        let at = bytes.windows(9).position(|w| w == br#""id": 13,"#).unwrap();
         bytes.splice(at..at, b"\"x\": \"\xff\", ".iter().copied());
         let run = |b: usize| match parse_stream_with(bytes.as_slice(), None, opts(b)) {
             Ok(_) => "parsed".to_string(),
