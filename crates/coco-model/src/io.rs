@@ -867,6 +867,14 @@ mod tests {
         )
     }
 
+    fn opts(batch_bytes: usize, threads: usize, size_hint: Option<u64>) -> ParseOpts {
+        ParseOpts {
+            batch_bytes,
+            threads,
+            size_hint,
+        }
+    }
+
     /// The dataset's JSON text, or the error's message.
     fn outcome(text: &str, opts: ParseOpts) -> String {
         match parse_stream_with(text.as_bytes(), None, opts) {
@@ -899,9 +907,9 @@ mod tests {
             let text = dataset(n, &faults);
             let one = outcome(
                 &text,
-                ParseOpts { batch_bytes: usize::MAX, threads: 1, size_hint: None },
+                opts(usize::MAX, 1, None),
             );
-            let many = outcome(&text, ParseOpts { batch_bytes, threads, size_hint });
+            let many = outcome(&text, opts(batch_bytes, threads, size_hint));
             prop_assert_eq!(&one, &many);
             let in_range = faults.iter().any(|(k, _)| *k < n);
             prop_assert_eq!(one.starts_with("error: "), in_range, "{}", one);
@@ -911,49 +919,31 @@ mod tests {
     #[test]
     fn the_first_error_in_the_file_wins_over_a_later_splitter_error() {
         let text = dataset(50, &[(30, Fault::Type), (45, Fault::Splitter)]);
-        let got = outcome(
-            &text,
-            ParseOpts {
-                batch_bytes: 100,
-                threads: 3,
-                size_hint: None,
-            },
-        );
+        let got = outcome(&text, opts(100, 3, None));
         assert!(got.contains("annotations[30]"), "{got}");
         let text = dataset(50, &[(10, Fault::Splitter), (45, Fault::Type)]);
-        let got = outcome(
-            &text,
-            ParseOpts {
-                batch_bytes: 100,
-                threads: 3,
-                size_hint: None,
-            },
-        );
+        let got = outcome(&text, opts(100, 3, None));
         assert!(got.contains(":14:27: expected `,` or `]`"), "{got}");
         assert!(!got.contains("annotations[45]"), "{got}");
     }
 
     #[test]
     fn text_is_checked_as_utf8_once_per_batch_with_the_same_answers() {
-        let opts = |batch_bytes| ParseOpts {
-            batch_bytes,
-            threads: 2,
-            size_hint: None,
-        };
+        let two = |batch_bytes| opts(batch_bytes, 2, None);
         // multi-byte text, escapes and a NaN parse the same whatever the batching
         let mut text = dataset(30, &[]);
         text = text.replace(
             r#""id": 7, "#,
             r#""id": 7, "caption": "é 日本 \u00e9 \ud83d\ude00", "#,
         );
-        let one = outcome(&text, opts(usize::MAX));
+        let one = outcome(&text, two(usize::MAX));
         assert!(one.contains("é 日本"), "{one}");
-        assert_eq!(one, outcome(&text, opts(64)));
+        assert_eq!(one, outcome(&text, two(64)));
         // invalid UTF-8 inside a string of record 12: the same error, naming it
         let mut bytes = dataset(30, &[]).into_bytes();
         let at = bytes.windows(9).position(|w| w == br#""id": 13,"#).unwrap();
         bytes.splice(at..at, b"\"x\": \"\xff\", ".iter().copied());
-        let run = |b: usize| match parse_stream_with(bytes.as_slice(), None, opts(b)) {
+        let run = |b: usize| match parse_stream_with(bytes.as_slice(), None, two(b)) {
             Ok(_) => "parsed".to_string(),
             Err(e) => e.to_string(),
         };
@@ -965,16 +955,7 @@ mod tests {
     #[test]
     fn records_keep_their_order_across_batches() {
         let text = dataset(200, &[]);
-        let ds = parse_stream_with(
-            text.as_bytes(),
-            None,
-            ParseOpts {
-                batch_bytes: 1,
-                threads: 4,
-                size_hint: Some(1 << 24),
-            },
-        )
-        .unwrap();
+        let ds = parse_stream_with(text.as_bytes(), None, opts(1, 4, Some(1 << 24))).unwrap();
         let ids: Vec<i64> = ds.annotations().iter().map(|a| a.id.0).collect();
         assert_eq!(ids, (1..=200).collect::<Vec<i64>>());
     }
