@@ -34,7 +34,15 @@ impl Summary {
     /// assert_eq!((s.count, s.min, s.max, s.mean, s.median), (4, 1.0, 10.0, 4.0, 2.5));
     /// ```
     pub fn of(values: impl IntoIterator<Item = f64>) -> Summary {
-        let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+        Self::of_in(values, &mut Vec::new())
+    }
+
+    /// [`Summary::of`] with `scratch` as its working buffer (cleared first):
+    /// several summaries of a million values reuse one allocation.
+    fn of_in(values: impl IntoIterator<Item = f64>, scratch: &mut Vec<f64>) -> Summary {
+        scratch.clear();
+        scratch.extend(values.into_iter().filter(|x| x.is_finite()));
+        let v = scratch;
         if v.is_empty() {
             return Summary::default();
         }
@@ -160,6 +168,8 @@ impl CocoDataset {
             })
             .collect();
         let boxes = || self.annotations.iter().filter_map(|a| a.bbox);
+        // one working buffer for every summary
+        let mut scratch = Vec::new();
         Stats {
             categories: self.categories.len(),
             keypoint_categories: self.keypoint_categories.len(),
@@ -188,21 +198,29 @@ impl CocoDataset {
                 .iter()
                 .filter(|g| self.annots_of_image(g.id).is_empty())
                 .count(),
-            annots_per_image: Summary::of(
+            annots_per_image: Summary::of_in(
                 self.images
                     .iter()
                     .map(|g| self.annots_of_image(g.id).len() as f64),
+                &mut scratch,
             ),
-            frames_per_video: Summary::of(
+            frames_per_video: Summary::of_in(
                 self.videos
                     .iter()
                     .map(|v| self.images_of_video(v.id).len() as f64),
+                &mut scratch,
             ),
-            box_width: Summary::of(boxes().map(|b| b[2])),
-            box_height: Summary::of(boxes().map(|b| b[3])),
-            box_area: Summary::of(boxes().map(|b| b[2] * b[3])),
-            image_width: Summary::of(self.images.iter().filter_map(|g| g.width.map(f64::from))),
-            image_height: Summary::of(self.images.iter().filter_map(|g| g.height.map(f64::from))),
+            box_width: Summary::of_in(boxes().map(|b| b[2]), &mut scratch),
+            box_height: Summary::of_in(boxes().map(|b| b[3]), &mut scratch),
+            box_area: Summary::of_in(boxes().map(|b| b[2] * b[3]), &mut scratch),
+            image_width: Summary::of_in(
+                self.images.iter().filter_map(|g| g.width.map(f64::from)),
+                &mut scratch,
+            ),
+            image_height: Summary::of_in(
+                self.images.iter().filter_map(|g| g.height.map(f64::from)),
+                &mut scratch,
+            ),
             per_category,
         }
     }
