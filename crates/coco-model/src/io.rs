@@ -953,6 +953,50 @@ mod tests {
     }
 
     #[test]
+    fn of_many_failing_batches_the_first_in_the_file_is_reported() {
+        // one record per batch, every record from the 21st on fails: batches
+        // finish in any order on four threads, the answer must not change
+        let faults: Vec<(usize, Fault)> = (20..60).map(|k| (k, Fault::Type)).collect();
+        let text = dataset(60, &faults);
+        for _ in 0..20 {
+            let got = outcome(&text, opts(1, 4, None));
+            assert!(got.contains("annotations[20]"), "{got}");
+        }
+    }
+
+    #[test]
+    fn a_table_is_reserved_from_the_input_size_and_trimmed_when_far_too_large() {
+        let mut first = Batch::new(0, 0, 64);
+        let rec = br#"{"id": 1}"#;
+        for _ in 0..10 {
+            let cut = Cut {
+                range: 0..rec.len(),
+                line: 1,
+                column: 1,
+                non_finite: false,
+            };
+            first.push(rec, cut);
+        }
+        // 9 bytes per record: 100 records in the 900 bytes left, plus the 10 read
+        let v: Vec<u64> = table_vec(&first, 100, Some(1000));
+        assert!((110..220).contains(&v.capacity()), "{}", v.capacity());
+        assert_eq!(table_vec::<u64>(&first, 100, None).capacity(), 0);
+        assert_eq!(table_vec::<u64>(&first, 5000, Some(1000)).capacity(), 10);
+        // far too large: given back; within twice the length: kept
+        let mut small: Vec<u64> = Vec::with_capacity(100);
+        small.extend(0..10);
+        trim_table(&mut small);
+        assert_eq!(small.capacity(), 10);
+        let mut full: Vec<u64> = Vec::with_capacity(100);
+        full.extend(0..50);
+        trim_table(&mut full);
+        assert_eq!(full.capacity(), 100);
+        full.truncate(49);
+        trim_table(&mut full);
+        assert_eq!(full.capacity(), 49);
+    }
+
+    #[test]
     fn records_keep_their_order_across_batches() {
         let text = dataset(200, &[]);
         let ds = parse_stream_with(text.as_bytes(), None, opts(1, 4, Some(1 << 24))).unwrap();
