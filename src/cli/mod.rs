@@ -144,6 +144,10 @@ pub struct BackendArg {
     /// every sample).
     #[arg(long, default_value_t = (sampler::DEFAULT_GEOMETRY_CACHE_BYTES >> 20) as u64, value_parser = clap::value_parser!(u64).range(0..=(1 << 20)))]
     pub geometry_cache_mb: u64,
+    /// Images of a snapshot kept decoded between samples (0: decode on every
+    /// sample); bounds what each process keeps beside the shared snapshot.
+    #[arg(long, default_value_t = sampler::DEFAULT_IMAGE_CACHE_ENTRIES)]
+    pub image_cache: usize,
 }
 
 impl BackendArg {
@@ -155,6 +159,7 @@ impl BackendArg {
             max_sample_bytes: self.max_sample_mb << 20,
             geometry_cache_bytes: usize::try_from(self.geometry_cache_mb << 20)
                 .unwrap_or(usize::MAX),
+            image_cache_entries: self.image_cache,
             ..sampler::SamplerConfig::default()
         }
     }

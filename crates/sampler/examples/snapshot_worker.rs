@@ -73,8 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let per_s = count as f64 / t1.elapsed().as_secs_f64();
     println!(
-        "open {open_ms:.1} ms, first sample {first_ms:.3} ms, {per_s:.0} samples/s, {found} annotations; {}",
-        rollup()
+        "open {open_ms:.1} ms, first sample {first_ms:.3} ms, {per_s:.0} samples/s, {found} annotations; {}; geometry cache {:?}, images kept {}",
+        rollup(),
+        s.geometry_cache_stats(),
+        s.images_kept()
     );
     // stay alive (mapped) until the caller closes stdin
     let _ = std::io::stdin().read(&mut [0u8; 1]);

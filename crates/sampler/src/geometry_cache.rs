@@ -5,8 +5,12 @@
 //! geometry is parsed per call (and counted), so a huge dataset never grows
 //! the sampler beyond the budget.
 
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+
+use parking_lot::RwLock;
+use rustc_hash::FxHashMap;
 
 use coco_model::geometry::{Keypoints, Segmentation};
 use coco_model::{Annotation, CocoDataset};
@@ -122,9 +126,20 @@ pub struct GeometryCacheStats {
     pub uncached_parses: u64,
 }
 
-/// Parsed geometry by annotation position.
+/// Shards of the cache's map: threads parsing different annotations rarely
+/// wait for each other.
+const SHARDS: usize = 16;
+
+/// Bytes an entry takes in its shard's map beyond its geometry (key, pointer
+/// and the table's slack), counted against the budget.
+const ENTRY_OVERHEAD: usize = 32;
+
+/// Parsed geometry by annotation position. Memory grows with the entries
+/// kept, not with the dataset: nothing is allocated per annotation up front
+/// (a sampler over a million annotations that samples a few thousand keeps a
+/// few thousand entries).
 pub(crate) struct GeometryCache {
-    slots: Vec<OnceLock<Arc<AnnotGeometry>>>,
+    shards: Box<[RwLock<FxHashMap<usize, Arc<AnnotGeometry>>>]>,
     entries: AtomicUsize,
     bytes: AtomicUsize,
     budget: usize,
@@ -132,9 +147,9 @@ pub(crate) struct GeometryCache {
 }
 
 impl GeometryCache {
-    pub fn new(n_annotations: usize, budget: usize) -> Self {
+    pub fn new(budget: usize) -> Self {
         GeometryCache {
-            slots: (0..n_annotations).map(|_| OnceLock::new()).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             entries: AtomicUsize::new(0),
             bytes: AtomicUsize::new(0),
             budget,
@@ -149,15 +164,15 @@ impl GeometryCache {
         pos: Option<usize>,
         parse: impl FnOnce() -> Result<AnnotGeometry>,
     ) -> Result<Arc<AnnotGeometry>> {
-        let slot = pos.and_then(|p| self.slots.get(p));
-        if let Some(g) = slot.and_then(OnceLock::get) {
+        let Some(pos) = pos else {
+            return Ok(Arc::new(parse()?));
+        };
+        let shard = &self.shards[pos % SHARDS];
+        if let Some(g) = shard.read().get(&pos) {
             return Ok(g.clone());
         }
         let g = Arc::new(parse()?);
-        let size = g.bytes();
-        let Some(slot) = slot else {
-            return Ok(g);
-        };
+        let size = g.bytes() + ENTRY_OVERHEAD;
         // reserve the bytes first, so concurrent inserts never pass the budget
         let reserved = self
             .bytes
@@ -169,15 +184,16 @@ impl GeometryCache {
             self.uncached.fetch_add(1, Ordering::Relaxed);
             return Ok(g);
         }
-        match slot.set(g.clone()) {
-            Ok(()) => {
-                self.entries.fetch_add(1, Ordering::Relaxed);
-                Ok(g)
-            }
-            Err(_) => {
+        match shard.write().entry(pos) {
+            Entry::Occupied(kept) => {
                 // another thread kept it first: give the reservation back
                 self.bytes.fetch_sub(size, Ordering::Relaxed);
-                Ok(slot.get().cloned().unwrap_or(g))
+                Ok(kept.get().clone())
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(g.clone());
+                self.entries.fetch_add(1, Ordering::Relaxed);
+                Ok(g)
             }
         }
     }
@@ -189,5 +205,54 @@ impl GeometryCache {
             budget_bytes: self.budget,
             uncached_parses: self.uncached.load(Ordering::Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn geometry() -> AnnotGeometry {
+        AnnotGeometry {
+            segmentation: None,
+            keypoints: None,
+            keypoint_names: None,
+        }
+    }
+
+    #[test]
+    fn memory_follows_entries_not_positions() {
+        // positions far beyond any table: nothing is allocated per position,
+        // each is kept, and a second lookup does not parse
+        let cache = GeometryCache::new(1 << 20);
+        for pos in [0, 1 << 20, 1 << 40, usize::MAX] {
+            cache.get_or_parse(Some(pos), || Ok(geometry())).unwrap();
+            let again = cache.get_or_parse(Some(pos), || {
+                Err(Error::Record {
+                    what: "test".into(),
+                    msg: "parsed twice".into(),
+                })
+            });
+            assert!(again.is_ok(), "{pos}");
+        }
+        let stats = cache.stats();
+        assert_eq!(stats.entries, 4);
+        assert_eq!(stats.bytes, 4 * (geometry().bytes() + ENTRY_OVERHEAD));
+        assert_eq!(stats.uncached_parses, 0);
+    }
+
+    #[test]
+    fn the_budget_is_never_passed() {
+        let one = geometry().bytes() + ENTRY_OVERHEAD;
+        let cache = GeometryCache::new(3 * one);
+        for pos in 0..10 {
+            cache.get_or_parse(Some(pos), || Ok(geometry())).unwrap();
+        }
+        let stats = cache.stats();
+        assert_eq!((stats.entries, stats.bytes), (3, 3 * one));
+        assert_eq!(stats.uncached_parses, 7);
+        // without a position nothing is kept or counted
+        cache.get_or_parse(None, || Ok(geometry())).unwrap();
+        assert_eq!(cache.stats(), stats);
     }
 }

@@ -76,8 +76,9 @@ pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;
 pub use regions::{NegativeOptions, PreselectConfig, Regions};
 pub use sampler::{
-    CocoSampler, DEFAULT_MAX_SAMPLE_BYTES, NativePart, Resolved, Sample, SampleAnnot, SampleFrame,
-    SampleOptions, SampleParams, SamplerConfig, WithAnnots, load_dataset, native_json,
+    CocoSampler, DEFAULT_IMAGE_CACHE_ENTRIES, DEFAULT_MAX_SAMPLE_BYTES, NativePart, Resolved,
+    Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams, SamplerConfig, WithAnnots,
+    load_dataset, native_json,
 };
 pub use target::{
     ChannelCode, Nodata, Pad, PadKw, PadMode, RealignNative, Scale, Target, WindowDims,

@@ -23,6 +23,7 @@ mod native;
 mod resolve;
 mod tables;
 
+pub use tables::DEFAULT_IMAGE_CACHE_ENTRIES;
 use tables::{Memory, SnapTables, Tables};
 
 pub use native::NativePart;
@@ -414,6 +415,11 @@ pub struct SamplerConfig {
     /// ([`crate::DEFAULT_GEOMETRY_CACHE_BYTES`] by default; 0 parses on every
     /// call). See [`CocoSampler::geometry_cache_stats`].
     pub geometry_cache_bytes: usize,
+    /// Most images of a snapshot kept decoded between samples
+    /// ([`DEFAULT_IMAGE_CACHE_ENTRIES`] by default, least recently used
+    /// dropped first; 0 decodes on every call). Bounds what a worker process
+    /// keeps of its own beside the mapped snapshot it shares.
+    pub image_cache_entries: usize,
 }
 
 /// Default of [`SamplerConfig::max_sample_bytes`]: 4 GiB of pixels per sample.
@@ -426,6 +432,7 @@ impl Default for SamplerConfig {
             reader: ReaderOptions::default(),
             max_sample_bytes: DEFAULT_MAX_SAMPLE_BYTES,
             geometry_cache_bytes: crate::geometry_cache::DEFAULT_GEOMETRY_CACHE_BYTES,
+            image_cache_entries: DEFAULT_IMAGE_CACHE_ENTRIES,
         }
     }
 }
@@ -619,17 +626,18 @@ impl CocoSampler {
         source: &std::path::Path,
         config: SamplerConfig,
     ) -> Result<Self> {
-        let tables = Tables::Snapshot(Box::new(SnapTables::new(snapshot, source)?));
+        let tables = Tables::Snapshot(Box::new(SnapTables::new(
+            snapshot,
+            source,
+            config.image_cache_entries,
+        )?));
         Self::with_tables(tables, config)
     }
 
     /// A sampler over `tables` (from a dataset or a snapshot) with `config`.
     fn with_tables(tables: Tables, config: SamplerConfig) -> Result<Self> {
         let reader = FrameReader::with_options(config.backend, config.reader)?;
-        let geometry = crate::geometry_cache::GeometryCache::new(
-            tables.n_annotations(),
-            config.geometry_cache_bytes,
-        );
+        let geometry = crate::geometry_cache::GeometryCache::new(config.geometry_cache_bytes);
         Ok(CocoSampler {
             tables,
             reader,
@@ -668,6 +676,13 @@ impl CocoSampler {
     /// parses not kept because the budget was full).
     pub fn geometry_cache_stats(&self) -> crate::GeometryCacheStats {
         self.geometry.stats()
+    }
+
+    /// Images of a snapshot kept decoded (at most
+    /// [`SamplerConfig::image_cache_entries`]; 0 for a sampler over a dataset
+    /// in memory, whose records are the dataset's).
+    pub fn images_kept(&self) -> usize {
+        self.tables.images_kept()
     }
 
     /// The dataset. A sampler opened on a snapshot loads it from the JSON
@@ -914,16 +929,23 @@ impl CocoSampler {
     /// Bytes per sample of the first real frame's first file, dequantized if
     /// it is quantized (8 when it cannot be opened: the worst case).
     fn source_dtype_size(&self, frames: &[Option<ImageId>]) -> usize {
-        frames
-            .iter()
-            .flatten()
-            .find_map(|g| self.tables.frame(*g).ok()??.source.as_ref())
-            .and_then(|src| src.assets.first())
-            .and_then(|a| match a.quantization {
-                Some(q) => Some(q.orig_dtype.size()),
-                None => Some(self.reader.open_asset(&a.path).ok()?.info().dtype.size()),
-            })
-            .unwrap_or(8)
+        for g in frames.iter().flatten() {
+            let Some(info) = self.tables.frame(*g).ok().flatten() else {
+                continue;
+            };
+            let Some(src) = info.source.as_ref() else {
+                continue;
+            };
+            return src
+                .assets
+                .first()
+                .and_then(|a| match a.quantization {
+                    Some(q) => Some(q.orig_dtype.size()),
+                    None => Some(self.reader.open_asset(&a.path).ok()?.info().dtype.size()),
+                })
+                .unwrap_or(8);
+        }
+        8
     }
 
     /// One real frame of a sample: its pixels (unless skipped), its
@@ -968,7 +990,7 @@ impl CocoSampler {
                         dest,
                     )
                     .map_err(read_err)?;
-                return self.frame_annots_of(gid, info, plan, &sample_from_img, None);
+                return self.frame_annots_of(gid, &info, plan, &sample_from_img, None);
             }
             let win = self
                 .reader
@@ -985,7 +1007,7 @@ impl CocoSampler {
                 None => Some(win),
                 Some(kw) => {
                     let img = self.image(gid, "image_id")?;
-                    let dims = self.image_dims(img, "image_id")?;
+                    let dims = self.image_dims(&img, "image_id")?;
                     Some(crate::padding::repad(
                         win,
                         &sample_from_img,
@@ -996,7 +1018,7 @@ impl CocoSampler {
                 }
             }
         };
-        self.frame_annots_of(gid, info, plan, &sample_from_img, win)
+        self.frame_annots_of(gid, &info, plan, &sample_from_img, win)
     }
 
     /// A loaded frame: `win` and the annotations the plan asks for.
@@ -1068,7 +1090,10 @@ impl CocoSampler {
     /// unnamed files' bands from their band count as kwcoco does.
     fn native_band_names(&self, gid: ImageId) -> Result<Vec<String>> {
         let mut names = Vec::new();
-        let Some(src) = self.tables.frame(gid)?.and_then(|f| f.source.as_ref()) else {
+        let Some(info) = self.tables.frame(gid)? else {
+            return Ok(names);
+        };
+        let Some(src) = info.source.as_ref() else {
             return Ok(names);
         };
         for a in &src.assets {

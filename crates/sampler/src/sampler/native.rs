@@ -252,7 +252,7 @@ impl CocoSampler {
         (w, h): (usize, usize),
     ) -> Result<Vec<NativePart>> {
         let info = self.frame(gid)?;
-        let (source, parts) = self.undone_parts(gid, info, plan, grid, (w, h))?;
+        let (source, parts) = self.undone_parts(gid, &info, plan, grid, (w, h))?;
         let grid_to_part = grid.then(extra).matrix();
         let window_from_img = info.vid_from_img.then(grid);
         let mut out = Vec::with_capacity(parts.len());
@@ -313,7 +313,7 @@ impl CocoSampler {
         (w, h): (usize, usize),
     ) -> Result<(Window, Affine)> {
         let info = self.frame(gid)?;
-        let (source, parts) = self.undone_parts(gid, info, plan, grid, (w, h))?;
+        let (source, parts) = self.undone_parts(gid, &info, plan, grid, (w, h))?;
         // Missing bands were squashed to 1×1 before the reference compares sizes.
         let size_of = |p: &Undone| {
             if p.run.asset.is_none() {
@@ -348,7 +348,7 @@ impl CocoSampler {
         Ok((concat_bands(wins, out_size)?, realign))
     }
 
-    fn frame(&self, gid: ImageId) -> Result<&FrameInfo> {
+    fn frame(&self, gid: ImageId) -> Result<super::tables::Rec<'_, FrameInfo>> {
         self.tables.frame(gid)?.ok_or(Error::UnknownId {
             key: "image_id",
             table: "image",

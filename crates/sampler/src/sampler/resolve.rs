@@ -113,7 +113,7 @@ impl CocoSampler {
             Ok(FrameList {
                 is_video: false,
                 frames: vec![img.id],
-                data_dims: self.image_dims(img, "image_id")?,
+                data_dims: self.image_dims(&img, "image_id")?,
             })
         } else {
             Err(Error::BadTarget {
@@ -162,7 +162,11 @@ impl CocoSampler {
         })
     }
 
-    pub(super) fn image(&self, id: ImageId, key: &'static str) -> Result<&Image> {
+    pub(super) fn image(
+        &self,
+        id: ImageId,
+        key: &'static str,
+    ) -> Result<super::tables::Rec<'_, Image>> {
         self.tables.image(id)?.ok_or(Error::UnknownId {
             key,
             table: "image",
@@ -187,7 +191,7 @@ impl CocoSampler {
             return Ok([h as i64, w as i64]);
         }
         let img = self.image(first_gid, "image_ids")?;
-        self.image_dims(img, "image_ids")
+        self.image_dims(&img, "image_ids")
     }
 }
 

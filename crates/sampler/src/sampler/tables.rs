@@ -1,11 +1,22 @@
 //! Where a [`CocoSampler`](super::CocoSampler) reads records from: a dataset in
 //! memory (with an eager index of every box and every image's frame facts),
-//! or a mapped [`Snapshot`] (records decoded per image / annotation on first
-//! use, the full dataset loaded from the JSON only when a caller asks for it).
+//! or a mapped [`Snapshot`] (images decoded on use and kept in a bounded
+//! cache, box rows and annotations read from the mapped columns, the full
+//! dataset loaded from the JSON only when a caller asks for it).
+//!
+//! What a snapshot sampler keeps per process is bounded whatever it samples
+//! (so that N worker processes mapping one snapshot share nearly all their
+//! memory): at most [`crate::SamplerConfig::image_cache_entries`] decoded
+//! images, and the geometry cache's budget.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+
+use lru::LruCache;
+use parking_lot::Mutex;
 
 use coco_model::{AnnotId, CategoryId, CocoDataset, Image, ImageId, Video, VideoId};
 use region_index::{Aabb, Hit, RegionIndex};
@@ -28,29 +39,46 @@ pub(super) struct AnnRef {
 
 /// Images of a snapshot with at most this many boxes are queried by a scan
 /// of their rows in the mapped columns (nothing kept per process); larger ones
-/// get an R-tree on their first query, kept for the sampler's lifetime.
+/// get an R-tree on their first query, kept with the image's cache entry.
 const SCAN_MAX_BOXES: usize = 256;
+
+/// Default of [`crate::SamplerConfig::image_cache_entries`]: about 5 MB of
+/// decoded image records per process.
+pub const DEFAULT_IMAGE_CACHE_ENTRIES: usize = 4096;
+
+/// Shards of the decoded-image cache (threads rarely wait for each other).
+const IMAGE_CACHE_SHARDS: usize = 8;
 
 /// A snapshot image's box rows, in table order: annotation id, index box, and
 /// the record's position when it is the first with its id.
-type BoxRows = Arc<[(AnnotId, Aabb, Option<usize>)]>;
+type BoxRows = Vec<(AnnotId, Aabb, Option<usize>)>;
 
 /// The boxes of one image, as the sampler queries them: the same answers, in
 /// the same (table) order, as [`RegionIndex`] gives.
 pub(super) enum ImageBoxes<'a> {
-    /// An index holding the image's boxes.
+    /// An index holding the image's boxes (the dataset's).
     Index(&'a RegionIndex<ImageId, AnnotId>),
+    /// A snapshot image's own R-tree (images with many boxes).
+    Tree(Arc<RegionIndex<ImageId, AnnotId>>),
     /// The image's boxes read from a snapshot, in table order, with each
     /// record's position when it is the one a lookup by id finds.
     Scan(BoxRows),
 }
 
 impl ImageBoxes<'_> {
+    fn tree(&self) -> Option<&RegionIndex<ImageId, AnnotId>> {
+        match self {
+            ImageBoxes::Index(ix) => Some(ix),
+            ImageBoxes::Tree(ix) => Some(ix),
+            ImageBoxes::Scan(_) => None,
+        }
+    }
+
     /// The box of `aid` on image `gid`.
     pub fn get(&self, gid: &ImageId, aid: &AnnotId) -> Option<Aabb> {
         match self {
-            ImageBoxes::Index(ix) => ix.get(gid, aid),
             ImageBoxes::Scan(rows) => rows.iter().find(|r| r.0 == *aid).map(|r| r.1),
+            _ => self.tree().and_then(|ix| ix.get(gid, aid)),
         }
     }
 
@@ -64,6 +92,7 @@ impl ImageBoxes<'_> {
     ) -> Vec<Hit<AnnotId>> {
         match self {
             ImageBoxes::Index(ix) => ix.overlapping_visible(gid, query, visible_thresh),
+            ImageBoxes::Tree(ix) => ix.overlapping_visible(gid, query, visible_thresh),
             ImageBoxes::Scan(rows) => {
                 if !query.is_valid() {
                     return Vec::new();
@@ -87,8 +116,8 @@ impl ImageBoxes<'_> {
     /// snapshot image, the record being the first with its id).
     fn position_hint(&self, aid: AnnotId) -> Option<usize> {
         match self {
-            ImageBoxes::Index(_) => None,
             ImageBoxes::Scan(rows) => rows.iter().find(|r| r.0 == aid).and_then(|r| r.2),
+            _ => None,
         }
     }
 }
@@ -106,15 +135,83 @@ pub(super) struct Memory {
     pub frames: HashMap<ImageId, FrameInfo>,
 }
 
-/// One image of a snapshot, decoded on first use.
-struct ImageEntry {
+/// One image of a snapshot, decoded on use.
+pub(super) struct ImageEntry {
     image: Image,
     frame: FrameInfo,
     /// The image's boxes, for images with more than [`SCAN_MAX_BOXES`] (built
     /// on their first query).
-    index: OnceLock<RegionIndex<ImageId, AnnotId>>,
-    /// The image's box rows, for the others (read on their first query).
-    rows: OnceLock<BoxRows>,
+    index: OnceLock<Arc<RegionIndex<ImageId, AnnotId>>>,
+}
+
+/// A record of the tables: borrowed from the dataset in memory, or held with
+/// the snapshot image it was decoded into (which the cache may drop
+/// meanwhile).
+pub(super) enum Rec<'a, T> {
+    /// In the dataset.
+    Borrowed(&'a T),
+    /// In a decoded snapshot image.
+    Decoded(Arc<ImageEntry>),
+}
+
+impl Deref for Rec<'_, Image> {
+    type Target = Image;
+    fn deref(&self) -> &Image {
+        match self {
+            Rec::Borrowed(r) => r,
+            Rec::Decoded(e) => &e.image,
+        }
+    }
+}
+
+impl Deref for Rec<'_, FrameInfo> {
+    type Target = FrameInfo;
+    fn deref(&self) -> &FrameInfo {
+        match self {
+            Rec::Borrowed(r) => r,
+            Rec::Decoded(e) => &e.frame,
+        }
+    }
+}
+
+/// Decoded snapshot images by position, least recently used dropped first.
+struct ImageCache {
+    shards: Box<[Mutex<LruCache<usize, Arc<ImageEntry>>>]>,
+}
+
+impl ImageCache {
+    /// A cache of at most `entries` images (rounded up to a multiple of the
+    /// shard count; 0 keeps none).
+    fn new(entries: usize) -> Self {
+        let per_shard = entries.div_ceil(IMAGE_CACHE_SHARDS);
+        ImageCache {
+            shards: match NonZeroUsize::new(per_shard) {
+                Some(n) => (0..IMAGE_CACHE_SHARDS)
+                    .map(|_| Mutex::new(LruCache::new(n)))
+                    .collect(),
+                None => Box::new([]),
+            },
+        }
+    }
+
+    fn shard(&self, pos: usize) -> Option<&Mutex<LruCache<usize, Arc<ImageEntry>>>> {
+        self.shards.get(pos % self.shards.len().max(1))
+    }
+
+    fn get(&self, pos: usize) -> Option<Arc<ImageEntry>> {
+        self.shard(pos)?.lock().get(&pos).cloned()
+    }
+
+    fn put(&self, pos: usize, entry: Arc<ImageEntry>) {
+        if let Some(s) = self.shard(pos) {
+            s.lock().put(pos, entry);
+        }
+    }
+
+    /// Images kept.
+    fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
 }
 
 /// A mapped snapshot and what was decoded of it so far.
@@ -124,7 +221,7 @@ pub(super) struct SnapTables {
     /// resolves file names.
     meta: CocoDataset,
     video_pos: HashMap<i64, usize>,
-    images: Vec<OnceLock<Arc<ImageEntry>>>,
+    images: ImageCache,
     /// The dataset file, loaded when [`Tables::dataset`] is asked.
     source: PathBuf,
     full: OnceLock<Arc<CocoDataset>>,
@@ -139,7 +236,7 @@ impl From<SnapshotError> for Error {
 
 impl SnapTables {
     /// Opens the tables of `snap`, whose source is the dataset file `source`.
-    pub fn new(snap: Snapshot, source: &Path) -> Result<Self> {
+    pub fn new(snap: Snapshot, source: &Path, image_cache_entries: usize) -> Result<Self> {
         let bundle = source.parent().unwrap_or(Path::new("."));
         let bundle = std::path::absolute(if bundle.as_os_str().is_empty() {
             Path::new(".")
@@ -165,7 +262,7 @@ impl SnapTables {
             .into());
         }
         let video_pos = Snapshot::video_positions(meta.videos());
-        let images = (0..snap.n_images()).map(|_| OnceLock::new()).collect();
+        let images = ImageCache::new(image_cache_entries);
         Ok(SnapTables {
             snap,
             meta,
@@ -177,12 +274,8 @@ impl SnapTables {
         })
     }
 
-    fn entry(&self, pos: usize) -> Result<&ImageEntry> {
-        let slot = self.images.get(pos).ok_or_else(|| SnapshotError::Corrupt {
-            path: self.snap.path().to_path_buf(),
-            msg: format!("image position {pos} out of range"),
-        })?;
-        if let Some(e) = slot.get() {
+    fn entry(&self, pos: usize) -> Result<Arc<ImageEntry>> {
+        if let Some(e) = self.images.get(pos) {
             return Ok(e);
         }
         let text = self.snap.image_record(pos)?;
@@ -192,22 +285,16 @@ impl SnapTables {
                 msg: format!("image record {pos}: {e}"),
             })?;
         let frame = super::CocoSampler::frame_info(&self.meta, &image)?;
-        let _ = slot.set(Arc::new(ImageEntry {
+        let entry = Arc::new(ImageEntry {
             image,
             frame,
             index: OnceLock::new(),
-            rows: OnceLock::new(),
-        }));
-        // set above, or by another thread first
-        slot.get().map(|e| &**e).ok_or_else(|| {
-            Error::from(SnapshotError::Corrupt {
-                path: self.snap.path().to_path_buf(),
-                msg: format!("image {pos} could not be decoded"),
-            })
-        })
+        });
+        self.images.put(pos, entry.clone());
+        Ok(entry)
     }
 
-    fn image_entry(&self, gid: ImageId) -> Result<Option<&ImageEntry>> {
+    fn image_entry(&self, gid: ImageId) -> Result<Option<Arc<ImageEntry>>> {
         match self.snap.image_position(gid.0)? {
             Some(p) => self.entry(p).map(Some),
             None => Ok(None),
@@ -239,28 +326,26 @@ impl SnapTables {
         Ok(rows)
     }
 
+    /// The boxes of image `gid`: its rows read from the mapped columns
+    /// (nothing kept), or its R-tree when it has more than
+    /// [`SCAN_MAX_BOXES`] boxes (built once per cache entry).
     fn image_boxes(&self, gid: ImageId) -> Result<Option<ImageBoxes<'_>>> {
         let Some(pos) = self.snap.image_position(gid.0)? else {
             return Ok(None);
         };
         let entry = self.entry(pos)?;
         if let Some(ix) = entry.index.get() {
-            return Ok(Some(ImageBoxes::Index(ix)));
-        }
-        if let Some(rows) = entry.rows.get() {
-            return Ok(Some(ImageBoxes::Scan(rows.clone())));
+            return Ok(Some(ImageBoxes::Tree(ix.clone())));
         }
         let mut positions = self.snap.image_annotations(pos)?;
         positions.sort_unstable();
         let rows = self.rows(&positions)?;
         if rows.len() <= SCAN_MAX_BOXES {
-            let rows: BoxRows = rows.into();
-            let _ = entry.rows.set(rows.clone());
             return Ok(Some(ImageBoxes::Scan(rows)));
         }
         let ix = RegionIndex::from_rows(rows.into_iter().map(|(a, b, _)| (gid, a, b)))?;
-        let _ = entry.index.set(ix);
-        Ok(entry.index.get().map(ImageBoxes::Index))
+        let ix = entry.index.get_or_init(|| Arc::new(ix)).clone();
+        Ok(Some(ImageBoxes::Tree(ix)))
     }
 
     fn build_full_index(&self) -> Result<RegionIndex<ImageId, AnnotId>> {
@@ -307,11 +392,11 @@ impl Tables {
         }
     }
 
-    /// Number of annotations (geometry cache slots).
-    pub fn n_annotations(&self) -> usize {
+    /// Decoded snapshot images kept (0 for a dataset in memory).
+    pub fn images_kept(&self) -> usize {
         match self {
-            Tables::Memory(m) => m.dset.annotations().len(),
-            Tables::Snapshot(s) => s.snap.n_annotations(),
+            Tables::Memory(_) => 0,
+            Tables::Snapshot(s) => s.images.len(),
         }
     }
 
@@ -410,18 +495,18 @@ impl Tables {
     }
 
     /// The record of image `id`.
-    pub fn image(&self, id: ImageId) -> Result<Option<&Image>> {
+    pub fn image(&self, id: ImageId) -> Result<Option<Rec<'_, Image>>> {
         match self {
-            Tables::Memory(m) => Ok(m.dset.image(id)),
-            Tables::Snapshot(s) => Ok(s.image_entry(id)?.map(|e| &e.image)),
+            Tables::Memory(m) => Ok(m.dset.image(id).map(Rec::Borrowed)),
+            Tables::Snapshot(s) => Ok(s.image_entry(id)?.map(Rec::Decoded)),
         }
     }
 
     /// The precomputed facts of image `id`.
-    pub fn frame(&self, id: ImageId) -> Result<Option<&FrameInfo>> {
+    pub fn frame(&self, id: ImageId) -> Result<Option<Rec<'_, FrameInfo>>> {
         match self {
-            Tables::Memory(m) => Ok(m.frames.get(&id)),
-            Tables::Snapshot(s) => Ok(s.image_entry(id)?.map(|e| &e.frame)),
+            Tables::Memory(m) => Ok(m.frames.get(&id).map(Rec::Borrowed)),
+            Tables::Snapshot(s) => Ok(s.image_entry(id)?.map(Rec::Decoded)),
         }
     }
 

@@ -145,13 +145,35 @@ fn samples_from_the_snapshot_equal_samples_from_the_json() {
         let snap = CocoSampler::open_in(&json, work.path()).unwrap();
         assert_eq!(snap.snapshot_path(), Some(path.as_path()));
         assert!(mem.snapshot_path().is_none());
+        // decoded images: none kept, one kept (evicted on every other image),
+        // and the default
+        let bounded = |entries| {
+            let s = snapshot::Snapshot::open_for(&path, &json).unwrap();
+            let config = SamplerConfig {
+                image_cache_entries: entries,
+                ..SamplerConfig::default()
+            };
+            CocoSampler::from_snapshot(s, &json, config).unwrap()
+        };
+        let (none, one) = (bounded(0), bounded(1));
         let mut n_ok = 0;
         for (t, o) in targets(&ds) {
             let want = outcome(&mem, &t, &o);
             n_ok += usize::from(!want.starts_with("error"));
             assert_eq!(outcome(&snap, &t, &o), want, "{}: {t:?}", json.display());
+            assert_eq!(outcome(&none, &t, &o), want, "{}: {t:?}", json.display());
+            assert_eq!(outcome(&one, &t, &o), want, "{}: {t:?}", json.display());
         }
         assert!(n_ok > 0, "{}: every target failed", json.display());
+        // the bound holds (one entry per cache shard at most) and the cache is used
+        assert_eq!(none.images_kept(), 0);
+        assert!(
+            (1..=8).contains(&one.images_kept()),
+            "{}",
+            one.images_kept()
+        );
+        assert!(snap.images_kept() >= one.images_kept());
+        assert_eq!(mem.images_kept(), 0);
         // unknown ids fail the same way
         for t in [
             serde_json::json!({"image_id": 987_654}),
@@ -530,6 +552,15 @@ fn crowded_and_sparse_images_answer_alike() {
     let mem = CocoSampler::new(Arc::new(ds), SamplerConfig::default()).unwrap();
     let snap = CocoSampler::open_in(&json, &work).unwrap();
     assert!(snap.snapshot_path().is_some());
+    // no decoded image kept: the R-tree and the rows are rebuilt per query
+    let config = SamplerConfig {
+        image_cache_entries: 0,
+        ..SamplerConfig::default()
+    };
+    let path = snap.snapshot_path().unwrap().to_path_buf();
+    let uncached =
+        CocoSampler::from_snapshot(snapshot::Snapshot::open(&path).unwrap(), &json, config)
+            .unwrap();
     let mut found = [0usize; 2];
     for g in [1, 2] {
         for (y, x) in [(0, 0), (100, 200), (300, 50), (-20, 400)] {
@@ -543,6 +574,7 @@ fn crowded_and_sparse_images_answer_alike() {
                 let a = outcome(&mem, &t, &o);
                 found[g as usize - 1] += a.matches("\"visibility\"").count();
                 assert_eq!(outcome(&snap, &t, &o), a, "{t:?}");
+                assert_eq!(outcome(&uncached, &t, &o), a, "{t:?}");
             }
         }
     }
