@@ -138,8 +138,10 @@ const ENTRY_OVERHEAD: usize = 32;
 /// kept, not with the dataset: nothing is allocated per annotation up front
 /// (a sampler over a million annotations that samples a few thousand keeps a
 /// few thousand entries).
+type Shard = RwLock<FxHashMap<usize, Arc<AnnotGeometry>>>;
+
 pub(crate) struct GeometryCache {
-    shards: Box<[RwLock<FxHashMap<usize, Arc<AnnotGeometry>>>]>,
+    shards: Box<[Shard]>,
     entries: AtomicUsize,
     bytes: AtomicUsize,
     budget: usize,

@@ -176,8 +176,10 @@ impl Deref for Rec<'_, FrameInfo> {
 
 /// Decoded snapshot images by position, least recently used dropped first.
 struct ImageCache {
-    shards: Box<[Mutex<LruCache<usize, Arc<ImageEntry>>>]>,
+    shards: Box<[ImageShard]>,
 }
+
+type ImageShard = Mutex<LruCache<usize, Arc<ImageEntry>>>;
 
 impl ImageCache {
     /// A cache of at most `entries` images (rounded up to a multiple of the
@@ -194,7 +196,7 @@ impl ImageCache {
         }
     }
 
-    fn shard(&self, pos: usize) -> Option<&Mutex<LruCache<usize, Arc<ImageEntry>>>> {
+    fn shard(&self, pos: usize) -> Option<&ImageShard> {
         self.shards.get(pos % self.shards.len().max(1))
     }
 
