@@ -134,12 +134,13 @@ const SHARDS: usize = 16;
 /// and the table's slack), counted against the budget.
 const ENTRY_OVERHEAD: usize = 32;
 
+/// One shard of the cache: geometry by annotation position.
+type Shard = RwLock<FxHashMap<usize, Arc<AnnotGeometry>>>;
+
 /// Parsed geometry by annotation position. Memory grows with the entries
 /// kept, not with the dataset: nothing is allocated per annotation up front
 /// (a sampler over a million annotations that samples a few thousand keeps a
 /// few thousand entries).
-type Shard = RwLock<FxHashMap<usize, Arc<AnnotGeometry>>>;
-
 pub(crate) struct GeometryCache {
     shards: Box<[Shard]>,
     entries: AtomicUsize,
