@@ -583,17 +583,31 @@ impl Tables {
                     }
                 })
             }
-            Tables::Snapshot(s) => cache.get_or_parse(ann.pos, || {
-                let pos = ann.pos.unwrap_or(usize::MAX);
-                let a = s.snap.annotation(pos)?;
-                AnnotGeometry::parse_texts(
-                    &s.meta,
-                    a.id,
-                    a.category_id.map(CategoryId),
-                    s.snap.segmentation_json(&a)?,
-                    s.snap.keypoints_json(&a)?,
-                )
-            }),
+            Tables::Snapshot(s) => {
+                let a = s.snap.annotation(ann.pos.unwrap_or(usize::MAX))?;
+                if !a.has_keypoints() && (a.has_polygons() || !a.has_segmentation()) {
+                    // parsed in the shared map: nothing to keep per process
+                    return Ok(Arc::new(AnnotGeometry {
+                        segmentation: s.snap.polygons(&a)?,
+                        keypoints: None,
+                        keypoint_names: None,
+                    }));
+                }
+                // keypoints and RLEs (traced) are parsed once, in the budget
+                cache.get_or_parse(ann.pos, || {
+                    let mut g = AnnotGeometry::parse_texts(
+                        &s.meta,
+                        a.id,
+                        a.category_id.map(CategoryId),
+                        s.snap.segmentation_json(&a)?,
+                        s.snap.keypoints_json(&a)?,
+                    )?;
+                    if a.has_polygons() {
+                        g.segmentation = s.snap.polygons(&a)?;
+                    }
+                    Ok(g)
+                })
+            }
         }
     }
 }

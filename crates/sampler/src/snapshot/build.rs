@@ -10,7 +10,7 @@ use coco_model::record::record_to_json;
 
 use super::{
     BODY_START, EXTENSION, FORMAT_VERSION, MAGIC, N_SECTIONS, Sec, Snapshot, SnapshotError,
-    SourceKey, flags, source_key,
+    SourceKey, flags, geom, source_key,
 };
 use crate::error::Result;
 
@@ -336,14 +336,34 @@ fn write_body<W: Write>(ds: &CocoDataset, w: &mut Writer<W>) -> std::io::Result<
             boxes.u64(v.to_bits());
         }
     }
+    // polygons parsed now, into words every process reads from the map;
+    // RLEs (traced on use) and what does not parse (an error on use, as
+    // from the JSON) stay text
+    let (mut seg_off, mut seg) = (Buf::default(), Buf::default());
+    let (mut poly_off, mut poly) = (Buf::default(), Buf::default());
+    seg_off.u64(0);
+    poly_off.u64(0);
+    for (a, f) in anns.iter().zip(fl.iter_mut()) {
+        if let Some(text) = a.segmentation_json() {
+            let parsed = coco_model::geometry::Segmentation::from_json_str(&text);
+            if !parsed.is_ok_and(|s| geom::encode(&s, &mut poly.0)) {
+                seg.0.extend_from_slice(text.as_bytes());
+            } else {
+                *f |= flags::POLYGONS;
+            }
+        }
+        seg_off.u64(seg.0.len() as u64);
+        poly_off.u64(poly.0.len() as u64);
+    }
+    w.section(Sec::SegOff, &seg_off.0)?;
+    w.section(Sec::Seg, &seg.0)?;
+    w.section(Sec::PolyOff, &poly_off.0)?;
+    w.section(Sec::Poly, &poly.0)?;
+    drop((seg_off, seg, poly_off, poly));
     w.section(Sec::AnnFlags, &fl)?;
     w.section(Sec::AnnBox, &boxes.0)?;
     drop((fl, boxes));
     w.section(Sec::AnnById, &by_id(anns.iter().map(|a| a.id.0)).0)?;
-    let (off, blob) = texts(anns.iter().map(|a| a.segmentation_json()));
-    w.section(Sec::SegOff, &off.0)?;
-    w.section(Sec::Seg, &blob.0)?;
-    drop((off, blob));
     let (off, blob) = texts(anns.iter().map(|a| a.keypoints_json()));
     w.section(Sec::KpOff, &off.0)?;
     w.section(Sec::Kp, &blob.0)?;

@@ -17,9 +17,11 @@
 //!
 //! ## What it holds
 //! Per annotation: id, image id, category id, the box (`bbox`, or the box of
-//! the segmentation where the sampler's index takes that), flags, and the
-//! segmentation and keypoints JSON text (parsed lazily by the sampler's geometry
-//! cache). Per image: its id, its record as JSON (parsed on first use into the
+//! the segmentation where the sampler's index takes that), flags, polygon
+//! segmentations already parsed (`geom.rs`: read from the mapped file by every
+//! process, so none keeps a parsed copy), and as JSON text the RLE
+//! segmentations (traced on use) and keypoints (parsed lazily by the sampler's
+//! geometry cache). Per image: its id, its record as JSON (parsed on first use into the
 //! sampler's frame facts), and its annotations (positions, CSR). Per video: its
 //! frames in `frame_index` order (CSR). Lookups by id go through position arrays
 //! sorted by id (binary search in the mapped file: nothing is built per process).
@@ -72,18 +74,20 @@
 //! file; `ndsampler index --verify` and [`ensure`] do it, opening does not).
 
 mod build;
+mod geom;
 mod map;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use coco_model::geometry::Segmentation;
 use memmap2::Mmap;
 
 pub use build::{SnapshotStatus, ensure, snapshot_path, source_file, write_snapshot};
 
 /// Version of the layout; a snapshot of another version is refused (and
 /// rebuilt by [`ensure`]).
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// First bytes of every snapshot file.
 pub const MAGIC: [u8; 8] = *b"NDSNAP\r\n";
@@ -174,8 +178,13 @@ enum Sec {
     AnnById,
     /// `u64` per annotation + 1: offsets into `Seg`.
     SegOff,
-    /// Segmentation JSON texts.
+    /// Segmentation JSON texts (RLEs and what did not parse; empty where
+    /// `Poly` holds the segmentation).
     Seg,
+    /// `u64` per annotation + 1: byte offsets into `Poly`.
+    PolyOff,
+    /// Parsed polygon segmentations (see [`flags::POLYGONS`] and `geom.rs`).
+    Poly,
     /// `u64` per annotation + 1: offsets into `Kp`.
     KpOff,
     /// Keypoints JSON texts.
@@ -200,6 +209,9 @@ pub(crate) mod flags {
     /// The record is the first (in table order) with its id: the one a lookup
     /// by id finds.
     pub const FIRST_OF_ID: u8 = 32;
+    /// The segmentation is polygons, parsed into the `Poly` section (else,
+    /// with [`HAS_SEGMENTATION`], its JSON text is in `Seg`).
+    pub const POLYGONS: u8 = 64;
 }
 
 /// Bytes of the fixed header: magic, version, section count, source length,
@@ -245,6 +257,12 @@ impl SnapAnnot {
     /// Whether the record has keypoints.
     pub fn has_keypoints(&self) -> bool {
         self.flags & flags::HAS_KEYPOINTS != 0
+    }
+
+    /// Whether the segmentation is polygons parsed into the snapshot
+    /// ([`Snapshot::polygons`]); else it is text ([`Snapshot::segmentation_json`]).
+    pub fn has_polygons(&self) -> bool {
+        self.flags & flags::POLYGONS != 0
     }
 }
 
@@ -497,6 +515,7 @@ impl Snapshot {
             (Sec::AnnBox, 32 * na),
             (Sec::AnnById, 4 * na),
             (Sec::SegOff, 8 * (na + 1)),
+            (Sec::PolyOff, 8 * (na + 1)),
             (Sec::KpOff, 8 * (na + 1)),
         ];
         for (sec, len) in expect {
@@ -512,6 +531,7 @@ impl Snapshot {
             (Sec::VidImgStart, Sec::VidImgList, nv, 4),
             (Sec::ImgRecOff, Sec::ImgRec, ni, 1),
             (Sec::SegOff, Sec::Seg, na, 1),
+            (Sec::PolyOff, Sec::Poly, na, 1),
             (Sec::KpOff, Sec::Kp, na, 1),
         ] {
             let last = self.u64_at(start, n)?;
@@ -730,12 +750,32 @@ impl Snapshot {
         })
     }
 
-    /// The segmentation JSON of the annotation at `pos`.
+    /// The segmentation JSON of the annotation at `pos`, when the snapshot
+    /// keeps it as text (an RLE, or text that is not a segmentation); `None`
+    /// when it has none or it is polygons ([`Snapshot::polygons`]).
     pub fn segmentation_json(&self, a: &SnapAnnot) -> Result<Option<&str>, SnapshotError> {
-        if !a.has_segmentation() {
+        if !a.has_segmentation() || a.has_polygons() {
             return Ok(None);
         }
         self.text(Sec::SegOff, Sec::Seg, a.pos).map(Some)
+    }
+
+    /// The polygon segmentation of `a`, as parsed when the snapshot was
+    /// written (`None` unless [`SnapAnnot::has_polygons`]).
+    pub fn polygons(&self, a: &SnapAnnot) -> Result<Option<Segmentation>, SnapshotError> {
+        if !a.has_polygons() {
+            return Ok(None);
+        }
+        let (lo, hi) = self.range(Sec::PolyOff, a.pos)?;
+        let bytes = self.sec(Sec::Poly).get(lo..hi).ok_or_else(|| {
+            self.corrupt(format!(
+                "polygons of annotation {} are outside the file",
+                a.pos
+            ))
+        })?;
+        geom::decode(bytes)
+            .map(Some)
+            .map_err(|e| self.corrupt(format!("polygons of annotation {}: {e}", a.pos)))
     }
 
     /// The keypoints JSON of the annotation at `pos`.

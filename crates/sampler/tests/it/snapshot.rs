@@ -413,7 +413,17 @@ fn edge_cases_round_trip() {
              "keypoints": [{"xy": [1, 2], "keypoint_category_id": 7}]},
             {"id": 6, "image_id": 11, "bbox": [3, 3, 8, 8], "category_id": 2,
              "segmentation": {"size": [600, 600], "counts": [6000, 20, 580, 20, 353380]}},
-            {"id": 9, "image_id": 999, "bbox": [0, 0, 1, 1]}
+            {"id": 9, "image_id": 999, "bbox": [0, 0, 1, 1]},
+            // polygon forms the snapshot keeps parsed (GeoJSON with a hole and
+            // keypoints, kwcoco dict with floats, pairs), and text that is no
+            // segmentation (an error on use, from the JSON and the snapshot)
+            {"id": 14, "image_id": 10, "category_id": 1, "keypoints": [3, 4, 2, 9, 9, 1],
+             "segmentation": {"type": "Polygon", "coordinates": [
+                 [[0, 0], [20, 0], [20, 20], [0, 20], [0, 0]], [[5, 5], [8, 5], [8, 8], [5, 5]]]}},
+            {"id": 15, "image_id": 10,
+             "segmentation": {"exterior": [[1.5, 1], [6, 1], [6, 9.25]], "interiors": []}},
+            {"id": 16, "image_id": 12, "segmentation": [[2, 2], [9, 2], [9, 7]]},
+            {"id": 17, "image_id": 12, "bbox": [300, 300, 4, 4], "segmentation": {"type": "Bogus"}}
         ]
     });
     let json = dir.path().join("edge.kwcoco.json");
@@ -446,8 +456,17 @@ fn edge_cases_round_trip() {
             target(serde_json::json!({"video_id": 4})),
             SampleOptions::default(),
         ));
+        let mut seen = String::new();
         for (t, o) in ts {
-            assert_eq!(outcome(&snap, &t, &o), outcome(&mem, &t, &o), "{t:?}");
+            let want = outcome(&mem, &t, &o);
+            assert_eq!(outcome(&snap, &t, &o), want, "{t:?}");
+            seen.push_str(&want);
+        }
+        if j == &json {
+            // the new forms were sampled and written back in their forms
+            for part in ["\"coordinates\"", "\"exterior\"", "9.25", "annotation 17"] {
+                assert!(seen.contains(part), "{part} not in the samples");
+            }
         }
         let (ra, rb) = (
             Regions::new(&ds).unwrap(),
