@@ -117,7 +117,7 @@ impl Words<'_> {
 
 /// The segmentation whose record is `bytes` (a whole number of words).
 pub(super) fn decode(bytes: &[u8]) -> Result<Segmentation, String> {
-    if bytes.len() % 8 != 0 {
+    if !bytes.len().is_multiple_of(8) {
         return Err(format!(
             "{} bytes is not a whole number of words",
             bytes.len()
