@@ -6,7 +6,7 @@
 //! workers can be measured side by side.
 //!
 //! ```text
-//! cargo run --release -p sampler --example snapshot_worker -- DATA.json WORKDIR COUNT SEED [--json] [--pixels]
+//! cargo run --release -p sampler --example snapshot_worker -- DATA.json WORKDIR COUNT SEED [--json] [--pixels] [--image-cache=N]
 //! ```
 
 use std::io::Read;
@@ -29,23 +29,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, json, workdir, count, seed, rest @ ..] = args.as_slice() else {
         return Err(
-            "usage: snapshot_worker DATA.json WORKDIR COUNT SEED [--json] [--pixels]".into(),
+            "usage: snapshot_worker DATA.json WORKDIR COUNT SEED [--json] [--pixels] [--image-cache=N]".into(),
         );
     };
     let count: usize = count.parse()?;
     let seed: u64 = seed.parse()?;
     let from_json = rest.iter().any(|a| a == "--json");
     let pixels = rest.iter().any(|a| a == "--pixels");
+    let mut config = SamplerConfig::default();
+    if let Some(n) = rest.iter().find_map(|a| a.strip_prefix("--image-cache=")) {
+        config.image_cache_entries = n.parse()?;
+    }
     let t0 = Instant::now();
     let s = if from_json {
         let ds = coco_model::CocoDataset::load(json)?;
-        CocoSampler::new(Arc::new(ds), SamplerConfig::default())?
+        CocoSampler::new(Arc::new(ds), config)?
     } else {
-        let s = CocoSampler::open_in(json, workdir)?;
-        if s.snapshot_path().is_none() {
-            return Err("no valid snapshot (run `ndsampler index` first)".into());
-        }
-        s
+        let path = sampler::snapshot::snapshot_path(workdir.as_ref(), json.as_ref());
+        let snap = sampler::snapshot::Snapshot::open_for(&path, json.as_ref())
+            .map_err(|e| format!("{e} (run `ndsampler index` first)"))?;
+        CocoSampler::from_snapshot(snap, json.as_ref(), config)?
     };
     let open_ms = t0.elapsed().as_secs_f64() * 1e3;
     let n_annots = match s.snapshot_path() {
