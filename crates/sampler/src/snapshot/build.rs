@@ -136,6 +136,33 @@ fn texts<'a>(items: impl Iterator<Item = Option<std::borrow::Cow<'a, str>>>) -> 
     (off, blob)
 }
 
+/// The dense id table of `ids` (see [`Sec::AnnDense`]): empty when they
+/// span more than [`super::dense_slots`] ids.
+fn dense(ids: &[i64]) -> Buf {
+    let mut b = Buf::default();
+    let (Some(&min), Some(&max)) = (ids.iter().min(), ids.iter().max()) else {
+        return b;
+    };
+    let span = i128::from(max) - i128::from(min) + 1;
+    if span > super::dense_slots(ids.len()) as i128 {
+        return b;
+    }
+    let mut table = vec![0u32; span as usize];
+    for (p, &id) in ids.iter().enumerate() {
+        // the first record with an id is the one a lookup finds
+        let slot = &mut table[(i128::from(id) - i128::from(min)) as usize];
+        if *slot == 0 {
+            // positions are checked to fit u32 before any section is written
+            *slot = p as u32 + 1;
+        }
+    }
+    b.i64(min);
+    for v in table {
+        b.0.extend_from_slice(&v.to_le_bytes());
+    }
+    b
+}
+
 /// Positions `0..n` sorted by the ids at them (ties in table order).
 fn by_id(ids: impl Iterator<Item = i64>) -> Buf {
     let mut order: Vec<(i64, usize)> = ids.enumerate().map(|(p, i)| (i, p)).collect();
@@ -367,5 +394,10 @@ fn write_body<W: Write>(ds: &CocoDataset, w: &mut Writer<W>) -> std::io::Result<
     let (off, blob) = texts(anns.iter().map(|a| a.keypoints_json()));
     w.section(Sec::KpOff, &off.0)?;
     w.section(Sec::Kp, &blob.0)?;
+    drop((off, blob));
+    let ids: Vec<i64> = images.iter().map(|i| i.id.0).collect();
+    w.section(Sec::ImgDense, &dense(&ids).0)?;
+    let ids: Vec<i64> = anns.iter().map(|a| a.id.0).collect();
+    w.section(Sec::AnnDense, &dense(&ids).0)?;
     w.out.flush()
 }

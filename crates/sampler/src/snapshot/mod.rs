@@ -189,9 +189,23 @@ enum Sec {
     KpOff,
     /// Keypoints JSON texts.
     Kp,
+    /// Image positions by id when the ids are dense (see [`Sec::AnnDense`]).
+    ImgDense,
+    /// Annotation positions by id when the ids are dense (at most
+    /// [`dense_slots`] of them): empty, or the smallest id (`i64`) then a
+    /// `u32` per id from it to the largest, holding 1 + the first position
+    /// with that id (0: none). One read instead of a binary search.
+    AnnDense,
 }
 
-const N_SECTIONS: usize = Sec::Kp as usize + 1;
+const N_SECTIONS: usize = Sec::AnnDense as usize + 1;
+
+/// Most slots of a dense id table for `n` records (ids spanning more are
+/// found by binary search): twice the records, so the table costs at most
+/// 8 bytes per record.
+pub(crate) fn dense_slots(n: usize) -> usize {
+    2 * n + 64
+}
 
 /// Bits of the per-annotation flags column.
 pub(crate) mod flags {
@@ -526,6 +540,17 @@ impl Snapshot {
                 );
             }
         }
+        for (dense, n) in [(Sec::ImgDense, ni), (Sec::AnnDense, na)] {
+            let len = self.sections[dense as usize].1;
+            let ok = len == 0
+                || (len >= 8 && (len - 8).is_multiple_of(4) && (len - 8) / 4 <= dense_slots(n));
+            if !ok {
+                return Err(self.corrupt(format!(
+                    "section {dense:?} has {len} bytes, not a table of at most {} ids",
+                    dense_slots(n)
+                )));
+            }
+        }
         for (start, list, n, width) in [
             (Sec::ImgAnnStart, Sec::ImgAnnList, ni, 4),
             (Sec::VidImgStart, Sec::VidImgList, nv, 4),
@@ -608,15 +633,38 @@ impl Snapshot {
             .map_err(|e| self.corrupt(format!("entry {i} of {blob:?} is not UTF-8: {e}")))
     }
 
-    /// The first position (in table order) whose id is `id`: a lower-bound
-    /// binary search over the positions sorted by (id, position).
+    /// The first position (in table order) whose id is `id`: one read of
+    /// the dense table when there is one, else a lower-bound binary search
+    /// over the positions sorted by (id, position).
     fn position(
         &self,
-        by_id: Sec,
+        (by_id, dense): (Sec, Sec),
         ids: Sec,
         n: usize,
         id: i64,
     ) -> Result<Option<usize>, SnapshotError> {
+        let table = self.sec(dense);
+        if let Some(min) = le_u64(table, 0) {
+            let slots = (table.len() - 8) / 4;
+            let Some(k) = id
+                .checked_sub(min as i64)
+                .and_then(|k| usize::try_from(k).ok())
+                .filter(|&k| k < slots)
+            else {
+                return Ok(None);
+            };
+            let v = le_u32(table, 8 + 4 * k)
+                .ok_or_else(|| self.corrupt(format!("read past section {dense:?}")))?;
+            let Some(pos) = (v as usize).checked_sub(1) else {
+                return Ok(None);
+            };
+            if pos >= n || self.i64_at(ids, pos)? != id {
+                return Err(self.corrupt(format!(
+                    "{dense:?} gives position {pos} for id {id}, which is not there"
+                )));
+            }
+            return Ok(Some(pos));
+        }
         let (mut lo, mut hi) = (0usize, n);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -646,6 +694,15 @@ impl Snapshot {
     /// What the snapshot knows of the source it was made from.
     pub fn source_key(&self) -> SourceKey {
         self.source
+    }
+
+    /// Whether lookups of images and of annotations by id read a dense
+    /// table (one read) rather than binary-search the sorted ids.
+    pub fn dense_ids(&self) -> (bool, bool) {
+        (
+            !self.sec(Sec::ImgDense).is_empty(),
+            !self.sec(Sec::AnnDense).is_empty(),
+        )
     }
 
     /// Number of images.
@@ -689,7 +746,7 @@ impl Snapshot {
 
     /// Position of the image with `id`.
     pub fn image_position(&self, id: i64) -> Result<Option<usize>, SnapshotError> {
-        self.position(Sec::ImgById, Sec::ImgId, self.n_images, id)
+        self.position((Sec::ImgById, Sec::ImgDense), Sec::ImgId, self.n_images, id)
     }
 
     /// The JSON record of the image at `pos`.
@@ -719,7 +776,7 @@ impl Snapshot {
 
     /// Position of the annotation with `id`.
     pub fn annotation_position(&self, id: i64) -> Result<Option<usize>, SnapshotError> {
-        self.position(Sec::AnnById, Sec::AnnId, self.n_annots, id)
+        self.position((Sec::AnnById, Sec::AnnDense), Sec::AnnId, self.n_annots, id)
     }
 
     /// The annotation at `pos`.

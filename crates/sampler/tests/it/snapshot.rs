@@ -599,3 +599,65 @@ fn crowded_and_sparse_images_answer_alike() {
     }
     assert!(found[0] > 100 && found[1] > 10, "{found:?}");
 }
+
+#[test]
+fn lookups_by_id_agree_with_the_dataset_for_dense_and_sparse_ids() {
+    // dense ids (a table, one read), sparse ones (binary search), negative
+    // ones and a repeated id (the first record wins), each against the
+    // dataset's own index
+    let dir = tempfile::tempdir().unwrap();
+    for (name, ids, dense) in [
+        ("dense", vec![3i64, 1, 2, 7, 5, 4, 3], true),
+        (
+            "sparse",
+            vec![1_000_000_007, -5, 12, i64::MAX, i64::MIN + 1, 12],
+            false,
+        ),
+        ("negative", vec![-3, -1, -2, -10, -1], true),
+    ] {
+        // the repeated id (last) has no box: the sampler refuses two boxes of
+        // one id on a frame
+        let anns: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| match k + 1 == ids.len() {
+                true => serde_json::json!({"id": i, "image_id": 41}),
+                false => serde_json::json!({"id": i, "image_id": 40, "bbox": [0, 0, 2, 2]}),
+            })
+            .collect();
+        let images: Vec<_> = [40i64, -7, 41, 1 << 40]
+            .iter()
+            .map(|&i| serde_json::json!({"id": i, "file_name": "x.png", "width": 8, "height": 8}))
+            .collect();
+        let json = dir.path().join(format!("{name}.json"));
+        std::fs::write(
+            &json,
+            serde_json::json!({"images": images, "annotations": anns}).to_string(),
+        )
+        .unwrap();
+        let ds = CocoDataset::load(&json).unwrap();
+        let (path, _) = snapshot::ensure(&json, &dir.path().join(name)).unwrap();
+        let snap = Snapshot::open(&path).unwrap();
+        // the images' ids span 2^40: binary search
+        assert_eq!(snap.dense_ids(), (false, dense), "{name}");
+        let lo = ids.iter().min().unwrap().saturating_sub(2);
+        let hi = ids.iter().max().unwrap().saturating_add(2);
+        let probes =
+            ids.iter()
+                .copied()
+                .chain([lo, lo + 1, hi, hi - 1, 0, 6, 13, i64::MIN, i64::MAX]);
+        for id in probes {
+            assert_eq!(
+                snap.annotation_position(id).unwrap(),
+                ds.annotation_position(coco_model::AnnotId(id)),
+                "{name}: annotation {id}"
+            );
+        }
+        for (p, img) in ds.images().iter().enumerate() {
+            assert_eq!(snap.image_position(img.id.0).unwrap(), Some(p), "{name}");
+        }
+        for id in [39, 42, -8, (1 << 40) + 1, i64::MIN] {
+            assert_eq!(snap.image_position(id).unwrap(), None, "{name}: image {id}");
+        }
+    }
+}
