@@ -23,8 +23,10 @@
 //! segmentations (traced on use) and keypoints (parsed lazily by the sampler's
 //! geometry cache). Per image: its id, its record as JSON (parsed on first use into the
 //! sampler's frame facts), and its annotations (positions, CSR). Per video: its
-//! frames in `frame_index` order (CSR). Lookups by id go through position arrays
-//! sorted by id (binary search in the mapped file: nothing is built per process).
+//! frames in `frame_index` order (CSR). Lookups by id read a dense table of
+//! positions by id when the ids span at most about twice the records (one
+//! read), else binary-search position arrays sorted by id; both are in the
+//! mapped file, so nothing is built per process.
 //! Categories, keypoint categories and videos (small) are one JSON text.
 //! Tracks, captions, scores and other keys are not in it: the full dataset is
 //! loaded from the JSON when a caller asks for [`crate::CocoSampler::dataset`].
