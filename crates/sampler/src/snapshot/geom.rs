@@ -265,6 +265,12 @@ mod tests {
             b.extend_from_slice(&w.to_le_bytes());
         }
         assert!(decode(&b).unwrap_err().contains("exceeds"));
+        // three points claimed, one there: refused by its count too
+        let mut b = Vec::new();
+        for w in [FORM_POINTS, 0, 1, 1, 3, 0, 0] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        assert!(decode(&b).unwrap_err().contains("count 3 exceeds"));
         assert!(form_of(FORM_POINTS | FLAG_MULTI).is_err());
         assert!(form_of(99).is_err());
     }
