@@ -43,7 +43,7 @@ pub fn status_word(s: SnapshotStatus) -> &'static str {
     match s {
         SnapshotStatus::Built => "built",
         SnapshotStatus::Reused => "reused (checksum verified)",
-        SnapshotStatus::Rebuilt => "rebuilt (stale or corrupt)",
+        SnapshotStatus::Rebuilt => "rebuilt (stale, corrupt or of another format version)",
     }
 }
 
