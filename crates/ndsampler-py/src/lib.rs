@@ -171,6 +171,24 @@ impl NativeSampler {
             .map_err(PyValueError::new_err)
     }
 
+    /// Batch threads, `0` resolved to one per core.
+    fn batch_threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Where this process loads batches: with one thread, on the calling
+    /// thread (no pool: handing each batch to a one-thread pool and waiting
+    /// for it cost two thread wake-ups per batch), else on the batch pool.
+    fn runner(&self) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+        if self.batch_threads() == 1 {
+            return Ok(None);
+        }
+        self.pool().map(Some)
+    }
+
     /// The batch pool of this process (a pool made before a fork is not used
     /// by the child: its threads did not survive the fork).
     fn pool(&self) -> PyResult<Arc<rayon::ThreadPool>> {
@@ -184,10 +202,7 @@ impl NativeSampler {
         {
             return Ok(pool.clone());
         }
-        let threads = match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
+        let threads = self.batch_threads();
         let pool = Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -343,16 +358,15 @@ impl NativeSampler {
             .collect::<PyResult<Vec<Target>>>()?;
         let opts = options(with_annots, visible_thresh, None)?;
         let inner = self.inner.clone();
-        let pool = self.pool()?;
+        let runner = self.runner()?;
         let samples = py
             .detach(move || {
                 use rayon::prelude::*;
-                pool.install(|| {
-                    parsed
-                        .par_iter()
-                        .map(|t| inner.load_sample_with(t, &opts))
-                        .collect::<Result<Vec<Sample>, _>>()
-                })
+                let load = |t: &Target| inner.load_sample_with(t, &opts);
+                match runner {
+                    None => parsed.iter().map(load).collect::<Result<Vec<Sample>, _>>(),
+                    Some(pool) => pool.install(|| parsed.par_iter().map(load).collect()),
+                }
             })
             .map_err(to_py)?;
         samples.into_iter().map(|s| sample_to_py(py, s)).collect()
@@ -384,10 +398,13 @@ impl NativeSampler {
             .with_annots
             .is_some_and(|w| w.segmentation || w.keypoints);
         let inner = self.inner.clone();
-        let pool = self.pool()?;
+        let runner = self.runner()?;
         let reuse = self.storage.take();
         let batch = py
-            .detach(move || pool.install(|| inner.load_stacked(&parsed, &opts, reuse)))
+            .detach(move || match runner {
+                None => inner.load_stacked_sequential(&parsed, &opts, reuse),
+                Some(pool) => pool.install(|| inner.load_stacked(&parsed, &opts, reuse)),
+            })
             .map_err(to_py)?;
         let (mut aids, mut cids, mut bidx, mut fidx) = (vec![], vec![], vec![], vec![]);
         let mut boxes: Vec<f64> = Vec::new();

@@ -328,6 +328,40 @@ def test_stacked_buffers_are_recycled_only_once_released(sampler):
     np.testing.assert_array_equal(fourth[0], sampler.load_sample(b_t[0])['im'])
 
 
+def _batch_threads():
+    """Ids of this process's threads named as the sampler's batch pools name theirs."""
+    tasks = Path('/proc/self/task')
+    return {t.name for t in tasks.iterdir()
+            if (t / 'comm').read_text().startswith('ndsampler-batc')}
+
+
+@pytest.mark.skipif(not Path('/proc/self/task').is_dir(), reason='needs /proc')
+def test_one_thread_loads_batches_on_the_calling_thread():
+    """threads=1 (a DataLoader worker): batches load on the calling thread
+    (no pool to hand them to and wait for) and equal the pooled ones."""
+    grid_sampler = ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', threads=2)
+    grid = grid_sampler.new_sample_grid('image_detection', (32, 32))
+    targets = grid['targets'][:6]
+    pooled = grid_sampler.load_batch_stacked(targets, with_annots=True, with_meta=True)
+    pooled_list = grid_sampler.load_batch(targets)
+    assert _batch_threads(), 'two threads load on a pool'
+    before = _batch_threads()
+    one = ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', threads=1)
+    b = one.load_batch_stacked(targets, with_annots=True, with_meta=True)
+    listed = one.load_batch(targets)
+    ds = SamplerDataset(one, targets, stacked=True)
+    ds.__getitems__([(0, i) for i in range(6)])
+    assert _batch_threads() - before == set(), 'threads=1 starts no batch thread'
+    for k in ('im', 'aids', 'cids', 'batch_index', 'frame_index', 'rel_boxes'):
+        np.testing.assert_array_equal(b[k], pooled[k])
+    assert b['geometry'] == pooled['geometry'] and b['meta'] == pooled['meta']
+    for s, p in zip(listed, pooled_list):
+        np.testing.assert_array_equal(s['im'], p['im'])
+        assert s['annots']['aids'].tolist() == p['annots']['aids'].tolist()
+    with pytest.raises(ValueError, match='one window size'):
+        one.load_batch_stacked([targets[0], {'gid': 1, 'space_slice': [[0, 10], [0, 10]]}])
+
+
 def test_webdataset_shards_read_as_webdataset_does(sampler, tmp_path):
     """`ndsampler export-wds` shards, read the way WebDataset groups tar
     members (by the key before the first dot), equal the samples."""
