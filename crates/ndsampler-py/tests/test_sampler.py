@@ -328,6 +328,50 @@ def test_stacked_buffers_are_recycled_only_once_released(sampler):
     np.testing.assert_array_equal(fourth[0], sampler.load_sample(b_t[0])['im'])
 
 
+def test_stacked_dataset_keys_resolve_as_single_keys(sampler):
+    """SamplerDataset(stacked=True) hands its keys to Rust against targets
+    parsed once (NativeTargets); every key form resolves as ``ds[key]``
+    does, out-of-range keys raise the same IndexError, and a target whose
+    text does not parse fails only when a batch loads it."""
+    grid = sampler.new_sample_grid('image_detection', (32, 32))
+    targets = grid['targets'][:5]
+    ds = SamplerDataset(sampler, targets, with_annots=False, stacked=True)
+    keys = [0, (3, 1), -1, np.int64(2), (0, np.int32(-5)), True, 3.0, '4', (7, 4.9)]
+    got = ds.__getitems__(keys)
+    want = np.stack([ds[k]['im'] for k in keys])
+    np.testing.assert_array_equal(got['im'], want)
+    np.testing.assert_array_equal(ds.__getitems__(iter(keys))['im'], want)
+    texts = sampler.load_batch_stacked([targets[ds._index(k)] for k in keys], with_annots=False)
+    np.testing.assert_array_equal(texts['im'], want)
+    for bad in [5, -6, (0, 99), 2 ** 70, -(2 ** 70)]:
+        with pytest.raises(IndexError) as single:
+            ds[bad]
+        with pytest.raises(IndexError) as batch:
+            ds.__getitems__([0, bad])
+        assert str(batch.value) == str(single.value)
+    for bad in [(1,), 'x', None]:
+        with pytest.raises(Exception) as single:
+            ds[bad]
+        with pytest.raises(Exception) as batch:
+            ds.__getitems__([bad])
+        assert type(batch.value) is type(single.value)
+    with pytest.raises(ValueError, match='no samples'):
+        ds.__getitems__([])
+
+    odd = SamplerDataset(sampler, targets + [{'gid': 1, 'space_slice': 'nope'}], stacked=True)
+    assert odd.__getitems__([0, 1])['im'].shape == (2, 32, 32, 3)
+    with pytest.raises(ValueError, match='^target: ') as plan_err:
+        odd.__getitems__([0, 5])
+    with pytest.raises(ValueError, match='^target: ') as text_err:
+        sampler.load_batch_stacked(odd._texts[:1] + odd._texts[5:])
+    assert str(plan_err.value) == str(text_err.value)
+    plan = ndsampler_rs.NativeTargets(odd._texts)
+    assert len(plan) == 6
+    again = pickle.loads(pickle.dumps(ds))
+    assert '_plan' not in again.__dict__
+    np.testing.assert_array_equal(again.__getitems__(keys)['im'], want)
+
+
 def _batch_threads():
     """Ids of this process's threads named as the sampler's batch pools name theirs."""
     tasks = Path('/proc/self/task')

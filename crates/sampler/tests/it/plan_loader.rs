@@ -542,7 +542,7 @@ fn load_stacked_sequential_fails_on_the_first_bad_sample() {
     let sampler = fixture_sampler();
     let opts = SampleOptions::default();
     let e = sampler
-        .load_stacked_sequential(&[], &opts, None)
+        .load_stacked_sequential(&[] as &[Target], &opts, None)
         .unwrap_err()
         .to_string();
     assert!(e.contains("no samples"), "{e}");
@@ -571,7 +571,7 @@ fn load_stacked_refuses_empty_and_mixed_shapes_naming_the_sample() {
     let sampler = fixture_sampler();
     let opts = SampleOptions::default();
     let e = sampler
-        .load_stacked(&[], &opts, None)
+        .load_stacked(&[] as &[Target], &opts, None)
         .unwrap_err()
         .to_string();
     assert!(e.contains("no samples"), "{e}");
