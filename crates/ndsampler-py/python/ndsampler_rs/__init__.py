@@ -268,7 +268,8 @@ class CocoSampler:
     way), else from its in-memory data. ``backend``: None
     (raw files), ``'npy'`` or ``'cog'`` (a cache under ``workdir``, built by
     ``frames.prepare()`` or on first use). ``threads``: threads of
-    ``load_batch`` (0: one per core; use 1 in each DataLoader worker).
+    ``load_batch`` (0: one per core; use 1 in each DataLoader worker: one
+    thread loads on the calling thread, with the GIL released).
     """
 
     def __init__(self, dset, workdir=None, backend=None, use_file=None, threads=0):
