@@ -99,7 +99,8 @@ pub struct BenchArgs {
     /// Load stacked batches of N windows (`CocoSampler::load_stacked`, what the
     /// Python package's stacked batches do: each window copied into one
     /// `(N, H, W, C)` array, its buffer recycled) on `--threads` rayon
-    /// threads, instead of one sample at a time (0: off).
+    /// threads (one: on the calling thread, no pool), instead of one sample
+    /// at a time (0: off).
     #[arg(long, default_value_t = 0)]
     pub stacked: usize,
 }
@@ -340,15 +341,23 @@ fn timed_run(
     let mut detail = None;
     let t0 = Instant::now();
     if args.stacked > 0 {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(args.threads)
-            .build()
+        // one thread: every batch on this thread, as the Python package does
+        let pool = (args.threads > 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(args.threads)
+                    .build()
+            })
+            .transpose()
             .context("starting the batch threads")?;
         let mut storage = None;
         for chunk in targets.chunks(args.stacked) {
-            let b = pool
-                .install(|| sampler.load_stacked(chunk, opts, storage.take()))
-                .context("loading a stacked batch")?;
+            let reuse = storage.take();
+            let b = match &pool {
+                None => sampler.load_stacked_sequential(chunk, opts, reuse),
+                Some(pool) => pool.install(|| sampler.load_stacked(chunk, opts, reuse)),
+            }
+            .context("loading a stacked batch")?;
             nbytes += b.im.nbytes();
             nannots += b.num_annots();
             storage = Some(sampler::batch::PixelStorage::from_pixels(b.im));

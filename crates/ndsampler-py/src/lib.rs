@@ -19,6 +19,13 @@ use sampler::{
     WithAnnots,
 };
 
+/// The Rust side's allocator, as the CLI's (see the root `Cargo.toml`). In
+/// a one-thread stacked loop, glibc's malloc/free of the samples' small
+/// parts and the first window's buffer took 3.8% of the profile (with
+/// `malloc_consolidate` on every large request), mimalloc about 2%.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A sampler error as the Python exception that fits, with the CLI's
 /// one-line message.
 fn to_py(e: sampler::Error) -> PyErr {
@@ -146,6 +153,96 @@ fn parse_target(json: &str) -> PyResult<Target> {
     serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("target: {e}")))
 }
 
+/// Targets parsed once, for batches that name them by position
+/// (`SamplerDataset`'s plan): no JSON text crosses into Rust per sample.
+#[pyclass(module = "ndsampler_rs._native", frozen)]
+struct NativeTargets {
+    /// Each target, or the error its text gave (raised when it is loaded,
+    /// as `load_batch_stacked` raises for a bad text).
+    targets: Arc<[Result<Target, String>]>,
+}
+
+#[pymethods]
+impl NativeTargets {
+    /// Parse `texts` (JSON targets, `target_to_json`) with the GIL released.
+    #[new]
+    fn new(py: Python<'_>, texts: Vec<String>) -> Self {
+        let targets = py.detach(move || {
+            texts
+                .iter()
+                .map(|t| serde_json::from_str(t).map_err(|e| format!("target: {e}")))
+                .collect()
+        });
+        NativeTargets { targets }
+    }
+
+    fn __len__(&self) -> usize {
+        self.targets.len()
+    }
+}
+
+impl NativeTargets {
+    /// Positions of `keys` as `SamplerDataset._index` reads them: a key is
+    /// `i` or `(epoch, i)`, `i` anything `int()` takes, negative from the
+    /// end; out of range is an `IndexError` naming the key. A target whose
+    /// text did not parse is a `ValueError`, the first in `keys`' order.
+    fn positions(&self, keys: &Bound<'_, pyo3::types::PyList>) -> PyResult<Vec<usize>> {
+        use pyo3::types::{PyInt, PyTuple};
+        let n = self.targets.len();
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys.iter() {
+            let i = match key.cast::<PyTuple>() {
+                Ok(t) => t.get_item(1)?,
+                Err(_) => key.clone(),
+            };
+            let i = match i.extract::<i64>() {
+                Ok(i) => Some(i),
+                // `int()` of floats, strings…; an int past i64 is out of range
+                Err(_) => key
+                    .py()
+                    .get_type::<PyInt>()
+                    .call1((i,))?
+                    .extract::<i64>()
+                    .ok(),
+            };
+            let pos = i.and_then(|i| {
+                let n = i64::try_from(n).ok()?;
+                let p = if i < 0 { i.checked_add(n)? } else { i };
+                (0..n).contains(&p).then_some(p as usize)
+            });
+            let Some(pos) = pos else {
+                return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                    "key {} out of range for {n} targets",
+                    key.repr()?
+                )));
+            };
+            out.push(pos);
+        }
+        if let Some(msg) = out.iter().find_map(|&p| self.targets[p].as_ref().err()) {
+            return Err(PyValueError::new_err(msg.clone()));
+        }
+        Ok(out)
+    }
+}
+
+/// The targets of a stacked batch: its own, or positions in a plan (all of
+/// them parsed targets).
+enum BatchTargets {
+    Own(Vec<Target>),
+    Plan(Arc<[Result<Target, String>]>, Vec<usize>),
+}
+
+impl BatchTargets {
+    fn refs(&self) -> Vec<&Target> {
+        match self {
+            BatchTargets::Own(v) => v.iter().collect(),
+            BatchTargets::Plan(plan, at) => {
+                at.iter().filter_map(|&i| plan[i].as_ref().ok()).collect()
+            }
+        }
+    }
+}
+
 /// The sampler behind `ndsampler_rs.CocoSampler`.
 #[pyclass(module = "ndsampler_rs._native", frozen)]
 struct NativeSampler {
@@ -171,6 +268,24 @@ impl NativeSampler {
             .map_err(PyValueError::new_err)
     }
 
+    /// Batch threads, `0` resolved to one per core.
+    fn batch_threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+
+    /// Where this process loads batches: with one thread, on the calling
+    /// thread (no pool: handing each batch to a one-thread pool and waiting
+    /// for it cost two thread wake-ups per batch), else on the batch pool.
+    fn runner(&self) -> PyResult<Option<Arc<rayon::ThreadPool>>> {
+        if self.batch_threads() == 1 {
+            return Ok(None);
+        }
+        self.pool().map(Some)
+    }
+
     /// The batch pool of this process (a pool made before a fork is not used
     /// by the child: its threads did not survive the fork).
     fn pool(&self) -> PyResult<Arc<rayon::ThreadPool>> {
@@ -184,10 +299,7 @@ impl NativeSampler {
         {
             return Ok(pool.clone());
         }
-        let threads = match self.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
+        let threads = self.batch_threads();
         let pool = Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -239,6 +351,86 @@ fn sample_to_py(py: Python<'_>, s: Sample) -> PyResult<(Py<PyAny>, String)> {
         return Ok((list.into_any().unbind(), meta));
     }
     Ok((pixels_to_py(py, s.im), meta))
+}
+
+impl NativeSampler {
+    /// The body of `load_batch_stacked` and `load_plan_stacked`.
+    fn stacked<'py>(
+        &self,
+        py: Python<'py>,
+        targets: BatchTargets,
+        with_annots: &str,
+        visible_thresh: f64,
+        with_meta: bool,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let opts = options(with_annots, visible_thresh, None)?;
+        let geometry = opts
+            .with_annots
+            .is_some_and(|w| w.segmentation || w.keypoints);
+        let inner = self.inner.clone();
+        let runner = self.runner()?;
+        let reuse = self.storage.take();
+        let batch = py
+            .detach(move || {
+                let targets = targets.refs();
+                match runner {
+                    None => inner.load_stacked_sequential(&targets, &opts, reuse),
+                    Some(pool) => pool.install(|| inner.load_stacked(&targets, &opts, reuse)),
+                }
+            })
+            .map_err(to_py)?;
+        let (mut aids, mut cids, mut bidx, mut fidx) = (vec![], vec![], vec![], vec![]);
+        let mut boxes: Vec<f64> = Vec::new();
+        let mut geom: Vec<serde_json::Value> = Vec::new();
+        for (b, frames) in batch.frames.iter().enumerate() {
+            for (f, frame) in frames.iter().enumerate() {
+                for a in &frame.annots {
+                    aids.push(a.id);
+                    cids.push(a.category_id.unwrap_or(-1));
+                    bidx.push(b as i64);
+                    fidx.push(f as i64);
+                    boxes.extend_from_slice(&a.bbox);
+                    if geometry {
+                        geom.push(serde_json::json!({
+                            "segmentation": a.segmentation.as_ref().map(|g| g.to_json()),
+                            "keypoints": a.keypoints.as_ref().map(|k| k.to_json()),
+                            "keypoint_names": a.keypoint_names.as_deref(),
+                        }));
+                    }
+                }
+            }
+        }
+        let n = aids.len();
+        let out = pyo3::types::PyDict::new(py);
+        let rel_boxes = ndarray::Array2::from_shape_vec((n, 4), boxes)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        out.set_item("aids", aids.into_pyarray(py))?;
+        out.set_item("cids", cids.into_pyarray(py))?;
+        out.set_item("batch_index", bidx.into_pyarray(py))?;
+        out.set_item("frame_index", fidx.into_pyarray(py))?;
+        out.set_item("rel_boxes", rel_boxes.into_pyarray(py))?;
+        if geometry {
+            out.set_item("geometry", serde_json::Value::Array(geom).to_string())?;
+        }
+        if with_meta {
+            let meta: Vec<serde_json::Value> = batch
+                .targets
+                .iter()
+                .zip(&batch.params)
+                .map(|(t, p)| serde_json::json!({"target": t, "params": p}))
+                .collect();
+            out.set_item("meta", serde_json::Value::Array(meta).to_string())?;
+        }
+        let owner = Bound::new(
+            py,
+            BatchBuffer {
+                pixels: Mutex::new(Some(batch.im)),
+                pool: self.storage.clone(),
+            },
+        )?;
+        out.set_item("im", batch_to_py(owner)?)?;
+        Ok(out)
+    }
 }
 
 #[pymethods]
@@ -343,16 +535,15 @@ impl NativeSampler {
             .collect::<PyResult<Vec<Target>>>()?;
         let opts = options(with_annots, visible_thresh, None)?;
         let inner = self.inner.clone();
-        let pool = self.pool()?;
+        let runner = self.runner()?;
         let samples = py
             .detach(move || {
                 use rayon::prelude::*;
-                pool.install(|| {
-                    parsed
-                        .par_iter()
-                        .map(|t| inner.load_sample_with(t, &opts))
-                        .collect::<Result<Vec<Sample>, _>>()
-                })
+                let load = |t: &Target| inner.load_sample_with(t, &opts);
+                match runner {
+                    None => parsed.iter().map(load).collect::<Result<Vec<Sample>, _>>(),
+                    Some(pool) => pool.install(|| parsed.par_iter().map(load).collect()),
+                }
             })
             .map_err(to_py)?;
         samples.into_iter().map(|s| sample_to_py(py, s)).collect()
@@ -379,67 +570,37 @@ impl NativeSampler {
             .iter()
             .map(|t| parse_target(t))
             .collect::<PyResult<Vec<Target>>>()?;
-        let opts = options(with_annots, visible_thresh, None)?;
-        let geometry = opts
-            .with_annots
-            .is_some_and(|w| w.segmentation || w.keypoints);
-        let inner = self.inner.clone();
-        let pool = self.pool()?;
-        let reuse = self.storage.take();
-        let batch = py
-            .detach(move || pool.install(|| inner.load_stacked(&parsed, &opts, reuse)))
-            .map_err(to_py)?;
-        let (mut aids, mut cids, mut bidx, mut fidx) = (vec![], vec![], vec![], vec![]);
-        let mut boxes: Vec<f64> = Vec::new();
-        let mut geom: Vec<serde_json::Value> = Vec::new();
-        for (b, frames) in batch.frames.iter().enumerate() {
-            for (f, frame) in frames.iter().enumerate() {
-                for a in &frame.annots {
-                    aids.push(a.id);
-                    cids.push(a.category_id.unwrap_or(-1));
-                    bidx.push(b as i64);
-                    fidx.push(f as i64);
-                    boxes.extend_from_slice(&a.bbox);
-                    if geometry {
-                        geom.push(serde_json::json!({
-                            "segmentation": a.segmentation.as_ref().map(|g| g.to_json()),
-                            "keypoints": a.keypoints.as_ref().map(|k| k.to_json()),
-                            "keypoint_names": a.keypoint_names.as_deref(),
-                        }));
-                    }
-                }
-            }
-        }
-        let n = aids.len();
-        let out = pyo3::types::PyDict::new(py);
-        let rel_boxes = ndarray::Array2::from_shape_vec((n, 4), boxes)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        out.set_item("aids", aids.into_pyarray(py))?;
-        out.set_item("cids", cids.into_pyarray(py))?;
-        out.set_item("batch_index", bidx.into_pyarray(py))?;
-        out.set_item("frame_index", fidx.into_pyarray(py))?;
-        out.set_item("rel_boxes", rel_boxes.into_pyarray(py))?;
-        if geometry {
-            out.set_item("geometry", serde_json::Value::Array(geom).to_string())?;
-        }
-        if with_meta {
-            let meta: Vec<serde_json::Value> = batch
-                .targets
-                .iter()
-                .zip(&batch.params)
-                .map(|(t, p)| serde_json::json!({"target": t, "params": p}))
-                .collect();
-            out.set_item("meta", serde_json::Value::Array(meta).to_string())?;
-        }
-        let owner = Bound::new(
+        self.stacked(
             py,
-            BatchBuffer {
-                pixels: Mutex::new(Some(batch.im)),
-                pool: self.storage.clone(),
-            },
-        )?;
-        out.set_item("im", batch_to_py(owner)?)?;
-        Ok(out)
+            BatchTargets::Own(parsed),
+            with_annots,
+            visible_thresh,
+            with_meta,
+        )
+    }
+
+    /// `load_batch_stacked` of the targets of `plan` at `keys` (as
+    /// `SamplerDataset` keys them: `i` or `(epoch, i)`, see
+    /// `NativeTargets`): the texts are parsed once, not per batch.
+    #[pyo3(signature = (plan, keys, with_annots="boxes", visible_thresh=0.0, with_meta=false))]
+    fn load_plan_stacked<'py>(
+        &self,
+        py: Python<'py>,
+        plan: &Bound<'py, NativeTargets>,
+        keys: &Bound<'py, pyo3::types::PyList>,
+        with_annots: &str,
+        visible_thresh: f64,
+        with_meta: bool,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let plan = plan.get();
+        let at = plan.positions(keys)?;
+        self.stacked(
+            py,
+            BatchTargets::Plan(plan.targets.clone(), at),
+            with_annots,
+            visible_thresh,
+            with_meta,
+        )
     }
 
     /// Number of positives (annotations with a box).
@@ -601,6 +762,7 @@ impl NativeSampler {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSampler>()?;
+    m.add_class::<NativeTargets>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -328,6 +328,84 @@ def test_stacked_buffers_are_recycled_only_once_released(sampler):
     np.testing.assert_array_equal(fourth[0], sampler.load_sample(b_t[0])['im'])
 
 
+def test_stacked_dataset_keys_resolve_as_single_keys(sampler):
+    """SamplerDataset(stacked=True) hands its keys to Rust against targets
+    parsed once (NativeTargets); every key form resolves as ``ds[key]``
+    does, out-of-range keys raise the same IndexError, and a target whose
+    text does not parse fails only when a batch loads it."""
+    grid = sampler.new_sample_grid('image_detection', (32, 32))
+    targets = grid['targets'][:5]
+    ds = SamplerDataset(sampler, targets, with_annots=False, stacked=True)
+    keys = [0, (3, 1), -1, np.int64(2), (0, np.int32(-5)), True, 3.0, '4', (7, 4.9)]
+    got = ds.__getitems__(keys)
+    want = np.stack([ds[k]['im'] for k in keys])
+    np.testing.assert_array_equal(got['im'], want)
+    np.testing.assert_array_equal(ds.__getitems__(iter(keys))['im'], want)
+    texts = sampler.load_batch_stacked([targets[ds._index(k)] for k in keys], with_annots=False)
+    np.testing.assert_array_equal(texts['im'], want)
+    for bad in [5, -6, (0, 99), 2 ** 70, -(2 ** 70)]:
+        with pytest.raises(IndexError) as single:
+            ds[bad]
+        with pytest.raises(IndexError) as batch:
+            ds.__getitems__([0, bad])
+        assert str(batch.value) == str(single.value)
+    for bad in [(1,), 'x', None]:
+        with pytest.raises(Exception) as single:
+            ds[bad]
+        with pytest.raises(Exception) as batch:
+            ds.__getitems__([bad])
+        assert type(batch.value) is type(single.value)
+    with pytest.raises(ValueError, match='no samples'):
+        ds.__getitems__([])
+
+    odd = SamplerDataset(sampler, targets + [{'gid': 1, 'space_slice': 'nope'}], stacked=True)
+    assert odd.__getitems__([0, 1])['im'].shape == (2, 32, 32, 3)
+    with pytest.raises(ValueError, match='^target: ') as plan_err:
+        odd.__getitems__([0, 5])
+    with pytest.raises(ValueError, match='^target: ') as text_err:
+        sampler.load_batch_stacked(odd._texts[:1] + odd._texts[5:])
+    assert str(plan_err.value) == str(text_err.value)
+    plan = ndsampler_rs.NativeTargets(odd._texts)
+    assert len(plan) == 6
+    again = pickle.loads(pickle.dumps(ds))
+    assert '_plan' not in again.__dict__
+    np.testing.assert_array_equal(again.__getitems__(keys)['im'], want)
+
+
+def _batch_threads():
+    """Ids of this process's threads named as the sampler's batch pools name theirs."""
+    tasks = Path('/proc/self/task')
+    return {t.name for t in tasks.iterdir()
+            if (t / 'comm').read_text().startswith('ndsampler-batc')}
+
+
+@pytest.mark.skipif(not Path('/proc/self/task').is_dir(), reason='needs /proc')
+def test_one_thread_loads_batches_on_the_calling_thread():
+    """threads=1 (a DataLoader worker): batches load on the calling thread
+    (no pool to hand them to and wait for) and equal the pooled ones."""
+    grid_sampler = ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', threads=2)
+    grid = grid_sampler.new_sample_grid('image_detection', (32, 32))
+    targets = grid['targets'][:6]
+    pooled = grid_sampler.load_batch_stacked(targets, with_annots=True, with_meta=True)
+    pooled_list = grid_sampler.load_batch(targets)
+    assert _batch_threads(), 'two threads load on a pool'
+    before = _batch_threads()
+    one = ndsampler_rs.CocoSampler(SHAPES4 / 'data.kwcoco.json', threads=1)
+    b = one.load_batch_stacked(targets, with_annots=True, with_meta=True)
+    listed = one.load_batch(targets)
+    ds = SamplerDataset(one, targets, stacked=True)
+    ds.__getitems__([(0, i) for i in range(6)])
+    assert _batch_threads() - before == set(), 'threads=1 starts no batch thread'
+    for k in ('im', 'aids', 'cids', 'batch_index', 'frame_index', 'rel_boxes'):
+        np.testing.assert_array_equal(b[k], pooled[k])
+    assert b['geometry'] == pooled['geometry'] and b['meta'] == pooled['meta']
+    for s, p in zip(listed, pooled_list):
+        np.testing.assert_array_equal(s['im'], p['im'])
+        assert s['annots']['aids'].tolist() == p['annots']['aids'].tolist()
+    with pytest.raises(ValueError, match='one window size'):
+        one.load_batch_stacked([targets[0], {'gid': 1, 'space_slice': [[0, 10], [0, 10]]}])
+
+
 def test_webdataset_shards_read_as_webdataset_does(sampler, tmp_path):
     """`ndsampler export-wds` shards, read the way WebDataset groups tar
     members (by the key before the first dot), equal the samples."""

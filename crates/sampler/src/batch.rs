@@ -23,6 +23,8 @@
 //! # Ok::<(), sampler::Error>(())
 //! ```
 
+use std::borrow::Borrow;
+
 use ndarray::{ArrayD, ArrayViewD, Axis};
 
 use crate::error::{Error, Result};
@@ -266,7 +268,8 @@ impl CocoSampler {
     /// cache) and its own buffer freed. Samples `1..` load in parallel on the
     /// current rayon pool (run it inside `pool.install` to choose the
     /// threads). `reuse` is the storage of an earlier batch to fill again
-    /// (see [`PixelStorage`]).
+    /// (see [`PixelStorage`]). `targets` are owned or borrowed (`&[Target]`,
+    /// `&[&Target]`: positions picked from a plan).
     ///
     /// Errors as [`Batch::stack`] does (empty list, a sample of another shape
     /// or dtype, naming the sample), or with the first sample's load error.
@@ -281,11 +284,37 @@ impl CocoSampler {
     /// let next = sampler.load_stacked(&targets, &SampleOptions::default(), Some(storage))?;
     /// # Ok::<(), sampler::Error>(())
     /// ```
-    pub fn load_stacked(
+    pub fn load_stacked<T: Borrow<Target> + Sync>(
         &self,
-        targets: &[Target],
+        targets: &[T],
         opts: &SampleOptions,
         reuse: Option<PixelStorage>,
+    ) -> Result<Batch> {
+        self.stack_loads(targets, opts, reuse, true)
+    }
+
+    /// [`CocoSampler::load_stacked`] with every sample loaded in turn on the
+    /// calling thread, never handed to a rayon pool: for one loading thread
+    /// (a DataLoader worker, `threads=1`), where the hand-off to a one-thread
+    /// pool and back costs two thread wake-ups per batch and gains nothing.
+    /// The batch is the same as [`CocoSampler::load_stacked`]'s.
+    pub fn load_stacked_sequential<T: Borrow<Target> + Sync>(
+        &self,
+        targets: &[T],
+        opts: &SampleOptions,
+        reuse: Option<PixelStorage>,
+    ) -> Result<Batch> {
+        self.stack_loads(targets, opts, reuse, false)
+    }
+
+    /// The body of both: samples `1..` in parallel on the current rayon pool
+    /// when `parallel`, else in order on the calling thread.
+    fn stack_loads<T: Borrow<Target> + Sync>(
+        &self,
+        targets: &[T],
+        opts: &SampleOptions,
+        reuse: Option<PixelStorage>,
+        parallel: bool,
     ) -> Result<Batch> {
         use rayon::prelude::*;
         let Some(t0) = targets.first() else {
@@ -294,7 +323,7 @@ impl CocoSampler {
                 msg: "has no samples to stack".into(),
             });
         };
-        let first = self.load_sample_with(t0, opts)?;
+        let first = self.load_sample_with(t0.borrow(), opts)?;
         let shape0 = first.im.shape().to_vec();
         let dtype0 = first.im.dtype();
         let per: usize = shape0.iter().product();
@@ -324,52 +353,71 @@ impl CocoSampler {
                     }
                 }
                 metas[0] = Some((first.target, first.params, first.frames));
-                if per > 0 {
-                    buf.par_chunks_mut(per)
+                // Straight into the slot where the target allows; a failure
+                // there (another dtype or band count…) is loaded again the
+                // plain way, which says why.
+                let into_slot = |(i, (slot, meta)): (
+                    usize,
+                    (&mut [$t], &mut Option<SampleMeta>),
+                )|
+                 -> Result<()> {
+                    let mut frames =
+                        frame_views(&shape0, slot, |v| frame_backends::WindowMut::$variant(v));
+                    let first_try = match frames.as_deref_mut() {
+                        Some(f) => self.load_sample_dest(targets[i].borrow(), opts, Some(f)),
+                        None => Err(Error::BadTarget {
+                            key: "batch",
+                            msg: "no frame views".into(),
+                        }),
+                    };
+                    drop(frames);
+                    let (s, written) = match first_try {
+                        Ok(x) => x,
+                        Err(_) => (self.load_sample_with(targets[i].borrow(), opts)?, false),
+                    };
+                    if !written {
+                        match &s.im {
+                            Pixels::$variant(a) if a.shape() == shape0.as_slice() => {
+                                copy_into(a, slot)
+                            }
+                            _ => return Err(mismatch(i, &s, &shape0, dtype0)),
+                        }
+                    }
+                    *meta = Some((s.target, s.params, s.frames));
+                    Ok(())
+                };
+                // Empty windows: nothing to copy, only the shapes to check.
+                let no_pixels = |(i, meta): (usize, &mut Option<SampleMeta>)| -> Result<()> {
+                    let s = self.load_sample_with(targets[i].borrow(), opts)?;
+                    if s.im.dtype() != dtype0 || s.im.shape() != shape0.as_slice() {
+                        return Err(mismatch(i, &s, &shape0, dtype0));
+                    }
+                    *meta = Some((s.target, s.params, s.frames));
+                    Ok(())
+                };
+                match (per > 0, parallel) {
+                    (true, true) => buf
+                        .par_chunks_mut(per)
                         .zip(metas.par_iter_mut())
                         .enumerate()
                         .skip(1)
-                        .try_for_each(|(i, (slot, meta))| -> Result<()> {
-                            // Straight into the slot where the target allows;
-                            // a failure there (another dtype or band count…)
-                            // is loaded again the plain way, which says why.
-                            let mut frames = frame_views(&shape0, slot, |v| {
-                                frame_backends::WindowMut::$variant(v)
-                            });
-                            let first_try = match frames.as_deref_mut() {
-                                Some(f) => self.load_sample_dest(&targets[i], opts, Some(f)),
-                                None => Err(Error::BadTarget {
-                                    key: "batch",
-                                    msg: "no frame views".into(),
-                                }),
-                            };
-                            drop(frames);
-                            let (s, written) = match first_try {
-                                Ok(x) => x,
-                                Err(_) => (self.load_sample_with(&targets[i], opts)?, false),
-                            };
-                            if !written {
-                                match &s.im {
-                                    Pixels::$variant(a) if a.shape() == shape0.as_slice() => {
-                                        copy_into(a, slot)
-                                    }
-                                    _ => return Err(mismatch(i, &s, &shape0, dtype0)),
-                                }
-                            }
-                            *meta = Some((s.target, s.params, s.frames));
-                            Ok(())
-                        })?;
-                } else {
-                    metas.par_iter_mut().enumerate().skip(1).try_for_each(
-                        |(i, meta)| -> Result<()> {
-                            let s = self.load_sample_with(&targets[i], opts)?;
-                            if s.im.dtype() != dtype0 || s.im.shape() != shape0.as_slice() {
-                                return Err(mismatch(i, &s, &shape0, dtype0));
-                            }
-                            *meta = Some((s.target, s.params, s.frames));
-                            Ok(())
-                        },
-                    )?;
+                        .try_for_each(into_slot)?,
+                    (true, false) => buf
+                        .chunks_mut(per)
+                        .zip(metas.iter_mut())
+                        .enumerate()
+                        .skip(1)
+                        .try_for_each(into_slot)?,
+                    (false, true) => metas
+                        .par_iter_mut()
+                        .enumerate()
+                        .skip(1)
+                        .try_for_each(no_pixels)?,
+                    (false, false) => metas
+                        .iter_mut()
+                        .enumerate()
+                        .skip(1)
+                        .try_for_each(no_pixels)?,
                 }
                 let im = ArrayD::from_shape_vec(ndarray::IxDyn(&full_shape), buf).map_err(|e| {
                     Error::BadTarget {

@@ -23,7 +23,7 @@ import os
 
 import numpy as np
 
-from ndsampler_rs._native import NativeSampler, __version__  # noqa: F401
+from ndsampler_rs._native import NativeSampler, NativeTargets, __version__  # noqa: F401
 
 __all__ = ['CocoSampler', 'Categories', 'target_to_json', 'to_kwimage', '__version__']
 
@@ -135,6 +135,15 @@ def _build_sample(im, meta_json):
         } for parts in meta['native']]
     return {'im': im, 'target': target, 'params': params, 'annots': annots,
             'shape': tuple(meta['shape']), 'dtype': meta['dtype']}
+
+
+def _stacked_out(out):
+    """A stacked batch from the native layer with its JSON parts parsed."""
+    if 'geometry' in out:
+        out['geometry'] = json.loads(out['geometry'])
+    if 'meta' in out:
+        out['meta'] = json.loads(out['meta'])
+    return out
 
 
 def to_kwimage(annots, classes=None):
@@ -259,7 +268,8 @@ class CocoSampler:
     way), else from its in-memory data. ``backend``: None
     (raw files), ``'npy'`` or ``'cog'`` (a cache under ``workdir``, built by
     ``frames.prepare()`` or on first use). ``threads``: threads of
-    ``load_batch`` (0: one per core; use 1 in each DataLoader worker).
+    ``load_batch`` (0: one per core; use 1 in each DataLoader worker: one
+    thread loads on the calling thread, with the GIL released).
     """
 
     def __init__(self, dset, workdir=None, backend=None, use_file=None, threads=0):
@@ -371,13 +381,8 @@ class CocoSampler:
         ``with_meta``. Every window must have one shape. ``targets`` may be
         dicts or their JSON text (``target_to_json``)."""
         texts = [t if isinstance(t, str) else target_to_json(t) for t in targets]
-        out = self._native.load_batch_stacked(texts, _with_annots(with_annots),
-                                              float(visible_thresh), bool(with_meta))
-        if 'geometry' in out:
-            out['geometry'] = json.loads(out['geometry'])
-        if 'meta' in out:
-            out['meta'] = json.loads(out['meta'])
-        return out
+        return _stacked_out(self._native.load_batch_stacked(
+            texts, _with_annots(with_annots), float(visible_thresh), bool(with_meta)))
 
     def load_positive(self, index=None, with_annots=True, rng=None, pad=None):
         target = self.regions.get_positive(index, rng=rng)

@@ -31,6 +31,8 @@ import os
 
 import numpy as np
 
+from ndsampler_rs import CocoSampler, NativeTargets, _stacked_out, _with_annots
+
 __all__ = ['SamplerDataset', 'PlanSampler', 'collate', 'shard_indices']
 
 
@@ -76,12 +78,28 @@ class SamplerDataset:
                                      visible_thresh=self.visible_thresh)
         return s if self.transform is None else self.transform(s)
 
+    def _native_plan(self):
+        """The targets parsed once in Rust (``NativeTargets``): stacked
+        batches pass their keys, not JSON texts. Made on first use."""
+        plan = self.__dict__.get('_plan')
+        if plan is None:
+            plan = self._plan = NativeTargets(self._texts)
+        return plan
+
     def __getitems__(self, keys):
-        texts = [self._texts[self._index(k)] for k in keys]
         if self.stacked:
             with_annots = 'boxes' if self.with_annots is True else self.with_annots
+            if type(self.sampler).load_batch_stacked is CocoSampler.load_batch_stacked:
+                # keys resolved as ``_index`` does, in Rust (one call a batch)
+                if not isinstance(keys, list):
+                    keys = list(keys)
+                return _stacked_out(self.sampler._native.load_plan_stacked(
+                    self._native_plan(), keys, _with_annots(with_annots),
+                    float(self.visible_thresh), False))
+            texts = [self._texts[self._index(k)] for k in keys]
             return self.sampler.load_batch_stacked(texts, with_annots=with_annots,
                                                    visible_thresh=self.visible_thresh)
+        texts = [self._texts[self._index(k)] for k in keys]
         batch = self.sampler.load_batch(texts, with_annots=self.with_annots,
                                         visible_thresh=self.visible_thresh)
         if self.transform is not None:
@@ -91,6 +109,7 @@ class SamplerDataset:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop('_texts')
+        state.pop('_plan', None)
         return state
 
     def __setstate__(self, state):

@@ -466,7 +466,8 @@ fn a_centre_that_is_not_finite_has_no_tile() {
 }
 
 /// `load_stacked` equals `Batch::stack` of one-by-one loads, on 1 and 3
-/// threads, and fills a recycled buffer in place.
+/// threads, and so does `load_stacked_sequential` (no pool); both fill a
+/// recycled buffer in place.
 #[test]
 fn load_stacked_equals_stacking_sequential_loads_and_reuses_storage() {
     use sampler::SampleOptions;
@@ -484,18 +485,22 @@ fn load_stacked_equals_stacking_sequential_loads_and_reuses_storage() {
     )
     .unwrap();
     let mut storage: Option<PixelStorage> = None;
-    for threads in [1, 3, 3] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+    // 0 threads: `load_stacked_sequential` on this thread
+    for threads in [1, 3, 0, 3, 0] {
         let reused_ptr = match &storage {
             Some(PixelStorage::U8(v)) => Some(v.as_ptr()),
             _ => None,
         };
-        let got = pool
-            .install(|| sampler.load_stacked(&windows, &opts, storage.take()))
-            .unwrap();
+        let got = if threads == 0 {
+            sampler.load_stacked_sequential(&windows, &opts, storage.take())
+        } else {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| sampler.load_stacked(&windows, &opts, storage.take()))
+        }
+        .unwrap();
         assert_eq!(got.im, want.im, "{threads} threads");
         assert_eq!(got.targets, want.targets);
         assert_eq!(got.params.len(), want.params.len());
@@ -522,6 +527,42 @@ fn load_stacked_equals_stacking_sequential_loads_and_reuses_storage() {
     let other = PixelStorage::F32(vec![0.5; 4]);
     let got = sampler.load_stacked(&windows, &opts, Some(other)).unwrap();
     assert_eq!(got.im, want.im);
+    let other = PixelStorage::F32(vec![0.5; 4]);
+    let got = sampler
+        .load_stacked_sequential(&windows, &opts, Some(other))
+        .unwrap();
+    assert_eq!(got.im, want.im);
+}
+
+/// `load_stacked_sequential` loads in order on the calling thread: with
+/// several bad samples, the error is always the first one's.
+#[test]
+fn load_stacked_sequential_fails_on_the_first_bad_sample() {
+    use sampler::SampleOptions;
+    let sampler = fixture_sampler();
+    let opts = SampleOptions::default();
+    let e = sampler
+        .load_stacked_sequential(&[] as &[Target], &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no samples"), "{e}");
+    let mut ts: Vec<Target> = (0..24).map(|i| win(1, 4 * i, 0)).collect();
+    for bad in [3, 11, 17, 23] {
+        ts[bad].space_slice = Some([[Some(0), Some(8)], [Some(0), Some(16)]]);
+    }
+    for _ in 0..5 {
+        let e = sampler
+            .load_stacked_sequential(&ts, &opts, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sample 3 ") && e.contains("[8, 16"), "{e}");
+    }
+    ts[2].image_id = Some(ImageId(999));
+    let e = sampler
+        .load_stacked_sequential(&ts, &opts, None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("999"), "{e}");
 }
 
 #[test]
@@ -530,7 +571,7 @@ fn load_stacked_refuses_empty_and_mixed_shapes_naming_the_sample() {
     let sampler = fixture_sampler();
     let opts = SampleOptions::default();
     let e = sampler
-        .load_stacked(&[], &opts, None)
+        .load_stacked(&[] as &[Target], &opts, None)
         .unwrap_err()
         .to_string();
     assert!(e.contains("no samples"), "{e}");
@@ -583,6 +624,8 @@ fn load_stacked_videos_and_dtype_mismatch() {
     let got = sampler.load_stacked(&ts, &opts, None).unwrap();
     assert_eq!(got.im.shape(), &[4, 2, 20, 24, 2]);
     assert_eq!(got.im, want.im);
+    let seq = sampler.load_stacked_sequential(&ts, &opts, None).unwrap();
+    assert_eq!(seq.im, want.im);
     // the second window runs past video 2's end: its last frame is fill
     assert_eq!(got.frames[1][1].image_id, None);
     // a band at another resolution (B8, 6× coarser) goes through the resampler
