@@ -854,3 +854,138 @@ impl Snapshot {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coco_model::CocoDataset;
+
+    /// A small snapshot (dense ids, a polygon, an RLE, no videos or
+    /// keypoints), followed by 4 KiB of padding so that grown sections stay
+    /// inside the file.
+    fn snapshot_bytes(dir: &Path) -> Vec<u8> {
+        let text = r#"{"images": [
+            {"id": 1, "file_name": "a.png", "width": 8, "height": 8},
+            {"id": 2, "file_name": "b.png", "width": 8, "height": 8}],
+          "annotations": [
+            {"id": 1, "image_id": 1, "bbox": [0, 0, 2, 2], "segmentation": [[0, 0, 2, 0, 2, 2]]},
+            {"id": 2, "image_id": 2, "bbox": [1, 1, 2, 2]},
+            {"id": 3, "image_id": 2, "bbox": [3, 3, 2, 2],
+             "segmentation": {"size": [8, 8], "counts": [0, 4, 60]}}]}"#;
+        let ds = CocoDataset::from_json_str(text, dir).unwrap();
+        let key = SourceKey {
+            len: 0,
+            hash: 0,
+            stamp: [0; 4],
+        };
+        let out = dir.join("s.ndsnap");
+        write_snapshot(&ds, &key, &out).unwrap();
+        let mut b = std::fs::read(&out).unwrap();
+        b.extend_from_slice(&[0u8; 4096]);
+        b
+    }
+
+    fn open_bytes(dir: &Path, b: &[u8]) -> Result<Snapshot, SnapshotError> {
+        let p = dir.join("variant.ndsnap");
+        std::fs::write(&p, b).unwrap();
+        Snapshot::open(&p)
+    }
+
+    /// `(offset, length)` of section `i` in the table.
+    fn entry(b: &[u8], i: usize) -> (usize, usize) {
+        let at = HEADER_LEN + 16 * i;
+        let v = |k: usize| le_u64(b, at + k).unwrap() as usize;
+        (v(0), v(8))
+    }
+
+    fn set_len(b: &mut [u8], sec: Sec, len: usize) {
+        let at = HEADER_LEN + 16 * sec as usize + 8;
+        b[at..at + 8].copy_from_slice(&(len as u64).to_le_bytes());
+    }
+
+    fn is_corrupt(r: Result<Snapshot, SnapshotError>) -> bool {
+        matches!(r, Err(SnapshotError::Corrupt { .. }))
+    }
+
+    #[test]
+    fn every_section_length_is_checked_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = snapshot_bytes(dir.path());
+        assert!(open_bytes(dir.path(), &good).is_ok());
+        let mut checked = 0;
+        for i in 0..N_SECTIONS {
+            let (_, len) = entry(&good, i);
+            // the meta is any JSON text (checked when parsed)
+            if len == 0 || i == Sec::Meta as usize {
+                continue;
+            }
+            for new_len in [len - 1, len + 1] {
+                let mut b = good.clone();
+                let at = HEADER_LEN + 16 * i + 8;
+                b[at..at + 8].copy_from_slice(&(new_len as u64).to_le_bytes());
+                assert!(
+                    is_corrupt(open_bytes(dir.path(), &b)),
+                    "section {i}: {len} -> {new_len} bytes"
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 18, "{checked}");
+    }
+
+    #[test]
+    fn dense_tables_are_checked_and_optional() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = snapshot_bytes(dir.path());
+        let snap = open_bytes(dir.path(), &good).unwrap();
+        assert_eq!(snap.dense_ids(), (true, true));
+        let want: Vec<_> = (-1..6)
+            .map(|id| snap.annotation_position(id).unwrap())
+            .collect();
+        assert_eq!(&want[..5], &[None, None, Some(0), Some(1), Some(2)]);
+        drop(snap);
+        let max = 8 + 4 * dense_slots(3);
+        for (len, ok) in [
+            (0, true),
+            (4, false),
+            (9, false),
+            (max, true),
+            (max + 4, false),
+        ] {
+            let mut b = good.clone();
+            set_len(&mut b, Sec::AnnDense, len);
+            let r = open_bytes(dir.path(), &b);
+            assert_eq!(r.is_ok(), ok, "{len} bytes: {r:?}");
+            if len == 0 {
+                // without the table, the binary search gives the same answers
+                let s = r.unwrap();
+                assert_eq!(s.dense_ids(), (true, false));
+                let got: Vec<_> = (-1..6)
+                    .map(|id| s.annotation_position(id).unwrap())
+                    .collect();
+                assert_eq!(got, want);
+            }
+        }
+        // a table entry naming another record's position is an error, not it
+        let (off, _) = entry(&good, Sec::AnnDense as usize);
+        for wrong in [3u32, 100] {
+            let mut b = good.clone();
+            b[off + 8..off + 12].copy_from_slice(&wrong.to_le_bytes());
+            let s = open_bytes(dir.path(), &b).unwrap();
+            assert!(s.annotation_position(1).is_err(), "{wrong}");
+            assert_eq!(s.annotation_position(2).unwrap(), Some(1));
+        }
+    }
+
+    #[test]
+    fn offset_lists_start_at_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = snapshot_bytes(dir.path());
+        for sec in [Sec::ImgAnnStart, Sec::ImgRecOff, Sec::PolyOff, Sec::SegOff] {
+            let (off, _) = entry(&good, sec as usize);
+            let mut b = good.clone();
+            b[off..off + 8].copy_from_slice(&1u64.to_le_bytes());
+            assert!(is_corrupt(open_bytes(dir.path(), &b)), "{sec:?}");
+        }
+    }
+}

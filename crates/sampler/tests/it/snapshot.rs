@@ -614,6 +614,9 @@ fn lookups_by_id_agree_with_the_dataset_for_dense_and_sparse_ids() {
             false,
         ),
         ("negative", vec![-3, -1, -2, -10, -1], true),
+        // seven records: a table when the ids span at most 2 × 7 + 64 = 78
+        ("widest-dense", vec![1, 78, 2, 3, 4, 5, 6], true),
+        ("narrowest-sparse", vec![1, 79, 2, 3, 4, 5, 6], false),
     ] {
         // the repeated id (last) has no box: the sampler refuses two boxes of
         // one id on a frame
