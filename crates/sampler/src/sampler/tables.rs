@@ -35,6 +35,9 @@ pub(super) struct AnnRef {
     pub image_id: ImageId,
     pub category_id: Option<CategoryId>,
     pub bbox: Option<[f64; 4]>,
+    /// The snapshot record it was read from (its geometry is read through
+    /// it without reading the columns again).
+    pub snap: Option<SnapAnnot>,
 }
 
 /// Images of a snapshot with at most this many boxes are queried by a scan
@@ -310,6 +313,7 @@ impl SnapTables {
             image_id: ImageId(a.image_id),
             category_id: a.category_id.map(CategoryId),
             bbox: a.bbox,
+            snap: Some(*a),
         }
     }
 
@@ -487,6 +491,7 @@ impl Tables {
                     image_id: a.image_id,
                     category_id: a.category_id,
                     bbox: a.bbox,
+                    snap: None,
                 }
             })),
             Tables::Snapshot(s) => match s.snap.annotation_position(id.0)? {
@@ -584,7 +589,10 @@ impl Tables {
                 })
             }
             Tables::Snapshot(s) => {
-                let a = s.snap.annotation(ann.pos.unwrap_or(usize::MAX))?;
+                let a = match ann.snap {
+                    Some(a) => a,
+                    None => s.snap.annotation(ann.pos.unwrap_or(usize::MAX))?,
+                };
                 if !a.has_keypoints() && (a.has_polygons() || !a.has_segmentation()) {
                     // parsed in the shared map: nothing to keep per process
                     return Ok(Arc::new(AnnotGeometry {
