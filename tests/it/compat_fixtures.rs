@@ -52,6 +52,26 @@ fn resampled_bands(dataset: &Value, case: &Value, channels: &[String], gids: &[i
         return vec![true; channels.len()];
     }
     let images = dataset["images"].as_array().unwrap();
+    // a video target warps each frame into video space: resampled unless the
+    // warp is an integer offset (an image target ignores it)
+    let t = &case["target"];
+    let video = t.get("video_id").is_some() || t.get("image_ids").is_some();
+    let warped = video
+        && gids.iter().any(|gid| {
+            let img = images.iter().find(|im| im["id"].as_i64() == Some(*gid));
+            let warp = img.map_or(&Value::Null, |im| &im["warp_img_to_vid"]);
+            let integer_offset = warp["offset"].as_array().is_none_or(|o| {
+                o.iter()
+                    .all(|v| v.as_f64().is_some_and(|f| f.fract() == 0.0))
+            });
+            ["scale", "theta", "shearx"]
+                .iter()
+                .any(|k| !warp[*k].is_null())
+                || !integer_offset
+        });
+    if warped {
+        return vec![true; channels.len()];
+    }
     channels
         .iter()
         .map(|band| {
@@ -189,7 +209,12 @@ fn run_case(fixture: &str, case: &Value) {
         .collect();
     assert_eq!(ex.arr.shape(), shape.as_slice());
     assert_eq!(got.arr.shape(), ex.arr.shape(), "{fixture}/{name}: shape");
-    assert_eq!(got.dtype, ex.dtype, "{fixture}/{name}: dtype");
+    // A band missing from a frame is NaN: float32 here, float64 in the
+    // reference (docs/DESIGN.md §7).
+    let missing_band = ex.arr.iter().any(|v| v.is_nan());
+    if !(missing_band && (got.dtype, ex.dtype) == ("float32", "float64")) {
+        assert_eq!(got.dtype, ex.dtype, "{fixture}/{name}: dtype");
+    }
     let channels: Vec<String> = ours["params"]["channels"]
         .as_array()
         .map(|a| a.iter().map(|c| c.as_str().unwrap().to_string()).collect())
@@ -200,6 +225,22 @@ fn run_case(fixture: &str, case: &Value) {
         nbands,
         "{fixture}/{name}: params.channels {channels:?}"
     );
+    // The reference sorts the bands of `<all>` on video targets by name;
+    // ours keep their declared order (docs/DESIGN.md §7): the reference's
+    // bands are put in our order before comparing.
+    let t = &case["target"];
+    let mut ex = ex;
+    let video = t.get("video_id").is_some() || t.get("image_ids").is_some();
+    let every_band = t.get("channels").is_none_or(|c| c == "<all>");
+    if video && every_band {
+        let mut sorted = channels.clone();
+        sorted.sort();
+        let order: Vec<usize> = channels
+            .iter()
+            .map(|c| sorted.iter().position(|s| s == c).unwrap())
+            .collect();
+        ex.arr = ex.arr.select(ndarray::Axis(ex.arr.ndim() - 1), &order);
+    }
     let dataset: Value =
         serde_json::from_reader(File::open(root.join("data.kwcoco.json")).unwrap()).unwrap();
     let gids: Vec<i64> = ours["frames"]
@@ -230,6 +271,7 @@ fn run_case(fixture: &str, case: &Value) {
         let (h, w) = (e.shape()[e.ndim() - 2], e.shape()[e.ndim() - 1]);
         let mut abs = 0.0;
         let mut n = 0usize;
+        let mut border_worst = 0.0f64;
         for ((idx, x), y) in e.indexed_iter().zip(g.iter()) {
             assert_eq!(
                 x.is_nan(),
@@ -257,9 +299,27 @@ fn run_case(fixture: &str, case: &Value) {
                     "{fixture}/{name}: band {} pixel {idx:?} differs by {d} > {INTERIOR_MAX} of {range}",
                     channels[b]
                 );
+            } else {
+                border_worst = border_worst.max(d);
             }
             abs += d;
             n += 1;
+        }
+        eprintln!(
+            "{fixture}/{name}: band {} border max {:.4} of range",
+            channels[b],
+            border_worst / range
+        );
+        // Frames downscaled by their `warp_img_to_vid`: the reference blurs
+        // the image reflected at its edges, so its border is no darker than
+        // its inside. Measured here (2026-12-07): at most 0.7% of the range
+        // on the frame's border; the fill mixed into the blur made it ~18%.
+        if fixture == "warped-frames" {
+            assert!(
+                border_worst <= 0.03 * range,
+                "{fixture}/{name}: band {} differs by {border_worst} on the window's border",
+                channels[b]
+            );
         }
         if n > 0 {
             let mad = abs / n as f64;
@@ -349,4 +409,12 @@ fn shapes4_matches_reference() {
 #[test]
 fn vidshapes2_msi_matches_reference() {
     run_fixture("vidshapes2-msi");
+}
+
+/// Frames with offset, downscaled and rotated `warp_img_to_vid`, a
+/// multisensor video whose frames have different bands, a lone RGB image
+/// (`tests/fixtures/warped-frames/make_fixture.py`).
+#[test]
+fn warped_frames_match_reference() {
+    run_fixture("warped-frames");
 }

@@ -462,10 +462,16 @@ impl FrameReader {
         let wanted: Vec<String> = match channels {
             Channels::Names(n) => n.clone(),
             Channels::All if names_of.len() == 1 => names_of[0].clone(),
+            // every band of every asset in declared order (assets in order,
+            // each asset's bands in order; a name seen twice is read from
+            // the first asset that has it), as kwcoco's default
             Channels::All => {
-                let mut all: Vec<String> = names_of.iter().flatten().cloned().collect();
-                all.sort();
-                all.dedup();
+                let mut all: Vec<String> = Vec::new();
+                for n in names_of.iter().flatten() {
+                    if !all.contains(n) {
+                        all.push(n.clone());
+                    }
+                }
                 all
             }
         };
@@ -560,6 +566,22 @@ impl FrameReader {
                 opts,
                 out_dtype,
             )
+        })
+    }
+
+    /// The dtype and band count of the window [`FrameReader::read_warped`]
+    /// returns for `src`, `channels` and `opts`, without reading pixels (the
+    /// files are opened for their headers): what a caller needs to size an
+    /// output before reading, exactly as the read will make it.
+    pub fn window_kind(
+        &self,
+        src: &ImageSource,
+        channels: &Channels,
+        opts: &ReadOptions,
+    ) -> Result<(DType, usize)> {
+        self.retry_changed(src, || {
+            let (names, groups, missing) = self.plan(src, channels, opts)?;
+            Ok((Self::out_dtype(&groups, missing, opts), names.len()))
         })
     }
 
@@ -736,8 +758,7 @@ impl FrameReader {
         );
         let out_from_level = *out_from_asset * asset_from_level;
         self.check_resample(&out_from_level, out_h, out_w, path)?;
-        let fill_nan = out_dtype.is_float();
-        let fill = if fill_nan { f32::NAN } else { 0.0 };
+        let fill = if out_dtype.is_float() { f32::NAN } else { 0.0 };
         let interp = opts.interpolation;
         let res = if let Some((ax, tx, ay, ty)) = out_from_level.scale_translation() {
             let txs = axis_taps(out_w, ax, tx, interp, opts.antialias);
@@ -755,9 +776,33 @@ impl FrameReader {
                 || format!("resampling {} rows to {out_w} columns", region.height()),
                 &[region.height(), out_w, c, 4],
             )?;
-            let s = raster.read_region(level, region, bands)?;
-            let s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
-            resample::separable(&s, y0, x0, &tys, &txs)?
+            // Antialiased axes: the blur folded into the taps sees the image
+            // reflected at its edges (as kwimage blurs the whole image before
+            // it warps), and an output pixel whose centre is off the image is
+            // padding; on other axes padding is the fill, which the
+            // interpolation next to an edge mixes in as the reference's
+            // constant-border warp does.
+            let blurred = |s: f64| {
+                opts.antialias
+                    && s < 1.0
+                    && matches!(interp, Interpolation::Linear | Interpolation::Cubic)
+            };
+            let ext = (blurred(ay), blurred(ax));
+            let Some(s) = read_extended(raster, level, region, bands, (lh, lw), ext)? else {
+                return Ok(Window::filled(out_dtype, (out_h, out_w, c)));
+            };
+            let mut res = resample::separable(&s, y0, x0, &tys, &txs)?;
+            if !region.intersect(&PixelBox::full(lh, lw)).eq(&region) {
+                let keep = |aa: bool, n_out: usize, s: f64, t: f64, n: usize| -> Vec<bool> {
+                    (0..n_out)
+                        .map(|j| is_image_pixel((j as f64 + 0.5 - t) / s, n, aa, interp))
+                        .collect()
+                };
+                let rows = keep(ext.0, out_h, ay, ty, lh);
+                let cols = keep(ext.1, out_w, ax, tx, lw);
+                fill_outside(&mut res, |i, j| rows[i] && cols[j], fill);
+            }
+            res
         } else {
             let pts = source_corners(&out_from_level, out_h, out_w)?;
             let (lsx, lsy) = out_from_level.axis_scales();
@@ -796,14 +841,46 @@ impl FrameReader {
                 || format!("the source region {region:?} of {}", path.display()),
                 &[region.height(), region.width(), bands.len(), 4],
             )?;
-            let s = raster.read_region(level, region, bands)?;
-            let mut s = to_f32_fill(&s, region, PixelBox::full(lh, lw), fill_nan);
-            if sig_x > 0.0 || sig_y > 0.0 {
+            // The blur sees the image reflected at its edges, the warp the
+            // fill off the image (kwimage: blur the whole image, then a
+            // constant-border warp).
+            let aa = sig_x > 0.0 || sig_y > 0.0;
+            let Some(mut s) = read_extended(raster, level, region, bands, (lh, lw), (aa, aa))?
+            else {
+                return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
+            };
+            let src_fill = if raster.info().dtype.is_float() {
+                f32::NAN
+            } else {
+                0.0
+            };
+            let inside = region.intersect(&PixelBox::full(lh, lw));
+            if aa {
                 s = resample::gaussian_blur(&s, sig_y, sig_x);
+                fill_outside(
+                    &mut s,
+                    |i, j| {
+                        let (y, x) = (region.y0 + i as i64, region.x0 + j as i64);
+                        (inside.y0..inside.y1).contains(&y) && (inside.x0..inside.x1).contains(&x)
+                    },
+                    src_fill,
+                );
             }
             let out_from_region =
                 out_from_level * Affine::translate(region.x0 as f64, region.y0 as f64);
-            resample::general(&s, out_h, out_w, &out_from_region, interp, fill)?
+            let mut res = resample::general(&s, out_h, out_w, &out_from_region, interp, src_fill)?;
+            if inside != region {
+                let level_from_out = out_from_level.inverse()?;
+                fill_outside(
+                    &mut res,
+                    |i, j| {
+                        let [u, v] = level_from_out.apply([j as f64 + 0.5, i as f64 + 0.5]);
+                        is_image_pixel(u, lw, aa, interp) && is_image_pixel(v, lh, aa, interp)
+                    },
+                    fill,
+                );
+            }
+            res
         };
         Ok(Window::from(res).convert(out_dtype))
     }
@@ -898,21 +975,103 @@ pub(crate) fn check_declared(asset: &AssetSource, info: &RasterInfo) -> Result<(
     Ok(())
 }
 
-/// The window as f32; with `nan_pad`, pixels outside `inside` (both in the same
-/// absolute grid, `region` being the window's) become NaN.
-fn to_f32_fill(
-    w: &Window,
-    region: PixelBox,
-    inside: PixelBox,
-    nan_pad: bool,
-) -> ndarray::Array3<f32> {
-    let mut a = w.to_f32();
-    if nan_pad && !w.dtype().is_float() {
-        let mut tmp = Window::F32(a);
-        nan_outside(&mut tmp, region, inside);
-        a = tmp.into_array::<f32>().unwrap_or_default();
+/// Whether an output pixel whose centre maps to the source edge coordinate
+/// `u` (of an axis of `n` pixels) is image rather than padding: after an
+/// antialiasing blur (`aa`) or with nearest, when its centre is on the image;
+/// otherwise when its interpolation weighs some image pixel (the fill it
+/// mixes in at an edge is the source's own, as a constant-border warp's).
+/// Padding pixels take the output's fill (NaN for float outputs).
+fn is_image_pixel(u: f64, n: usize, aa: bool, interp: Interpolation) -> bool {
+    if aa || interp == Interpolation::Nearest {
+        return u >= 0.0 && u < n as f64;
     }
-    a
+    let (c, r) = (u - 0.5, interp.radius());
+    c > -r && c < n as f64 - 1.0 + r
+}
+
+/// Sets every pixel of `a` for which `keep(row, col)` is false to `fill`.
+fn fill_outside(a: &mut ndarray::Array3<f32>, keep: impl Fn(usize, usize) -> bool, fill: f32) {
+    for ((i, j, _), v) in a.indexed_iter_mut() {
+        if !keep(i, j) {
+            *v = fill;
+        }
+    }
+}
+
+/// Index `i` of an axis of `n ≥ 1` pixels reflected about the edge pixels
+/// (OpenCV's `BORDER_REFLECT_101`: `… 2 1 | 0 1 2 … n-1 | n-2 …`).
+fn reflect101(i: i64, n: usize) -> i64 {
+    let n = n as i64;
+    if n <= 1 {
+        return 0;
+    }
+    let period = 2 * (n - 1);
+    let m = i.rem_euclid(period);
+    if m >= n { period - m } else { m }
+}
+
+/// The block `region` of `level` (`lh × lw` pixels) as f32. Along an axis
+/// flagged in `reflect` (`(rows, columns)`) the part off the level is taken
+/// from inside it by [`reflect101`] (what kwimage's blur before a downscale
+/// sees at an image's edge), so that no blur mixes padding into a pixel of
+/// the image; along other axes it is the source's own fill (0 for integer
+/// data, NaN for float data: what an integer image's constant-border warp
+/// mixes in before any conversion to float). `None` when the block does not
+/// meet the level at all.
+fn read_extended(
+    raster: &dyn Raster,
+    level: usize,
+    region: PixelBox,
+    bands: &[usize],
+    (lh, lw): (usize, usize),
+    reflect: (bool, bool),
+) -> Result<Option<ndarray::Array3<f32>>> {
+    let inside = region.intersect(&PixelBox::full(lh, lw));
+    if inside.is_empty() {
+        return Ok(None);
+    }
+    if inside == region || !(reflect.0 || reflect.1) {
+        return Ok(Some(raster.read_region(level, region, bands)?.to_f32()));
+    }
+    let fill = if raster.info().dtype.is_float() {
+        f32::NAN
+    } else {
+        0.0
+    };
+    // each block index → a level index, or None for fill
+    let map = |lo: i64, hi: i64, n: usize, refl: bool| -> Vec<Option<i64>> {
+        (lo..hi)
+            .map(|i| {
+                if refl {
+                    Some(reflect101(i, n))
+                } else {
+                    (0..n as i64).contains(&i).then_some(i)
+                }
+            })
+            .collect()
+    };
+    let rows = map(region.y0, region.y1, lh, reflect.0);
+    let cols = map(region.x0, region.x1, lw, reflect.1);
+    let span = |v: &[Option<i64>]| {
+        let lo = v.iter().flatten().copied().min().unwrap_or(0);
+        let hi = v.iter().flatten().copied().max().map_or(lo, |h| h + 1);
+        (lo, hi)
+    };
+    let ((y0, y1), (x0, x1)) = (span(&rows), span(&cols));
+    let src = raster
+        .read_region(level, PixelBox { y0, y1, x0, x1 }, bands)?
+        .to_f32();
+    let c = src.dim().2;
+    let mut out = ndarray::Array3::<f32>::from_elem((rows.len(), cols.len(), c), fill);
+    for (i, r) in rows.iter().enumerate() {
+        let Some(r) = r else { continue };
+        for (j, q) in cols.iter().enumerate() {
+            let Some(q) = q else { continue };
+            out.slice_mut(ndarray::s![i, j, ..])
+                .assign(&src.slice(ndarray::s![(r - y0) as usize, (q - x0) as usize, ..]));
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Set the pixels of a float window (covering `region`) that fall outside

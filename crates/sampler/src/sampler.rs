@@ -271,6 +271,9 @@ struct FramePlan<'a> {
     out_w: usize,
     /// The padded window in the sampled space.
     window_vid: BBox,
+    /// The sampled space is each frame's own image space (an image target,
+    /// whatever video its image belongs to): `warp_img_to_vid` is not applied.
+    image_space: bool,
     read_opts: ReadOptions,
     /// A `padkw` fill other than the default.
     padkw: Option<crate::target::PadKw>,
@@ -280,6 +283,25 @@ struct FramePlan<'a> {
 }
 
 impl FramePlan<'_> {
+    /// Image → sampled space of a frame: its `warp_img_to_vid` on a video
+    /// target, the identity on an image target.
+    fn space_from_img(&self, info: &FrameInfo) -> Affine {
+        if self.image_space {
+            Affine::identity()
+        } else {
+            info.vid_from_img
+        }
+    }
+
+    /// The inverse of [`FramePlan::space_from_img`].
+    fn img_from_space(&self, info: &FrameInfo) -> Affine {
+        if self.image_space {
+            Affine::identity()
+        } else {
+            info.img_from_vid
+        }
+    }
+
     /// Real frames as read; fill frames (`None`) take the dtype and band count
     /// of the real ones (else the target's dtype, float32 by default, and `nb`).
     fn fill_frames(&self, windows: Vec<Option<Window>>, nb: usize) -> Vec<Window> {
@@ -749,16 +771,19 @@ impl CocoSampler {
         let (h, w) = ((y1 - y0) as f64, (x1 - x0) as f64);
         let out_h = scaled_extent(h, sy)?;
         let out_w = scaled_extent(w, sx)?;
-        let read_opts = read_options(t);
+        let mut read_opts = read_options(t);
         let channels = self.resolve_channels(t.channels.as_ref(), &r.frames)?;
-        if !opts.skip_pixels {
-            self.check_sample_size(&r, [out_h, out_w], &channels, &read_opts)?;
+        let native_mode = t.use_native_scale == Some(true);
+        // (native-resolution parts are sized and checked part by part)
+        if !opts.skip_pixels && !native_mode {
+            read_opts.dtype = self.size_pixels(&r, [out_h, out_w], &channels, &read_opts)?;
         }
         let plan = FramePlan {
             sample_from_vid: Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy)),
             out_h,
             out_w,
             window_vid: BBox::from_ltrb(x0 as f64, y0 as f64, x1 as f64, y1 as f64),
+            image_space: !r.is_video,
             read_opts,
             padkw: t.padkw.filter(|k| !k.is_default()),
             channels,
@@ -766,7 +791,6 @@ impl CocoSampler {
             opts,
         };
 
-        let native_mode = t.use_native_scale == Some(true);
         if native_mode && plan.padkw.is_some() {
             return Err(Error::BadTarget {
                 key: "padkw",
@@ -795,6 +819,8 @@ impl CocoSampler {
             dest = None;
         }
 
+        // what native-resolution frames may still take of max_sample_bytes
+        let mut budget = self.max_sample_bytes;
         let mut windows = Vec::with_capacity(r.frames.len());
         let mut frames_out = Vec::with_capacity(r.frames.len());
         let mut warps = Vec::with_capacity(r.frames.len());
@@ -810,8 +836,14 @@ impl CocoSampler {
                 }
                 Some(gid) if native_mode && !opts.skip_pixels => match t.realign_native {
                     None => {
-                        native_parts
-                            .push(self.native_parts(*gid, &plan, &grid, &extra, window_wh)?);
+                        native_parts.push(self.native_parts(
+                            *gid,
+                            &plan,
+                            &grid,
+                            &extra,
+                            window_wh,
+                            &mut budget,
+                        )?);
                         let fp = FramePlan {
                             opts: &annots_only,
                             ..plan.clone()
@@ -819,8 +851,14 @@ impl CocoSampler {
                         self.load_frame(*gid, &fp)?
                     }
                     Some(crate::target::RealignNative::Largest) => {
-                        let (win, realign) =
-                            self.realigned_frame(*gid, &plan, &grid, &extra, window_wh)?;
+                        let (win, realign) = self.realigned_frame(
+                            *gid,
+                            &plan,
+                            &grid,
+                            &extra,
+                            window_wh,
+                            &mut budget,
+                        )?;
                         let (h, w, _) = win.shape();
                         let fp = FramePlan {
                             opts: &annots_only,
@@ -855,7 +893,9 @@ impl CocoSampler {
             Pixels::zeros(DType::U8, &[0])
         } else {
             let nb = channel_names.len();
-            Pixels::from_frames(plan.fill_frames(windows, nb), r.is_video)?
+            let frames = plan.fill_frames(windows, nb);
+            self.check_stacked(&frames, r.is_video)?;
+            Pixels::from_frames(frames, r.is_video)?
         };
 
         let mut target_out = r.target.clone();
@@ -881,21 +921,33 @@ impl CocoSampler {
         Ok((sample, into))
     }
 
-    /// Refuses a sample whose pixels would take more than the configured
-    /// `max_sample_bytes`, before anything is allocated. The element count is
-    /// checked first (at one byte each); the dtype is looked up only for
-    /// samples near the limit.
-    fn check_sample_size(
+    /// Sizes a sample's pixels before anything is read or allocated, from
+    /// the shape and dtype its read will have (the target's `dtype`, else
+    /// what the frames' files and `nodata` give: float where a requested
+    /// band is missing): a sample above the configured `max_sample_bytes` is
+    /// [`Error::TooLarge`], naming the limit and the request.
+    ///
+    /// Returns the dtype every frame is to be read as: the target's own, or,
+    /// for a sample of several real frames, the frames' dtypes promoted to
+    /// one (a frame lacking a band is float, so every frame of the sample is
+    /// read as float, with NaN padding, rather than converted afterwards).
+    fn size_pixels(
         &self,
         r: &Resolved,
         [out_h, out_w]: [usize; 2],
         channels: &Channels,
         read_opts: &ReadOptions,
-    ) -> Result<()> {
-        let bands = match channels {
-            Channels::Names(n) => n.len().max(1),
-            Channels::All => 1,
+    ) -> Result<Option<DType>> {
+        let real = r.frames.iter().flatten().count();
+        let named = match channels {
+            Channels::Names(n) => Some(n.len()),
+            Channels::All => None,
         };
+        let mut kind = None;
+        if (real > 1 && read_opts.dtype.is_none()) || named.is_none() {
+            kind = Some(self.frames_kind(&r.frames, channels, read_opts)?);
+        }
+        let bands = named.or(kind.map(|k| k.1)).unwrap_or(0);
         let shape = if r.is_video {
             vec![r.frames.len(), out_h, out_w, bands]
         } else {
@@ -910,42 +962,99 @@ impl CocoSampler {
             .iter()
             .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
             .ok_or_else(|| too_large(None))?;
-        let worst = elements.checked_mul(8).ok_or_else(|| too_large(None))?;
-        if worst <= self.max_sample_bytes {
-            return Ok(());
-        }
-        let size = match read_opts.dtype {
-            Some(d) => d.size(),
-            None if read_opts.nodata_float => self.source_dtype_size(&r.frames).max(4),
-            None => self.source_dtype_size(&r.frames),
-        } as u64;
-        let bytes = elements.checked_mul(size).ok_or_else(|| too_large(None))?;
+        let dtype = match (read_opts.dtype, kind) {
+            (Some(d), _) | (None, Some((d, _))) => d,
+            // one frame: its read gives the dtype; the files are looked at
+            // only when the sample could be too large at 8 bytes an element
+            (None, None) => {
+                if elements
+                    .checked_mul(8)
+                    .is_some_and(|b| b <= self.max_sample_bytes)
+                {
+                    return Ok(None);
+                }
+                let k = self.frames_kind(&r.frames, channels, read_opts)?;
+                kind = Some(k);
+                k.0
+            }
+        };
+        let bytes = elements
+            .checked_mul(dtype.size() as u64)
+            .ok_or_else(|| too_large(None))?;
         if bytes > self.max_sample_bytes {
             return Err(too_large(Some(bytes)));
+        }
+        Ok(read_opts.dtype.or(kind.filter(|_| real > 1).map(|k| k.0)))
+    }
+
+    /// Refuses frames whose stack (all promoted to one dtype, as
+    /// [`Pixels::from_frames`] makes it) would exceed `max_sample_bytes`:
+    /// frames realigned at native resolution are sized one by one, and one
+    /// frame's dtype can widen the others'.
+    fn check_stacked(&self, frames: &[Window], is_video: bool) -> Result<()> {
+        let Some(dtype) = frames.iter().map(Window::dtype).reduce(DType::promote) else {
+            return Ok(());
+        };
+        let (h, w, c) = frames[0].shape();
+        let shape = if is_video {
+            vec![frames.len(), h, w, c]
+        } else {
+            vec![h, w, c]
+        };
+        let bytes = frames.iter().try_fold(0u64, |acc, f| {
+            let (h, w, c) = f.shape();
+            [h, w, c, dtype.size()]
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d as u64))
+                .and_then(|b| acc.checked_add(b))
+        });
+        if bytes.is_none_or(|b| b > self.max_sample_bytes) {
+            return Err(Error::TooLarge {
+                shape,
+                bytes,
+                limit: self.max_sample_bytes,
+            });
         }
         Ok(())
     }
 
-    /// Bytes per sample of the first real frame's first file, dequantized if
-    /// it is quantized (8 when it cannot be opened: the worst case).
-    fn source_dtype_size(&self, frames: &[Option<ImageId>]) -> usize {
+    /// The dtype (promoted over the real frames) and band count of the
+    /// windows the reader makes of `frames` with `channels` and `opts`;
+    /// frames without a file are left to the read to report. With no real
+    /// frame: the target's dtype (float32 by default) and the named bands.
+    fn frames_kind(
+        &self,
+        frames: &[Option<ImageId>],
+        channels: &Channels,
+        opts: &ReadOptions,
+    ) -> Result<(DType, usize)> {
+        let mut out: Option<(DType, usize)> = None;
         for g in frames.iter().flatten() {
-            let Some(info) = self.tables.frame(*g).ok().flatten() else {
+            let Some(info) = self.tables.frame(*g)? else {
                 continue;
             };
             let Some(src) = info.source.as_ref() else {
                 continue;
             };
-            return src
-                .assets
-                .first()
-                .and_then(|a| match a.quantization {
-                    Some(q) => Some(q.orig_dtype.size()),
-                    None => Some(self.reader.open_asset(&a.path).ok()?.info().dtype.size()),
-                })
-                .unwrap_or(8);
+            let (d, n) = self
+                .reader
+                .window_kind(src, channels, opts)
+                .map_err(|e| Error::Read {
+                    image_id: g.0,
+                    source: Box::new(e),
+                })?;
+            out = Some(match out {
+                Some((d0, n0)) => (d0.promote(d), n0.max(n)),
+                None => (d, n),
+            });
         }
-        8
+        Ok(out.unwrap_or_else(|| {
+            let n = match channels {
+                Channels::Names(n) => n.len(),
+                Channels::All => 0,
+            };
+            (opts.dtype.unwrap_or(DType::F32), n)
+        }))
     }
 
     /// One real frame of a sample: its pixels (unless skipped), its
@@ -968,7 +1077,7 @@ impl CocoSampler {
             id: gid.0,
         })?;
         let (out_h, out_w) = (plan.out_h, plan.out_w);
-        let sample_from_img = info.vid_from_img.then(&plan.sample_from_vid);
+        let sample_from_img = plan.space_from_img(&info).then(&plan.sample_from_vid);
         let win = if plan.opts.skip_pixels {
             None
         } else {
@@ -1033,7 +1142,10 @@ impl CocoSampler {
         let (out_h, out_w) = (plan.out_h, plan.out_w);
         let req = &plan.annots;
         let annots = if req.with.any() {
-            let window_img = plan.window_vid.warp(&info.img_from_vid).quantize_outward();
+            let window_img = plan
+                .window_vid
+                .warp(&plan.img_from_space(info))
+                .quantize_outward();
             self.frame_annots(
                 gid,
                 &window_img,
@@ -1059,30 +1171,40 @@ impl CocoSampler {
         })
     }
 
-    /// Turn the target's channel code into the bands to read. `None` means the
-    /// first frame's own bands in their native order; `<all>` means every band
-    /// any frame has, sorted by name.
+    /// Turn the target's channel code into the bands to read. No code and
+    /// `<all>` both mean every band any frame of the sample has, in declared
+    /// order: each frame's own bands in their native order (main file, then
+    /// assets), frames in sample order, a band listed once where it is first
+    /// seen (a frame without some of them has NaN there, as the reference's
+    /// union of a multisensor video's bands). The reference sorts the bands
+    /// of video targets by name; here they keep their declared order on
+    /// every path (docs/DESIGN.md §7).
     fn resolve_channels(
         &self,
         code: Option<&ChannelCode>,
         frames: &[Option<ImageId>],
     ) -> Result<Channels> {
         match code {
-            Some(code) if code.code().trim() == "<all>" => {
-                let mut all = Vec::new();
+            // Parsed with the full kwcoco grammar when the target was read.
+            Some(code) if code.code().trim() != "<all>" => Ok(code.channels().clone()),
+            _ => {
+                let mut all: Vec<String> = Vec::new();
+                let mut seen: HashSet<Vec<String>> = HashSet::new();
                 for g in frames.iter().flatten() {
-                    all.extend(self.native_band_names(*g)?);
+                    let names = self.native_band_names(*g)?;
+                    if all.is_empty() {
+                        all = names.clone();
+                    } else if !seen.contains(&names) {
+                        for n in &names {
+                            if !all.contains(n) {
+                                all.push(n.clone());
+                            }
+                        }
+                    }
+                    seen.insert(names);
                 }
-                all.sort();
-                all.dedup();
                 Ok(Channels::Names(all))
             }
-            // Parsed with the full kwcoco grammar when the target was read.
-            Some(code) => Ok(code.channels().clone()),
-            None => match frames.iter().flatten().next() {
-                Some(g) => Ok(Channels::Names(self.native_band_names(*g)?)),
-                None => Ok(Channels::Names(Vec::new())),
-            },
         }
     }
 

@@ -156,29 +156,24 @@ impl CocoSampler {
             key: "image_id",
             msg: format!("image {} has neither a file_name nor assets", gid.0),
         })?;
-        // `<all>` over declared assets: every band, sorted (one asset: its
-        // own order), as plain reads; `None`: one undeclared file, read whole.
+        // `<all>` over declared assets: every band in declared order, as
+        // plain reads; `None`: one undeclared file, read whole.
         let all: Vec<String>;
         let names = match &plan.channels {
             Channels::Names(n) => Some(n.as_slice()),
             Channels::All if source.assets.iter().all(|a| !a.channels.is_empty()) => {
-                all = if source.assets.len() == 1 {
-                    source.assets[0].channels.clone()
-                } else {
-                    let mut v: Vec<String> = source
-                        .assets
-                        .iter()
-                        .flat_map(|a| a.channels.clone())
-                        .collect();
-                    v.sort();
-                    v.dedup();
-                    v
-                };
+                let mut v: Vec<String> = Vec::new();
+                for c in source.assets.iter().flat_map(|a| &a.channels) {
+                    if !v.contains(c) {
+                        v.push(c.clone());
+                    }
+                }
+                all = v;
                 Some(all.as_slice())
             }
             Channels::All => None,
         };
-        let window_from_img = info.vid_from_img.then(grid);
+        let window_from_img = plan.space_from_img(info).then(grid);
         let mut parts = Vec::new();
         for run in runs(source, names) {
             let (undo, size) = match run.asset {
@@ -203,6 +198,69 @@ impl CocoSampler {
         Ok((source, parts))
     }
 
+    /// The one-asset source and the bands a part reads (`None` for a part
+    /// of missing bands).
+    fn part_source(source: &ImageSource, part: &Undone) -> Option<(ImageSource, Channels)> {
+        let ai = part.run.asset?;
+        let sub = ImageSource {
+            width: source.width,
+            height: source.height,
+            assets: vec![source.assets[ai].clone()],
+        };
+        let channels = match &part.run.names {
+            Some(n) => Channels::Names(n.clone()),
+            None => Channels::All,
+        };
+        Some((sub, channels))
+    }
+
+    /// The dtype and band count a part's read gives (missing bands: float64).
+    fn part_kind(
+        &self,
+        gid: ImageId,
+        source: &ImageSource,
+        part: &Undone,
+        plan: &FramePlan<'_>,
+    ) -> Result<(DType, usize)> {
+        match Self::part_source(source, part) {
+            None => Ok((DType::F64, part.run.names.as_ref().map_or(1, Vec::len))),
+            Some((sub, channels)) => self
+                .reader
+                .window_kind(&sub, &channels, &plan.read_opts)
+                .map_err(|e| Error::Read {
+                    image_id: gid.0,
+                    source: Box::new(e),
+                }),
+        }
+    }
+
+    /// Takes `(w, h)` pixels of `bands` bands of `dtype` from what is left
+    /// of the sample's `budget` (bytes), or refuses the sample, naming what
+    /// it would take with this part.
+    fn take_budget(
+        &self,
+        budget: &mut u64,
+        (w, h): (usize, usize),
+        bands: usize,
+        dtype: DType,
+    ) -> Result<()> {
+        let bytes = (w as u64)
+            .checked_mul(h as u64)
+            .and_then(|v| v.checked_mul(bands as u64))
+            .and_then(|v| v.checked_mul(dtype.size() as u64));
+        match bytes.and_then(|b| budget.checked_sub(b)) {
+            Some(left) => {
+                *budget = left;
+                Ok(())
+            }
+            None => Err(Error::TooLarge {
+                shape: vec![h, w, bands],
+                bytes: bytes.and_then(|b| b.checked_add(self.max_sample_bytes - *budget)),
+                limit: self.max_sample_bytes,
+            }),
+        }
+    }
+
     /// Reads one part through `part_from_img` into `(out_h, out_w)`.
     fn read_part(
         &self,
@@ -213,18 +271,9 @@ impl CocoSampler {
         (out_w, out_h): (usize, usize),
         plan: &FramePlan<'_>,
     ) -> Result<Window> {
-        let Some(ai) = part.run.asset else {
+        let Some((sub, channels)) = Self::part_source(source, part) else {
             let n = part.run.names.as_ref().map_or(1, Vec::len);
             return Ok(Window::filled(DType::F64, (out_h, out_w, n)));
-        };
-        let sub = ImageSource {
-            width: source.width,
-            height: source.height,
-            assets: vec![source.assets[ai].clone()],
-        };
-        let channels = match &part.run.names {
-            Some(n) => Channels::Names(n.clone()),
-            None => Channels::All,
         };
         self.reader
             .read_warped(
@@ -250,13 +299,13 @@ impl CocoSampler {
         grid: &Affine,
         extra: &Affine,
         (w, h): (usize, usize),
+        budget: &mut u64,
     ) -> Result<Vec<NativePart>> {
         let info = self.frame(gid)?;
         let (source, parts) = self.undone_parts(gid, &info, plan, grid, (w, h))?;
         let grid_to_part = grid.then(extra).matrix();
-        let window_from_img = info.vid_from_img.then(grid);
+        let window_from_img = plan.space_from_img(&info).then(grid);
         let mut out = Vec::with_capacity(parts.len());
-        let mut budget = self.max_sample_bytes;
         for part in &parts {
             let (pw, ph) = part.size;
             let align = part
@@ -272,20 +321,8 @@ impl CocoSampler {
             } else {
                 auto_size(extra, pw, ph)?
             };
-            let bands = part.run.names.as_ref().map_or(1, Vec::len) as u64;
-            let bytes = (size.0 as u64)
-                .checked_mul(size.1 as u64)
-                .and_then(|v| v.checked_mul(bands * 8));
-            budget = match bytes.and_then(|b| budget.checked_sub(b)) {
-                Some(left) => left,
-                None => {
-                    return Err(Error::TooLarge {
-                        shape: vec![size.1, size.0, bands as usize],
-                        bytes,
-                        limit: self.max_sample_bytes,
-                    });
-                }
-            };
+            let (dtype, bands) = self.part_kind(gid, source, part, plan)?;
+            self.take_budget(budget, size, bands, dtype)?;
             let win = self.read_part(gid, source, part, &part_from_img, size, plan)?;
             let names = match &part.run.names {
                 Some(n) => n.clone(),
@@ -311,6 +348,7 @@ impl CocoSampler {
         grid: &Affine,
         extra: &Affine,
         (w, h): (usize, usize),
+        budget: &mut u64,
     ) -> Result<(Window, Affine)> {
         let info = self.frame(gid)?;
         let (source, parts) = self.undone_parts(gid, &info, plan, grid, (w, h))?;
@@ -339,7 +377,16 @@ impl CocoSampler {
             .find(|p| p.run.asset.is_some())
             .map_or_else(Affine::identity, |p| p.undo.then(&rescale(p)));
         let out_size = auto_size(extra, mw, mh)?;
-        let window_from_img = info.vid_from_img.then(grid);
+        // the parts concatenated: every band, one (promoted) dtype
+        let mut kind: Option<(DType, usize)> = None;
+        for p in &parts {
+            let (d, n) = self.part_kind(gid, source, p, plan)?;
+            kind = Some(kind.map_or((d, n), |(d0, n0)| (d0.promote(d), n0 + n)));
+        }
+        if let Some((dtype, bands)) = kind {
+            self.take_budget(budget, out_size, bands, dtype)?;
+        }
+        let window_from_img = plan.space_from_img(&info).then(grid);
         let mut wins = Vec::with_capacity(parts.len());
         for p in &parts {
             let part_from_img = window_from_img.then(&p.undo).then(&rescale(p)).then(extra);

@@ -206,3 +206,192 @@ fn huge_boxes_from_the_dataset_are_refused_not_overflowed() {
         [8, 8, 1]
     );
 }
+
+/// Images of two dtypes and a two-resolution image, in one video of three
+/// frames (u8, u16, u8 + a half-resolution u16 band).
+fn mixed_dataset(dir: &std::path::Path) -> Arc<CocoDataset> {
+    image::GrayImage::from_fn(W, H, |x, y| image::Luma([(x * 3 + y) as u8]))
+        .save(dir.join("a.png"))
+        .unwrap();
+    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_fn(W, H, |x, y| {
+        image::Luma([(x * 700 + y * 11) as u16])
+    })
+    .save(dir.join("b.png"))
+    .unwrap();
+    image::ImageBuffer::<image::Luma<u16>, Vec<u16>>::from_fn(W / 2, H / 2, |x, y| {
+        image::Luma([(x * 300 + y) as u16])
+    })
+    .save(dir.join("low.png"))
+    .unwrap();
+    let text = serde_json::json!({
+        "categories": [{"id": 1, "name": "thing"}],
+        "videos": [{"id": 1, "name": "v", "width": W, "height": H}],
+        "images": [
+            {"id": 1, "file_name": "a.png", "channels": "gray", "width": W, "height": H,
+             "video_id": 1, "frame_index": 0},
+            {"id": 2, "file_name": "b.png", "channels": "gray", "width": W, "height": H,
+             "video_id": 1, "frame_index": 1},
+            {"id": 3, "width": W, "height": H, "video_id": 1, "frame_index": 2,
+             "auxiliary": [
+                {"file_name": "a.png", "channels": "gray", "width": W, "height": H},
+                {"file_name": "low.png", "channels": "low", "width": W / 2, "height": H / 2,
+                 "warp_aux_to_img": {"scale": 2}}
+             ]}
+        ],
+        "annotations": []
+    })
+    .to_string();
+    Arc::new(CocoDataset::from_json_str(&text, dir).unwrap())
+}
+
+/// The bytes a sample's pixels take: `im`, or its native parts.
+fn sample_bytes(s: &sampler::Sample) -> u64 {
+    let native: usize = s
+        .native
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|p| p.im.nbytes())
+        .sum();
+    (s.im.nbytes() + native) as u64
+}
+
+mod limit_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn with_limit(dset: &Arc<CocoDataset>, max_sample_bytes: u64) -> CocoSampler {
+        let config = SamplerConfig {
+            max_sample_bytes,
+            ..SamplerConfig::default()
+        };
+        CocoSampler::new(dset.clone(), config).unwrap()
+    }
+
+    fn target_strategy() -> impl Strategy<Value = String> {
+        let frames = prop_oneof![
+            (1i64..=3).prop_map(|g| format!(r#""image_id": {g}"#)),
+            Just(r#""video_id": 1"#.to_string()),
+            Just(r#""image_ids": [1, 2]"#.to_string()),
+            Just(r#""image_ids": [3]"#.to_string()),
+        ];
+        let channels = prop_oneof![
+            Just(String::new()),
+            Just(r#", "channels": "gray""#.to_string()),
+            Just(r#", "channels": "gray|low""#.to_string()),
+            Just(r#", "channels": "<all>""#.to_string()),
+            (1usize..40).prop_map(|k| format!(r#", "channels": "gray|x:{k}""#)),
+            (1usize..40).prop_map(|k| format!(r#", "channels": "x:{k}""#)),
+        ];
+        let dtype = prop_oneof![
+            Just(String::new()),
+            Just(r#", "dtype": "uint8""#.to_string()),
+            Just(r#", "dtype": "int16""#.to_string()),
+            Just(r#", "dtype": "float32""#.to_string()),
+            Just(r#", "dtype": "float64""#.to_string()),
+            Just(r#", "nodata": "float""#.to_string()),
+        ];
+        let native = prop_oneof![
+            4 => Just(String::new()),
+            1 => Just(r#", "use_native_scale": true"#.to_string()),
+            1 => Just(r#", "use_native_scale": true, "realign_native": "largest""#.to_string()),
+        ];
+        (
+            frames,
+            channels,
+            dtype,
+            native,
+            (-20i64..40, 1i64..60, -20i64..50, 1i64..70),
+            prop::option::of(0.3f64..2.5),
+        )
+            .prop_map(|(f, c, d, n, (y0, h, x0, w), scale)| {
+                let scale = scale.map_or(String::new(), |s| format!(r#", "scale": {s}"#));
+                format!(
+                    r#"{{{f}, "space_slice": [[{y0}, {}], [{x0}, {}]]{c}{d}{n}{scale}}}"#,
+                    y0 + h,
+                    x0 + w
+                )
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        /// The limit holds for the final shape and dtype on every path
+        /// (channels expanded, missing bands as NaN, mixed frame dtypes,
+        /// native parts, stacked batches): a sample loads exactly when its
+        /// pixels fit, and a refusal names what it would have taken.
+        #[test]
+        fn a_sample_loads_exactly_when_it_fits(json in target_strategy(), slack in -64i64..64) {
+            let dir = tempfile::tempdir().unwrap();
+            let dset = mixed_dataset(dir.path());
+            let t = target(&json);
+            let free = with_limit(&dset, u64::MAX);
+            let full = match free.load_sample(&t) {
+                Ok(s) => s,
+                // targets the sampler refuses for other reasons are not this property's
+                Err(Error::TooLarge { .. }) => panic!("{json}: refused without a limit"),
+                Err(_) => return Ok(()),
+            };
+            let real = sample_bytes(&full);
+            let limit = (real as i64 + slack).max(0) as u64;
+            let s = with_limit(&dset, limit);
+            match s.load_sample(&t) {
+                Ok(got) => {
+                    prop_assert!(real <= limit, "{json}: {real} bytes loaded under a limit of {limit}");
+                    prop_assert_eq!(sample_bytes(&got), real);
+                }
+                Err(Error::TooLarge { bytes, limit: l, .. }) => {
+                    prop_assert_eq!(l, limit);
+                    prop_assert!(real > limit, "{json}: {real} bytes refused under a limit of {limit}");
+                    prop_assert!(bytes.is_none_or(|b| b > limit), "{json}: refusal names {bytes:?}");
+                }
+                Err(e) => prop_assert!(false, "{json}: {e}"),
+            }
+            if full.native.is_none() {
+                let stacked = s.load_stacked(&[t.clone(), t.clone()], &Default::default(), None);
+                match stacked {
+                    Ok(b) => {
+                        prop_assert!(real <= limit);
+                        prop_assert_eq!(b.im.nbytes() as u64, 2 * real);
+                    }
+                    Err(Error::TooLarge { .. }) => prop_assert!(real > limit),
+                    Err(e) => prop_assert!(false, "{json}: stacked: {e}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn missing_bands_count_at_their_float_size() {
+    // the issue's example, scaled down: 32×32 windows of a u8 image with
+    // 1000 bands that do not exist are float32 (4 bytes each), not 1 byte
+    let dir = tempfile::tempdir().unwrap();
+    let dset = mixed_dataset(dir.path());
+    let t = target(r#"{"image_id": 1, "space_slice": [[0, 32], [0, 32]], "channels": "r:1000"}"#);
+    let need = 32 * 32 * 1000 * 4;
+    let s = CocoSampler::new(
+        dset.clone(),
+        SamplerConfig {
+            max_sample_bytes: need - 1,
+            ..SamplerConfig::default()
+        },
+    )
+    .unwrap();
+    match s.load_sample(&t) {
+        Err(Error::TooLarge { bytes, .. }) => assert_eq!(bytes, Some(need)),
+        other => panic!("{:?}", other.map(|s| s.im.nbytes())),
+    }
+    let s = CocoSampler::new(
+        dset,
+        SamplerConfig {
+            max_sample_bytes: need,
+            ..SamplerConfig::default()
+        },
+    )
+    .unwrap();
+    let got = s.load_sample(&t).unwrap();
+    assert_eq!(got.im.dtype(), frame_backends::DType::F32);
+    assert_eq!(got.im.nbytes() as u64, need);
+}

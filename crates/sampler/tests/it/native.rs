@@ -262,8 +262,8 @@ fn native_scale_in_image_space_and_bad_options() {
 
 #[test]
 fn native_scale_of_all_bands_and_of_plain_images() {
-    // `<all>` over several assets: every band, sorted by name, each run of
-    // one asset a part (single-band assets here: one part per band).
+    // `<all>` over several assets: every band in declared order, each run
+    // of one asset a part (single-band assets here: one part per band).
     let s = CocoSampler::open(root().join("vidshapes2-msi/data.kwcoco.json")).unwrap();
     let t: Target = serde_json::from_value(serde_json::json!({
         "image_id": 1, "space_slice": [[0, 12], [0, 12]], "channels": "<all>",
@@ -272,15 +272,15 @@ fn native_scale_of_all_bands_and_of_plain_images() {
     .unwrap();
     let parts = &s.load_sample(&t).unwrap().native.unwrap()[0];
     let names: Vec<String> = parts.iter().map(|p| p.channels.join("|")).collect();
-    assert_eq!(names, ["B1", "B10", "B11", "B8", "B8a"]);
+    assert_eq!(names, ["B1", "B8", "B8a", "B10", "B11"]);
     let shapes: Vec<&[usize]> = parts.iter().map(|p| p.im.shape()).collect();
     assert_eq!(
         shapes,
         [
             &[12, 12, 1][..],
-            &[12, 12, 1],
-            &[4, 4, 1],
             &[2, 2, 1],
+            &[4, 4, 1],
+            &[12, 12, 1],
             &[4, 4, 1]
         ]
     );
