@@ -68,10 +68,12 @@ def _rust_keys():
 
 
 def _plain_target(t):
-    """Our resolved target as the CLI writes it (no reference aliases, no slices)."""
+    """Our resolved target as the CLI writes it (without the reference's
+    aliases and informational keys; slices as pairs)."""
     out = {}
     for k, v in t.items():
-        if k in ('gid', 'vidid', 'gids', 'aid'):
+        if k in ('gid', 'vidid', 'gids', 'aid', 'slices', 'space_dims', 'data_dims',
+                 'annot_idx'):
             continue
         if isinstance(v, slice):
             v = [v.start, v.stop]

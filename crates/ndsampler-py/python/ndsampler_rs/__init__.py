@@ -213,34 +213,43 @@ def _reference_target(target):
     return target
 
 
-def _reference_params(params, target, is_video):
+def _reference_params(params, target, is_video, n_video_frames=None):
     """The reference's ``params`` keys beside ours: ``offset`` (array),
     ``tf_rel_to_abs`` (3x3: sample -> sampled space), ``sample_tlbr``
     (``kwimage.Boxes`` ltrb when kwimage is importable, else an array),
-    ``st_dims``, ``data_dims``, ``pad``; for video targets also
+    ``st_dims`` (``[(y0, y1), (x0, x1)]`` of the padded window), ``data_dims``
+    (the sampled space's ``(h, w)``, ``(frames, h, w)`` for videos), ``pad``
+    (as the target gave it); for video targets also
     ``frame_sample_from_grid_warps`` (``kwimage.Affine``, else 3x3 arrays)
-    and ``request_chanspec``."""
+    and ``request_chanspec`` (a kwcoco ``FusedChannelSpec`` when kwcoco is
+    importable, else the code). Ours stay: ``sample_ltrb``, ``scale``,
+    ``channels``, ``warps`` (image -> sample per frame), ``time_span``."""
     kwimage = _kwimage()
     x0, y0, x1, y1 = params['sample_ltrb']
     sx, sy = params.get('scale', [1.0, 1.0])
     sample_from_grid = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy], [0, 0, 1]], dtype=float)
-    params['sample_ltrb'] = list(params['sample_ltrb'])
     params['offset'] = np.array(params['offset'])
     params['tf_rel_to_abs'] = np.linalg.inv(sample_from_grid)
-    params['sample_tlbr'] = (kwimage.Boxes(np.array([[x0, y0, x1, y1]], dtype=float), 'ltrb')
-                             if kwimage is not None else np.array([x0, y0, x1, y1]))
-    st = [tuple(d) for d in params['st_dims']]
+    ltrb = np.array([x0, y0, x1, y1]) if not is_video else np.array([[x0, y0, x1, y1]])
+    params['sample_tlbr'] = kwimage.Boxes(ltrb, 'ltrb') if kwimage is not None else ltrb
+    params['st_dims'] = [tuple(d) for d in params['st_dims']]
     data_dims = tuple(params['data_dims'])
-    pad = target.get('pad', 0)
+    pad = target.get('pad')
+    pad = tuple(pad) if isinstance(pad, list) else pad
     if is_video:
-        t0, t1 = params.get('time_span', [0, len(params.get('warps', []))])
-        st = [(t0, t1)] + st
-        data_dims = (len(target.get('image_ids', [])),) + data_dims
+        if n_video_frames is not None:
+            data_dims = (n_video_frames,) + data_dims
         params['frame_sample_from_grid_warps'] = [
             kwimage.Affine(sample_from_grid) if kwimage is not None else sample_from_grid
             for _ in params.get('warps', [])]
-        params['request_chanspec'] = '|'.join(params.get('channels', [])) or None
-    params['st_dims'] = st
+        code = '|'.join(params.get('channels', []))
+        try:
+            import kwcoco
+            params['request_chanspec'] = kwcoco.FusedChannelSpec.coerce(code) if code else None
+        except ImportError:
+            params['request_chanspec'] = code or None
+    elif pad is None:
+        pad = (0, 0)
     params['data_dims'] = data_dims
     params['pad'] = pad
     return params
@@ -252,7 +261,7 @@ def _annots_dict(frames, kp_classes=None, legacy=True):
     ``rel_ssegs``, ``rel_kpts``, ``kp_names``, plus ``frames`` (our
     per-frame JSON). With kwimage importable, as the reference:
     ``rel_boxes`` is a ``kwimage.Boxes``, ``rel_ssegs`` a
-    ``kwimage.SegmentationList``, ``rel_kpts`` a ``kwimage.PointsList``, and
+    ``kwimage.PolygonList`` (of segmentations), ``rel_kpts`` a ``kwimage.PointsList``, and
     ``frame_dets`` one ``kwimage.Detections`` per frame (``boxes``,
     ``segmentations``, ``keypoints``, ``aids``, ``cids``); without it those
     are numpy arrays / JSON lists and ``frame_dets`` is absent.
@@ -301,7 +310,7 @@ def _annots_dict(frames, kp_classes=None, legacy=True):
             frame_dets.append(dets)
         annots['frame_dets'] = frame_dets
         annots['rel_boxes'] = kwimage.Boxes(boxes, 'xywh')
-        annots['rel_ssegs'] = kwimage.SegmentationList(kw_ssegs)
+        annots['rel_ssegs'] = kwimage.PolygonList(kw_ssegs)
         annots['rel_kpts'] = kwimage.PointsList(kw_kpts)
         if kp_classes is not None:
             annots['rel_kpts'].meta['classes'] = kp_classes
@@ -334,10 +343,19 @@ def _build_sample(im, meta_json, sampler=None, py=None):
     py = _PY_KEYS if py is None else py
     raw_target = meta['target']
     is_video = 'image_ids' in raw_target or 'video_id' in raw_target
+    n_video_frames = None
+    if is_video and sampler is not None and raw_target.get('video_id') is not None:
+        n_video_frames = len(sampler._video_frames(raw_target['video_id']))
     target = _reference_target(raw_target)
     frames = meta['frames']
     kp_classes = None if sampler is None else sampler.kp_classes
-    params = _reference_params(meta['params'], target, is_video)
+    params = _reference_params(meta['params'], target, is_video, n_video_frames)
+    # the reference's resolved-target keys (information: ignored when fed back)
+    target['space_dims'] = tuple(meta['params']['data_dims'][-2:])
+    target['data_dims'] = params['data_dims']
+    if 'space_slice' in target:
+        target['slices'] = target['space_slice'] if not is_video else (
+            (target.get('time_slice'),) + target['space_slice'])
     if 'native' in meta:
         # use_native_scale: `im` is a list (frames) of lists (parts); the
         # reference's jagged_meta beside our exact part_from_image warps
@@ -347,9 +365,12 @@ def _build_sample(im, meta_json, sampler=None, py=None):
             'grid_to_part_warps': [np.array(p['grid_to_part']) for p in parts],
             'part_from_image': [np.array(p['part_from_image']) for p in parts],
         } for parts in meta['native']]
-    sample = {'im': im, 'target': target, 'params': params,
-              'annots': _annots_dict(frames, kp_classes, legacy=py['legacy_annots']),
-              'shape': tuple(meta['shape']), 'dtype': meta['dtype']}
+    annots = _annots_dict(frames, kp_classes, legacy=py['legacy_annots'])
+    main = target.get('annot_id')
+    if 'aids' in annots:
+        hit = [] if main is None else np.flatnonzero(annots['aids'] == main)
+        target['annot_idx'] = int(hit[0]) if len(hit) else -1
+    sample = {'im': im, 'target': target, 'params': params, 'annots': annots}
     if sampler is not None:
         sample['classes'] = sampler.classes
         sample['kp_classes'] = kp_classes
@@ -1119,8 +1140,8 @@ class CocoSampler:
         im, meta = self._native.load_sample(text, wa, vt, ids, not py['finalize'])
         sample = _build_sample(im, meta, self, py)
         if not py['finalize']:
-            again = dict(t)
-            sample['im'] = _Deferred(self, again, sample['shape'], sample['dtype'])
+            m = json.loads(meta)
+            sample['im'] = _Deferred(self, dict(t), tuple(m['shape']), m['dtype'])
         return sample
 
     def _infer_target_attributes(self, target, **kwargs):
