@@ -276,6 +276,15 @@ def test_sample_grid_equals_the_cli_grid(sampler, tmp_path, overlap):
 def test_kwimage_forms_on_request(sampler):
     import kwimage
     s = sampler.load_sample({'gid': 3, 'cx': 150, 'cy': 150, 'width': 120, 'height': 120})
+    # built on first access, seen by every dict operation (copies, pickles, items)
+    for view in (lambda a: a, dict, lambda a: {**a}, lambda a: pickle.loads(pickle.dumps(a)),
+                 lambda a: dict(a.items())):
+        a = view(sampler.load_sample({'gid': 3, 'space_slice': [[0, 200], [0, 200]]})['annots'])
+        assert isinstance(a['rel_boxes'], kwimage.Boxes)
+        assert isinstance(a['frame_dets'][0], kwimage.Detections)
+        assert isinstance(a['rel_ssegs'], kwimage.PolygonList)
+        assert isinstance(a['rel_kpts'], kwimage.PointsList)
+        assert len(a['frame_dets'][0]) == len(a['aids']) > 0
     k = ndsampler_rs.to_kwimage(s['annots'], classes=list(sampler.classes))
     assert isinstance(k['rel_boxes'], kwimage.Boxes)
     np.testing.assert_allclose(k['rel_boxes'].to_xywh().data, xywh(s['annots']))

@@ -293,30 +293,101 @@ def _annots_dict(frames, kp_classes=None, legacy=True):
         'kp_names': kpnames,
         'frames': frames,
     }
+    if _kwimage() is None:
+        if not legacy:
+            return {'frames': frames}
+        return annots
+    return _Annots(annots, (frames, fidx, aids, cids, boxes, ssegs, kpts, kp_classes), legacy)
+
+
+def _kwimage_forms(frames, fidx, aids, cids, boxes, ssegs, kpts, kp_classes):
+    """The kwimage objects of ``_annots_dict``."""
     kwimage = _kwimage()
-    if kwimage is not None:
-        kw_ssegs = [_kw_sseg(kwimage, s) for s in ssegs]
-        kw_kpts = [_kw_kpts(kwimage, k, kp_classes) for k in kpts]
-        frame_dets = []
-        for i, frame in enumerate(frames):
-            sel = np.flatnonzero(fidx == i)
-            dets = kwimage.Detections(
-                boxes=kwimage.Boxes(boxes[sel], 'xywh'),
-                segmentations=kwimage.SegmentationList([kw_ssegs[j] for j in sel]),
-                keypoints=kwimage.PointsList([kw_kpts[j] for j in sel]),
-                aids=aids[sel], cids=cids[sel], gid=frame.get('image_id'),
-                rel_frame_index=i, datakeys=['aids', 'cids'],
-                metakeys=['gid', 'rel_frame_index'])
-            frame_dets.append(dets)
-        annots['frame_dets'] = frame_dets
-        annots['rel_boxes'] = kwimage.Boxes(boxes, 'xywh')
-        annots['rel_ssegs'] = kwimage.PolygonList(kw_ssegs)
-        annots['rel_kpts'] = kwimage.PointsList(kw_kpts)
-        if kp_classes is not None:
-            annots['rel_kpts'].meta['classes'] = kp_classes
-    if not legacy:
-        annots = {k: annots[k] for k in ('frame_dets', 'frames') if k in annots}
-    return annots
+    kw_ssegs = [_kw_sseg(kwimage, s) for s in ssegs]
+    kw_kpts = [_kw_kpts(kwimage, k, kp_classes) for k in kpts]
+    frame_dets = []
+    for i, frame in enumerate(frames):
+        sel = np.flatnonzero(fidx == i)
+        dets = kwimage.Detections(
+            boxes=kwimage.Boxes(boxes[sel], 'xywh'),
+            segmentations=kwimage.SegmentationList([kw_ssegs[j] for j in sel]),
+            keypoints=kwimage.PointsList([kw_kpts[j] for j in sel]),
+            aids=aids[sel], cids=cids[sel], gid=frame.get('image_id'),
+            rel_frame_index=i, datakeys=['aids', 'cids'],
+            metakeys=['gid', 'rel_frame_index'])
+        frame_dets.append(dets)
+    rel_kpts = kwimage.PointsList(kw_kpts)
+    if kp_classes is not None:
+        rel_kpts.meta['classes'] = kp_classes
+    return {'frame_dets': frame_dets, 'rel_boxes': kwimage.Boxes(boxes, 'xywh'),
+            'rel_ssegs': kwimage.PolygonList(kw_ssegs), 'rel_kpts': rel_kpts}
+
+
+class _Annots(dict):
+    """``sample['annots']`` with kwimage importable: a dict whose kwimage
+    objects (``frame_dets``, ``rel_boxes``, ``rel_ssegs``, ``rel_kpts``) are
+    built on first access of any of them (building them took twice as long
+    as loading a small window), then kept. Every dict operation sees them."""
+
+    _LAZY = ('frame_dets', 'rel_boxes', 'rel_ssegs', 'rel_kpts')
+
+    def __init__(self, plain, parts, legacy=True):
+        if legacy:
+            super().__init__(plain)
+            for k in self._LAZY:
+                dict.__setitem__(self, k, None)
+        else:
+            super().__init__({'frame_dets': None, 'frames': plain['frames']})
+        self._parts = parts
+
+    def _materialize(self):
+        parts = self.__dict__.pop('_parts', None)
+        if parts is not None:
+            forms = _kwimage_forms(*parts)
+            for k, v in forms.items():
+                if dict.__contains__(self, k):
+                    dict.__setitem__(self, k, v)
+
+    def __getitem__(self, key):
+        if key in self._LAZY:
+            self._materialize()
+        return dict.__getitem__(self, key)
+
+    def __iter__(self):  # also keeps dict(annots) off the C fast path
+        return dict.__iter__(self)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def items(self):
+        self._materialize()
+        return dict.items(self)
+
+    def values(self):
+        self._materialize()
+        return dict.values(self)
+
+    def pop(self, key, *default):
+        self._materialize()
+        return dict.pop(self, key, *default)
+
+    def copy(self):
+        self._materialize()
+        return dict(dict.items(self))
+
+    def __eq__(self, other):
+        self._materialize()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        self._materialize()
+        return dict.__repr__(self)
+
+    def __reduce__(self):
+        self._materialize()
+        return (dict, (dict(dict.items(self)),))
 
 
 def _kw_sseg(kwimage, s):
