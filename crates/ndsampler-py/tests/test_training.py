@@ -112,3 +112,16 @@ def test_remote_feature_is_reported():
     if not ndsampler_rs.HAS_REMOTE:
         with pytest.raises(Exception, match='remote'):
             ndsampler_rs.CocoSampler('s3://bucket/data.kwcoco.json')
+
+
+def test_max_sample_bytes_holds_from_python():
+    s = ndsampler_rs.CocoSampler(SHAPES4, max_sample_bytes=3000)
+    t = {'gid': 1, 'space_slice': [[0, 32], [0, 32]]}  # 32 * 32 * 3 bytes = 3072
+    with pytest.raises(ValueError, match='3000'):
+        s.load_sample(t)
+    with pytest.raises(ValueError, match='3000'):
+        s.load_batch_stacked([t])
+    assert s.load_sample({'gid': 1, 'space_slice': [[0, 31], [0, 32]]})['im'].shape == (31, 32, 3)
+    again = pickle.loads(pickle.dumps(s))
+    with pytest.raises(ValueError, match='3000'):
+        again.load_sample(t)
