@@ -1012,12 +1012,24 @@ fn locality_order(
     Ok(sampler::locality::LocalityOrder { tile, window, seed }.order(&parsed))
 }
 
+/// Options of the object store serving URLs under `store` (e.g.
+/// `"s3://bucket"`): `aws_endpoint`, `aws_allow_http`, `aws_region`,
+/// credentials…, as object_store names them; they take precedence over the
+/// environment (`AWS_ENDPOINT`, …) for that store. Never logged.
+#[cfg(feature = "remote")]
+#[pyfunction]
+fn set_store_options(store: &str, options: std::collections::HashMap<String, String>) {
+    frame_backends::remote::set_store_options(store, options);
+}
+
 /// The `ndsampler_rs._native` module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSampler>()?;
     m.add_function(wrap_pyfunction!(locality_order, m)?)?;
     m.add("HAS_REMOTE", cfg!(feature = "remote"))?;
+    #[cfg(feature = "remote")]
+    m.add_function(wrap_pyfunction!(set_store_options, m)?)?;
     m.add_class::<NativeTargets>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

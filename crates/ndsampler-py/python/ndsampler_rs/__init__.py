@@ -18,6 +18,7 @@ slices or pairs, ``time_slice``, ``channels``, ``pad``, ``scale``,
 Objects pickle by recipe (paths and options), never by their data.
 """
 import json
+import math
 import numbers
 import os
 
@@ -25,13 +26,22 @@ import numpy as np
 
 from ndsampler_rs._native import NativeSampler, NativeTargets, __version__  # noqa: F401
 from ndsampler_rs._native import HAS_REMOTE  # noqa: F401
+
+if HAS_REMOTE:
+    from ndsampler_rs._native import set_store_options  # noqa: F401
+else:
+    def set_store_options(store, options):
+        """Options of the object store of ``store`` (``'s3://bucket'``); this
+        build has no remote sources (the cargo feature ``remote``)."""
+        raise RuntimeError('ndsampler_rs was built without the cargo feature "remote": '
+                           'no s3://, gs://, az://, http(s):// datasets')
 from ndsampler_rs._native import locality_order as _locality_order
 
 __all__ = ['CocoSampler', 'CocoRegions', 'CategoryTree', 'Categories', 'MissingNegativePool',
            'new_image_sample_grid', 'new_video_sample_grid', 'select_positive_regions',
            'tabular_coco_targets', 'coerce_data', 'coco_sampler', 'coco_regions',
            'locality_order', 'apply_locality', 'normalize_target', 'target_to_json',
-           'to_kwimage', 'HAS_REMOTE', '__version__']
+           'to_kwimage', 'HAS_REMOTE', 'set_store_options', '__version__']
 
 # Target keys, by what happens to them (docs: the module docstring, README
 # "From Python"). Every key the Rust target accepts is passed to Rust as given:
@@ -933,20 +943,37 @@ def _category_tree():
 
 class _Deferred:
     """``im`` of a ``finalize=False`` sample (the reference's delayed image):
-    nothing is read until ``finalize()``, which loads and returns the
-    pixels (``shape`` and ``dtype`` are known before)."""
+    no pixels are read until ``finalize()``, which loads and returns them
+    (and keeps them). ``shape`` is known before; ``dtype`` reads them."""
 
-    def __init__(self, sampler, target, shape, dtype):
+    def __init__(self, sampler, target, shape):
         self._sampler = sampler
         self._target = target
         self.shape = shape
-        self.dtype = np.dtype(dtype)
+        self._im = None
 
     def finalize(self):
-        return self._sampler.load_sample(self._target, with_annots=False)['im']
+        if self._im is None:
+            self._im = self._sampler.load_sample(self._target, with_annots=False)['im']
+        return self._im
+
+    @property
+    def dtype(self):
+        return self.finalize().dtype
 
     def __repr__(self):
-        return f'<deferred window shape={self.shape} dtype={self.dtype}>'
+        return f'<deferred window shape={self.shape}>'
+
+
+def _planned_shape(params, is_video):
+    """The pixel shape a sample's ``params`` describe (what a
+    ``skip_pixels`` load would have read)."""
+    (y0, y1), (x0, x1) = params['st_dims'][-2:]
+    sx, sy = params.get('scale', [1.0, 1.0])
+    def extent(n, scale):  # Rust's f64::round: halves away from zero
+        return max(int(math.floor(n * scale + 0.5)), 0)
+    hw = (extent(y1 - y0, sy), extent(x1 - x0, sx), len(params['channels']))
+    return (len(params['warps']),) + hw if is_video else hw
 
 
 _NOT_GIVEN = object()
@@ -1211,8 +1238,8 @@ class CocoSampler:
         im, meta = self._native.load_sample(text, wa, vt, ids, not py['finalize'])
         sample = _build_sample(im, meta, self, py)
         if not py['finalize']:
-            m = json.loads(meta)
-            sample['im'] = _Deferred(self, dict(t), tuple(m['shape']), m['dtype'])
+            is_video = 'frame_sample_from_grid_warps' in sample['params']
+            sample['im'] = _Deferred(self, dict(t), _planned_shape(sample['params'], is_video))
         return sample
 
     def _infer_target_attributes(self, target, **kwargs):
