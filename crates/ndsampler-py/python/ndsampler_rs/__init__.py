@@ -76,7 +76,8 @@ def _plain(v):
         if v.step not in (None, 1):
             raise ValueError(f'slices with a step are not supported: {v!r}')
         return [_plain(v.start), _plain(v.stop)]
-    if isinstance(v, np.dtype) or (isinstance(v, type) and issubclass(v, np.generic)):
+    if isinstance(v, np.dtype) or (isinstance(v, type) and (
+            issubclass(v, np.generic) or v in (float, int, bool))):
         return np.dtype(v).name
     if hasattr(v, 'spec') and type(v).__name__.endswith('ChannelSpec'):
         return v.spec  # delayed_image / kwcoco channel specs
@@ -131,8 +132,8 @@ def normalize_target(target):
     out = {}
     py = dict(_PY_KEYS)
     for k, v in target.items():
-        if v is None or k in _INFO_KEYS:
-            continue
+        if v is None or k in _INFO_KEYS or type(v).__name__ == 'NoParamType':
+            continue  # ubelt's NoParam: the reference's "not given"
         if k in _PY_KEYS:
             py[k] = v
             continue
