@@ -1,21 +1,26 @@
 """ndsampler_rs: windows of kwcoco images and videos with their annotations,
 loaded in Rust.
 
-A drop-in for the reference's ``ndsampler.CocoSampler``::
+A drop-in for the reference's ``ndsampler`` (0.8.1): code written for it runs
+after changing the import::
 
     import ndsampler_rs as ndsampler
-    sampler = ndsampler.CocoSampler('data.kwcoco.json')
+    sampler = ndsampler.CocoSampler('data.kwcoco.json')      # or a kwcoco.CocoDataset, or .demo()
     sample = sampler.load_sample({'gid': 1, 'space_slice': (slice(0, 64), slice(0, 64))})
     sample['im']          # numpy (H, W, C); (T, H, W, C) for video targets
-    sample['annots']      # aids, cids, rel_frame_index, rel_boxes (N x 4 xywh), ...
+    sample['annots']      # aids, cids, rel_boxes, frame_dets (kwimage), ...
+    sampler.regions.preselect(neg_to_pos_ratio=1, window_dims=(64, 64), rng=0, epoch=0)
+    sampler.load_item(0)  # positives, then negatives
 
 Pixels come back as numpy arrays that own the Rust buffer (no copy); every
-call that reads pixels releases the GIL, and ``load_batch`` loads a whole
-batch in parallel. Targets take the reference's keys (``gid``, ``vidid``,
-``gids``, ``aid``, ``cx``/``cy``/``width``/``height``, ``space_slice`` as
-slices or pairs, ``time_slice``, ``channels``, ``pad``, ``scale``,
-``dtype``, ``nodata``) as well as docs/DESIGN.md section 4's JSON form.
-Objects pickle by recipe (paths and options), never by their data.
+call that reads pixels releases the GIL, and ``load_batch`` /
+``load_batch_stacked`` load a whole batch in parallel. Targets take the
+reference's keys (``gid``, ``vidid``, ``gids``, ``aid``, ``cx``/``cy``/``width``/
+``height``, ``window_dims``, ``space_slice``/``time_slice``/``slices`` as slices
+or pairs, ``channels``, ``pad``, ``padkw``, ``scale``, ``dtype``, ``nodata``,
+``use_native_scale``, ...) as well as docs/DESIGN.md section 4's JSON form;
+``normalize_target`` says what happens to each key. Objects pickle by recipe
+(paths and options), never by their data.
 """
 import json
 import math
