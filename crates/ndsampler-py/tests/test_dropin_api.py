@@ -119,3 +119,34 @@ def test_load_positive_negative_item_forward_their_keywords():
     assert resolved['gid'] == resolved['image_id'] and resolved['width'] > 0
     assert pickle.loads(pickle.dumps(s)).load_positive(0)['im'].shape == \
         s.load_positive(0)['im'].shape
+
+
+def test_video_grid_targets_load_the_same_frames_on_every_path():
+    """The reference's video grid targets carry gids, vidid and the
+    time_slice that picked them: every path reads those frames (Rust alone
+    would read time_slice as positions in gids)."""
+    from ndsampler_rs.torch import SamplerDataset
+    v = ndsampler_rs.CocoSampler(ROOT / 'tests' / 'fixtures' / 'vidshapes2-msi' /
+                                 'data.kwcoco.json')
+    grid = v.new_sample_grid('video_detection', (2, 64, 64), window_overlap=0.5)
+    late = [t for t in grid['targets'] if t['time_slice'].start > 0][:3]
+    assert late and all(len(t['gids']) == 2 for t in late)
+    for t in late:
+        t['channels'] = 'B1'
+    singles = [v.load_sample(t) for t in late]
+    for t, s in zip(late, singles):
+        assert [f['image_id'] for f in s['annots']['frames']] == t['gids']
+    stacked = v.load_batch_stacked(late)
+    listed = v.load_batch(late)
+    via_dataset = SamplerDataset(v, late, stacked=True).__getitems__([0, 1, 2])
+    for k, s in enumerate(singles):
+        np.testing.assert_array_equal(stacked['im'][k], s['im'])
+        np.testing.assert_array_equal(listed[k]['im'], s['im'])
+        np.testing.assert_array_equal(via_dataset['im'][k], s['im'])
+    bad = dict(late[0], gids=[late[0]['gids'][0]] * 2)
+    with pytest.raises(ValueError, match='select different frames'):
+        v.load_sample(bad)
+    with pytest.raises(ValueError, match='select different frames'):
+        v.load_batch_stacked([bad])
+    with pytest.raises(ValueError, match='CocoSampler.target_to_json'):
+        ndsampler_rs.target_to_json(late[0])

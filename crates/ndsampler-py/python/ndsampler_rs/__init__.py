@@ -179,15 +179,39 @@ def normalize_target(target):
     return _plain(out), py
 
 
-def target_to_json(target):
+def _resolve_listed_frames(t, video_frames):
+    """The reference's video grid targets carry ``gids``, ``vidid`` and the
+    ``time_slice`` that selected those frames of the video: the frames must
+    be those (else a ``ValueError``), and then ``time_slice`` is dropped (Rust
+    would read it as positions in the listed frames). ``video_frames(vid)``:
+    the video's image ids in order; None: such a target is refused."""
+    gids = t.get('image_ids', t.get('gids'))
+    vid = t.get('video_id', t.get('vidid'))
+    if gids is None or vid is None or 'time_slice' not in t:
+        return t
+    if video_frames is None:
+        raise ValueError('a target with image_ids, video_id and time_slice needs the sampler '
+                         'to check them against the video: use CocoSampler.target_to_json')
+    t0, t1 = t['time_slice']
+    if list(gids) != video_frames(int(vid))[slice(t0, t1)]:
+        raise ValueError(f'target keys gids={list(gids)} and time_slice={t["time_slice"]} '
+                         f'select different frames of video {vid}')
+    t = dict(t)
+    del t['time_slice']
+    return t
+
+
+def target_to_json(target, video_frames=None):
     """The JSON text of a reference-style target dict (see
     ``normalize_target``), for the batch paths: there the Python-side keys
-    (``finalize``, ``legacy_annots``, ...) must have their defaults."""
+    (``finalize``, ``legacy_annots``, ...) must have their defaults.
+    ``CocoSampler.target_to_json`` also takes the reference's video grid
+    targets (``gids`` with ``vidid`` and ``time_slice``)."""
     t, py = normalize_target(target)
     for k, default in _PY_KEYS.items():
         if py[k] != default:
             raise ValueError(f'target key {k!r}={py[k]!r} only works with load_sample')
-    return json.dumps(t)
+    return json.dumps(_resolve_listed_frames(t, video_frames))
 
 
 def _with_annots(with_annots):
@@ -1202,18 +1226,12 @@ class CocoSampler:
         if kwargs:
             raise TypeError(f'load_sample got unexpected keyword arguments {sorted(kwargs)}')
         t, py = normalize_target(target)
-        gids = t.get('image_ids', t.get('gids'))
-        vid = t.get('video_id', t.get('vidid'))
-        if gids is not None and vid is not None and 'time_slice' in t:
-            # the reference's video grid targets carry gids, vidid and the
-            # time_slice that selected them: the gids are the frames
-            t0, t1 = t['time_slice']
-            frames = self._native.video_frames(int(vid))
-            if list(gids) != frames[slice(t0, t1)]:
-                raise ValueError(f'target keys gids={list(gids)} and time_slice={t["time_slice"]} '
-                                 f'select different frames of video {vid}')
-            del t['time_slice']
-        return t, py
+        return _resolve_listed_frames(t, self._video_frames), py
+
+    def target_to_json(self, target):
+        """``target_to_json`` with the reference's video grid targets checked
+        against this dataset's videos (the form the batch paths take)."""
+        return target_to_json(target, self._video_frames)
 
     def load_sample(self, target=None, with_annots=_NOT_GIVEN, annot_ids=None,
                     visible_thresh=_NOT_GIVEN, **kwargs):
@@ -1304,7 +1322,7 @@ class CocoSampler:
 
     def load_batch(self, targets, with_annots=True, visible_thresh=0.0):
         """Load many windows in parallel in Rust (GIL released, one call)."""
-        texts = [t if isinstance(t, str) else target_to_json(dict(t)) for t in targets]
+        texts = [t if isinstance(t, str) else self.target_to_json(dict(t)) for t in targets]
         out = self._native.load_batch(texts, _with_annots(with_annots), float(visible_thresh))
         return [_build_sample(im, meta, self) for im, meta in out]
 
@@ -1366,6 +1384,7 @@ class CocoSampler:
         return out
 
     def _video_frames(self, vid):
+        """Image ids of video ``vid``'s frames in order (kept per video)."""
         cache = self.__dict__.setdefault('_frames_of', {})
         if vid not in cache:
             cache[vid] = self._native.video_frames(int(vid))
@@ -1393,7 +1412,7 @@ class CocoSampler:
         for and ``'meta'`` (each sample's target and params) with
         ``with_meta``. Every window must have one shape. ``targets`` may be
         dicts or their JSON text (``target_to_json``)."""
-        texts = [t if isinstance(t, str) else target_to_json(t) for t in targets]
+        texts = [t if isinstance(t, str) else self.target_to_json(t) for t in targets]
         return _stacked_out(self._native.load_batch_stacked(
             texts, _with_annots(with_annots), float(visible_thresh), bool(with_meta)))
 

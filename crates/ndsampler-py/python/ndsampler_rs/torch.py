@@ -53,10 +53,9 @@ class SamplerDataset:
 
     def __init__(self, sampler, targets, with_annots=True, visible_thresh=0.0,
                  transform=None, stacked=False):
-        from ndsampler_rs import target_to_json
         self.sampler = sampler
         self.targets = [dict(t) for t in targets]
-        self._texts = [target_to_json(t) for t in self.targets]
+        self._texts = [self._to_json(t) for t in self.targets]
         self.with_annots = with_annots
         self.visible_thresh = visible_thresh
         self.transform = transform
@@ -113,9 +112,15 @@ class SamplerDataset:
         return state
 
     def __setstate__(self, state):
-        from ndsampler_rs import target_to_json
         self.__dict__.update(state)
-        self._texts = [target_to_json(t) for t in self.targets]
+        self._texts = [self._to_json(t) for t in self.targets]
+
+    def _to_json(self, target):
+        """The target's JSON text, checked against the sampler's dataset when
+        it can (``CocoSampler.target_to_json``)."""
+        from ndsampler_rs import target_to_json
+        to_json = getattr(self.sampler, 'target_to_json', None)
+        return to_json(target) if to_json is not None else target_to_json(target)
 
 
 def _dist_rank_world():
