@@ -125,3 +125,30 @@ def test_max_sample_bytes_holds_from_python():
     again = pickle.loads(pickle.dumps(s))
     with pytest.raises(ValueError, match='3000'):
         again.load_sample(t)
+
+
+def test_preselect_dataset_gives_each_epoch_its_pool(sampler):
+    from ndsampler_rs.torch import PlanSampler, PreselectDataset
+    ds = PreselectDataset(sampler, seed=5, preselect=dict(n_neg=8, window_dims=(32, 32)),
+                          target={'pad': 2, 'window_dims': (32, 32)}, stacked=True)
+    assert len(ds) == 52 + 8
+    keys = PlanSampler(len(ds), seed=0)
+    keys.set_epoch(1)
+    batch = [k for k in keys][:6]
+    got = ds.__getitems__(batch)
+    r = ndsampler_rs.CocoRegions(ndsampler_rs.CocoSampler(SHAPES4))
+    r.preselect(n_neg=8, window_dims=(32, 32), rng=5, epoch=1)
+    for k, (_, i) in enumerate(batch):
+        want = sampler.load_sample(dict(r.get_item(i), pad=2, window_dims=(32, 32)))
+        sel = got['batch_index'] == k
+        assert got['aids'][sel].tolist() == want['annots']['aids'].tolist()
+    negs = ds.__getitems__([(1, i) for i in range(52, 60)])
+    negs0 = ds.__getitems__([(0, i) for i in range(52, 60)])
+    assert negs['im'].shape == (8, 36, 36, 3)
+    assert not np.array_equal(negs['im'], negs0['im']), 'each epoch mines its own pool'
+    again = pickle.loads(pickle.dumps(ds))
+    np.testing.assert_array_equal(again.__getitems__([(1, i) for i in range(52, 60)])['im'],
+                                  negs['im'])
+    assert len(ds[(1, 55)]['annots']['aids']) == 0  # a negative
+    with pytest.raises(ValueError, match='epochs'):
+        ds.__getitems__([(0, 1), (1, 1)])
