@@ -150,3 +150,12 @@ def test_video_grid_targets_load_the_same_frames_on_every_path():
         v.load_batch_stacked([bad])
     with pytest.raises(ValueError, match='CocoSampler.target_to_json'):
         ndsampler_rs.target_to_json(late[0])
+
+
+def test_demo_with_a_cache_backend_uses_the_reference_workdir(tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    s = ndsampler_rs.CocoSampler.demo('shapes2', backend='npy')
+    assert Path(s.frames.cache_dpath) == tmp_path / 'ndsampler' / '_frame_cache'
+    assert s.frames.prepare(progress=False) == 2
+    assert isinstance(s.load_image(1), np.ndarray)
+    assert any((tmp_path / 'ndsampler' / '_frame_cache').rglob('*.npy'))

@@ -1078,13 +1078,20 @@ class CocoSampler:
         """A sampler over ``kwcoco.CocoDataset.demo(key, **kw)`` (keys such
         as ``'shapes8'``, ``'photos'``, ``'vidshapes5-multispectral'``; needs
         kwcoco), as the reference's: ``'photos'`` loses its annotations
-        without a box and gains a ``background`` class."""
+        without a box and gains a ``background`` class; a cache ``backend``
+        without a ``workdir`` caches under ``$XDG_CACHE_HOME/ndsampler``
+        (``~/.cache/ndsampler``)."""
         import kwcoco
         dset = kwcoco.CocoDataset.demo(key=key, **kw)
         if key == 'photos':
             toremove = [ann for ann in dset.anns.values() if 'bbox' not in ann]
             dset.remove_annotations(toremove)
             dset.add_category('background', id=0)
+        if workdir is None and backend not in (None, 'raw'):
+            # the reference's default workdir (ubelt's appdir 'ndsampler')
+            base = os.environ.get('XDG_CACHE_HOME') or os.path.expanduser('~/.cache')
+            workdir = os.path.join(base, 'ndsampler')
+            os.makedirs(workdir, exist_ok=True)
         return cls(dset, workdir=workdir, backend=backend)
 
     @classmethod
