@@ -269,7 +269,8 @@ def _reference_params(params, target, is_video, n_video_frames=None):
     sx, sy = params.get('scale', [1.0, 1.0])
     sample_from_grid = np.array([[sx, 0, -x0 * sx], [0, sy, -y0 * sy], [0, 0, 1]], dtype=float)
     params['offset'] = np.array(params['offset'])
-    params['tf_rel_to_abs'] = np.linalg.inv(sample_from_grid)
+    # the inverse of scale-after-translate, in closed form
+    params['tf_rel_to_abs'] = np.array([[1 / sx, 0, x0], [0, 1 / sy, y0], [0, 0, 1]], dtype=float)
     ltrb = np.array([x0, y0, x1, y1]) if not is_video else np.array([[x0, y0, x1, y1]])
     params['sample_tlbr'] = kwimage.Boxes(ltrb, 'ltrb') if kwimage is not None else ltrb
     params['st_dims'] = [tuple(d) for d in params['st_dims']]
