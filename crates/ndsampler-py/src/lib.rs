@@ -965,6 +965,16 @@ impl NativeSampler {
             .collect()
     }
 
+    /// Every image id, in dataset order.
+    fn image_ids(&self) -> Vec<i64> {
+        self.inner.dataset().images().iter().map(|i| i.id.0).collect()
+    }
+
+    /// Number of annotations.
+    fn n_annots(&self) -> usize {
+        self.inner.dataset().annotations().len()
+    }
+
     /// Image ids of video `video_id`'s frames in `frame_index` order.
     fn video_frames(&self, video_id: i64) -> PyResult<Vec<i64>> {
         let ds = self.inner.dataset();

@@ -39,9 +39,11 @@ def test_exports_and_attributes():
     import kwcoco
     assert ndsampler_rs.CategoryTree is kwcoco.CategoryTree
     s = ndsampler_rs.CocoSampler(SHAPES4)
-    assert s.catgraph is s.classes
     assert (s.n_images, s.n_annots, s.n_positives) == (4, 52, 52)
     assert s.image_ids == [1, 2, 3, 4]
+    assert s.class_ids == [0, 3, 6, 7]
+    assert s._dset is None, 'counts come from Rust: no kwcoco parse of a big dataset'
+    assert s.catgraph is s.classes
     assert s.lookup_class_id(s.lookup_class_name(6)) == 6
     assert s.BACKGROUND_CLASS_ID == 0
     assert isinstance(s.dset, kwcoco.CocoDataset)

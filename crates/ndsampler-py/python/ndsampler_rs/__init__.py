@@ -1192,11 +1192,11 @@ class CocoSampler:
 
     @property
     def n_annots(self):
-        return len(self.dset.anns)
+        return self._native.n_annots()
 
     @property
     def n_images(self):
-        return len(self.dset.imgs)
+        return len(self.image_ids)
 
     @property
     def n_categories(self):
@@ -1208,7 +1208,11 @@ class CocoSampler:
 
     @property
     def image_ids(self):
-        return list(self.dset.imgs.keys())
+        """Every image id, sorted as the reference's (without building ``dset``)."""
+        ids = self.__dict__.get('_image_ids')
+        if ids is None:
+            ids = self._image_ids = sorted(self._native.image_ids())
+        return list(ids)
 
     def lookup_class_name(self, class_id):
         return self.regions.lookup_class_name(class_id)
