@@ -49,6 +49,8 @@ def test_preselect_ratio_per_epoch(sampler):
     assert seq == [r.get_negative(i) for i in range(len(seq))] or r.n_negatives == 0
     with pytest.raises(ValueError, match='both'):
         r.preselect(n_neg=3, neg_to_pos_ratio=1.0)
+    with pytest.warns(UserWarning, match='n_pos'):
+        assert r.preselect(n_pos=10, n_neg=2, rng=0)[0] == 52
 
 
 def test_preselect_count_and_cover(sampler):

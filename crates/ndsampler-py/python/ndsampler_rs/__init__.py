@@ -827,14 +827,16 @@ class CocoRegions:
         ``neg_to_pos_ratio`` x the positives; neither: none, as the
         reference), of size ``window_dims`` (None: learned). The pool is a
         pure function of ``(rng, epoch)`` for an int ``rng``; call it again
-        with the next ``epoch`` for a fresh one. ``n_pos`` is accepted for
-        the reference's signature (which ignores it too). Returns
+        with the next ``epoch`` for a fresh one. ``n_pos`` is ignored with a
+        warning (the reference ignores it silently). Returns
         ``(n_pos, n_neg)``: the counts actually chosen."""
         if n_neg is not None and neg_to_pos_ratio is not None:
             raise ValueError('Cannot specify both neg_to_pos_ratio and n_neg')
         if n_pos is not None:
-            raise ValueError('n_pos is not supported (the reference ignores it): '
-                             'preselect takes every positive, or cover_dims')
+            import warnings
+            warnings.warn(f'preselect(n_pos={n_pos!r}) is ignored, as the reference ignores it: '
+                          'every positive is taken (or a covering subset with cover_dims)',
+                          UserWarning, stacklevel=2)
         recipe = {'seed': _seed(rng), 'epoch': int(epoch),
                   'n_neg': None if n_neg is None else int(n_neg),
                   'ratio': None if neg_to_pos_ratio is None else float(neg_to_pos_ratio),
