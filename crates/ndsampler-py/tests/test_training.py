@@ -71,6 +71,11 @@ def test_preselection_pickles_by_recipe(sampler):
     assert [again.get_item(i) for i in range(len(again))] == want
     blob = pickle.dumps(r)
     assert len(blob) < 2000, 'regions pickle by recipe, not by their pools'
+    # a sampler carries its regions' preselection into workers (load_item reads it)
+    s2 = pickle.loads(pickle.dumps(sampler))
+    assert [s2.regions.get_item(i) for i in range(len(s2))] == want
+    np.testing.assert_array_equal(s2.load_item(len(s2) - 1)['im'],
+                                  sampler.load_item(len(sampler) - 1)['im'])
 
 
 def test_random_windows_are_a_function_of_seed_epoch_and_index(sampler):

@@ -1114,8 +1114,11 @@ class CocoSampler:
         # by recipe: the path (or the dataset's JSON when it has no file)
         data = self._path if self._path is not None else _JsonDataset(
             self._native.dataset_json() if self._json is None else self._json, self._bundle)
-        return (CocoSampler, (data, self._workdir, True, self._backend, self.verbose, None,
-                              self._threads, self._max_sample_bytes))
+        args = (data, self._workdir, True, self._backend, self.verbose, None, self._threads,
+                self._max_sample_bytes)
+        # the regions' preselection too (replayed: a pure function of its seed),
+        # as the reference's pickle keeps the pools that load_item reads
+        return (_restore_sampler, (args, self.regions._preselect_recipe))
 
     def _categories(self):
         if self._cats is None:
@@ -1429,6 +1432,14 @@ class CocoSampler:
         texts = [t if isinstance(t, str) else self.target_to_json(t) for t in targets]
         return _stacked_out(self._native.load_batch_stacked(
             texts, _with_annots(with_annots), float(visible_thresh), bool(with_meta)))
+
+
+def _restore_sampler(args, preselect):
+    """Unpickle a ``CocoSampler`` (see ``CocoSampler.__reduce__``)."""
+    sampler = CocoSampler(*args)
+    if preselect is not None:
+        sampler.regions._apply_preselect(**preselect)
+    return sampler
 
 
 def locality_order(targets, tile=(256, 256), window=64, seed=0):
