@@ -117,8 +117,10 @@ def test_locality_order_groups_tiles(sampler):
 def test_remote_feature_is_reported():
     assert ndsampler_rs.HAS_REMOTE in (True, False)
     if not ndsampler_rs.HAS_REMOTE:
-        with pytest.raises(Exception, match='remote'):
+        with pytest.raises(OSError, match='maturin develop --features remote'):
             ndsampler_rs.CocoSampler('s3://bucket/data.kwcoco.json')
+        with pytest.raises(RuntimeError, match='remote'):
+            ndsampler_rs.set_store_options('s3://bucket', {})
 
 
 def test_max_sample_bytes_holds_from_python():

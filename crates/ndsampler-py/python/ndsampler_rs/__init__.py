@@ -1064,6 +1064,11 @@ class CocoSampler:
                 self._path = None
                 self._json = data if isinstance(data, str) else json.dumps(data)
                 self._bundle = os.fspath(getattr(dset, 'bundle_dpath', None) or '.')
+        if (not HAS_REMOTE and self._path is not None
+                and self._path.split('://', 1)[0].lower() in ('s3', 'gs', 'az', 'http', 'https')
+                and '://' in self._path):
+            raise OSError(f'{self._path}: URLs need ndsampler_rs built with its cargo feature '
+                          '"remote" (maturin develop --features remote); this build lacks it')
         self._threads = int(threads)
         self._max_sample_bytes = None if max_sample_bytes is None else int(max_sample_bytes)
         self._native = NativeSampler(self._path, self._json, self._bundle,
