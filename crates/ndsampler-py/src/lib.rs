@@ -967,7 +967,12 @@ impl NativeSampler {
 
     /// Every image id, in dataset order.
     fn image_ids(&self) -> Vec<i64> {
-        self.inner.dataset().images().iter().map(|i| i.id.0).collect()
+        self.inner
+            .dataset()
+            .images()
+            .iter()
+            .map(|i| i.id.0)
+            .collect()
     }
 
     /// Number of annotations.
