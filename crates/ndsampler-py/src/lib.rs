@@ -439,9 +439,11 @@ impl NativeSampler {
     /// text (`json`, with `bundle_dir` for its relative file names).
     /// `backend`: `None`/`"raw"`, `"npy"` or `"cog"` (needs `workdir`).
     /// `threads`: threads of `load_batch` (0: one per core; 1 in each of
-    /// several worker processes).
+    /// several worker processes). `max_sample_bytes`: most bytes one
+    /// sample's pixels may take (None: `SamplerConfig`'s default).
     #[new]
-    #[pyo3(signature = (path=None, json=None, bundle_dir=None, backend=None, workdir=None, threads=0))]
+    #[pyo3(signature = (path=None, json=None, bundle_dir=None, backend=None, workdir=None, threads=0, max_sample_bytes=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         path: Option<PathBuf>,
@@ -450,6 +452,7 @@ impl NativeSampler {
         backend: Option<String>,
         workdir: Option<PathBuf>,
         threads: usize,
+        max_sample_bytes: Option<u64>,
     ) -> PyResult<Self> {
         let backend = match (backend.as_deref(), workdir) {
             (None | Some("raw"), _) => frame_backends::Backend::Raw,
@@ -470,9 +473,11 @@ impl NativeSampler {
             }
         };
         let inner = py.detach(move || -> PyResult<CocoSampler> {
+            let defaults = SamplerConfig::default();
             let config = SamplerConfig {
                 backend,
-                ..SamplerConfig::default()
+                max_sample_bytes: max_sample_bytes.unwrap_or(defaults.max_sample_bytes),
+                ..defaults
             };
             match (path, json) {
                 // a valid snapshot of the file (`ndsampler index`) is mapped
@@ -500,18 +505,34 @@ impl NativeSampler {
         })
     }
 
-    /// `(im, meta_json)` for one target (JSON text).
-    #[pyo3(signature = (target, with_annots="boxes+segmentation+keypoints", visible_thresh=0.0, annot_ids=None))]
+    /// `(im, meta_json)` for one target (JSON text). `with_annots`,
+    /// `visible_thresh` and `annot_ids` override the target's own keys of
+    /// those names; `None` leaves them to the target (whose defaults are
+    /// every geometry, 0 and a spatial lookup). `skip_pixels`: no pixels are
+    /// read (`im` is empty; annotations and parameters only).
+    #[pyo3(signature = (target, with_annots=None, visible_thresh=None, annot_ids=None, skip_pixels=false))]
     fn load_sample(
         &self,
         py: Python<'_>,
         target: &str,
-        with_annots: &str,
-        visible_thresh: f64,
+        with_annots: Option<&str>,
+        visible_thresh: Option<f64>,
         annot_ids: Option<Vec<i64>>,
+        skip_pixels: bool,
     ) -> PyResult<(Py<PyAny>, String)> {
         let t = parse_target(target)?;
-        let opts = options(with_annots, visible_thresh, annot_ids)?;
+        let with = match with_annots {
+            None => None,
+            Some("") => Some(WithAnnots::NONE),
+            Some(w) => Some(WithAnnots::parse(w).map_err(to_py)?),
+        };
+        let opts = SampleOptions {
+            visible_thresh,
+            with_annots: with,
+            annot_ids,
+            clip: false,
+            skip_pixels,
+        };
         let inner = self.inner.clone();
         let s = py
             .detach(move || inner.load_sample_with(&t, &opts))
@@ -707,19 +728,32 @@ impl NativeSampler {
         serde_json::Value::Array(cats).to_string()
     }
 
-    /// Every file the dataset's images read (main files and assets),
+    /// Every file the dataset's images read (main files and assets), of
+    /// images `image_ids` (None: all; an unknown id is a `KeyError`),
     /// resolved, sorted, without repeats: what `frames.prepare` caches.
-    fn cache_files(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = self
-            .inner
-            .dataset()
+    #[pyo3(signature = (image_ids=None))]
+    fn cache_files(&self, image_ids: Option<Vec<i64>>) -> PyResult<Vec<PathBuf>> {
+        let ds = self.inner.dataset();
+        let wanted: Option<std::collections::HashSet<i64>> = match image_ids {
+            None => None,
+            Some(ids) => {
+                let known: std::collections::HashSet<i64> =
+                    ds.images().iter().map(|i| i.id.0).collect();
+                if let Some(bad) = ids.iter().find(|g| !known.contains(g)) {
+                    return Err(PyKeyError::new_err(format!("no image with id {bad}")));
+                }
+                Some(ids.into_iter().collect())
+            }
+        };
+        let mut files: Vec<PathBuf> = ds
             .referenced_files()
             .into_iter()
+            .filter(|(g, _)| wanted.as_ref().is_none_or(|w| w.contains(&g.0)))
             .map(|(_, p)| p)
             .collect();
         files.sort();
         files.dedup();
-        files
+        Ok(files)
     }
 
     /// Build the backend's cache of these files on `workers` threads (0: one
@@ -750,6 +784,215 @@ impl NativeSampler {
         })
     }
 
+    /// The resolved target (JSON) of `target` (JSON): every inferred key
+    /// filled in, as `load_sample` resolves it, without reading anything.
+    fn resolve_target(&self, py: Python<'_>, target: &str) -> PyResult<String> {
+        let t = parse_target(target)?;
+        let inner = self.inner.clone();
+        let r = py.detach(move || inner.resolve(&t)).map_err(to_py)?;
+        serde_json::to_string(&r.target).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Ids of the annotations of image `image_id` whose box overlaps
+    /// `ltrb = [x0, y0, x1, y1]` (image space; touching included), in the
+    /// dataset's order; with `visible_thresh > 0` only those whose
+    /// visibility (intersection over own box area) is strictly greater.
+    #[pyo3(signature = (image_id, ltrb, visible_thresh=0.0))]
+    fn overlapping_aids(
+        &self,
+        image_id: i64,
+        ltrb: [f64; 4],
+        visible_thresh: f64,
+    ) -> PyResult<Vec<i64>> {
+        let [x0, y0, x1, y1] = ltrb;
+        if !(x0 <= x1 && y0 <= y1) {
+            return Err(PyValueError::new_err(format!(
+                "region [x0, y0, x1, y1] = {ltrb:?} has x0 > x1 or y0 > y1"
+            )));
+        }
+        let r = self.regions()?;
+        let query = region_index::Aabb::new(x0, y0, x1, y1);
+        Ok(r.index()
+            .overlapping_visible(&image_id, &query, visible_thresh)
+            .into_iter()
+            .map(|h| h.id)
+            .collect())
+    }
+
+    /// `[height, width]` of image `image_id` (from the dataset, else its
+    /// file's header), `None` when neither tells.
+    fn image_dims(&self, image_id: i64) -> PyResult<Option<[i64; 2]>> {
+        Ok(self.regions()?.image_dims(image_id))
+    }
+
+    /// The positive table as columns (JSON): `{"aid", "gid", "category_id",
+    /// "cx", "cy", "width", "height"}`, one row per positive.
+    fn positives_table(&self) -> PyResult<String> {
+        let r = self.regions()?;
+        let p = r.positives();
+        let col_i = |f: &dyn Fn(&sampler::regions::Positive) -> Option<i64>| -> Vec<Option<i64>> {
+            p.iter().map(f).collect()
+        };
+        let col_f = |f: &dyn Fn(&sampler::regions::Positive) -> f64| -> Vec<f64> {
+            p.iter().map(f).collect()
+        };
+        Ok(serde_json::json!({
+            "aid": col_i(&|q| Some(q.annot_id)),
+            "gid": col_i(&|q| Some(q.image_id)),
+            "category_id": col_i(&|q| q.category_id),
+            "cx": col_f(&|q| q.cx),
+            "cy": col_f(&|q| q.cy),
+            "width": col_f(&|q| q.width),
+            "height": col_f(&|q| q.height),
+        })
+        .to_string())
+    }
+
+    /// One epoch's preselection (`Regions::preselect`), JSON `{"positives":
+    /// [rows], "positive_window": [h, w] | null, "negatives": [targets]}`.
+    /// `n_neg` (a count) or `neg_to_pos_ratio` sizes the negative pool;
+    /// `window` (`[h, w]`) sizes the negatives (None: learned from the
+    /// positives); `cover` (`[h, w]`): a covering subset of positives.
+    #[pyo3(signature = (seed, epoch, n_neg=None, neg_to_pos_ratio=None, window=None, thresh=0.3, cover=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn preselect(
+        &self,
+        py: Python<'_>,
+        seed: u64,
+        epoch: u64,
+        n_neg: Option<usize>,
+        neg_to_pos_ratio: Option<f64>,
+        window: Option<[i64; 2]>,
+        thresh: f64,
+        cover: Option<[i64; 2]>,
+    ) -> PyResult<String> {
+        use sampler::regions::{NegativeCount, PositiveSelection};
+        let negatives = match (n_neg, neg_to_pos_ratio) {
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "give n_neg or neg_to_pos_ratio, not both",
+                ));
+            }
+            (Some(n), None) => NegativeCount::Count(n),
+            (None, Some(r)) => NegativeCount::Ratio(r),
+            (None, None) => NegativeCount::Count(0),
+        };
+        let negative = match window {
+            Some(hw) => NegativeOptions::absolute(hw),
+            None => NegativeOptions::default(),
+        }
+        .with_thresh(thresh);
+        let cfg = sampler::PreselectConfig {
+            positives: cover.map_or(PositiveSelection::All, PositiveSelection::Covering),
+            negatives,
+            negative,
+        };
+        let r = self.regions()?;
+        let sel = py
+            .detach(move || r.preselect(&cfg, seed, epoch))
+            .map_err(region_err)?;
+        Ok(serde_json::json!({
+            "positives": sel.positives,
+            "positive_window": sel.positive_window,
+            "negatives": sel.negatives,
+        })
+        .to_string())
+    }
+
+    /// Rows of the positive table whose windows of `[h, w]` centred on them
+    /// contain every positive's centre (greedy set cover seeded by `seed`).
+    fn covering_positives(
+        &self,
+        py: Python<'_>,
+        window: [i64; 2],
+        seed: u64,
+    ) -> PyResult<Vec<usize>> {
+        let r = self.regions()?;
+        py.detach(move || r.covering_positives(window, seed))
+            .map_err(region_err)
+    }
+
+    /// `count` random windows of `[h, w]` (JSON targets with `image_id` and
+    /// `space_slice`) over `image_ids` (None: every image with a size),
+    /// window `i` of epoch `epoch` a pure function of `(seed, epoch, i)`.
+    #[pyo3(signature = (window, count, seed, epoch=0, image_ids=None))]
+    fn random_windows(
+        &self,
+        window: [i64; 2],
+        count: usize,
+        seed: u64,
+        epoch: u64,
+        image_ids: Option<Vec<i64>>,
+    ) -> PyResult<Vec<String>> {
+        use sampler::plan::PlanSource;
+        if window[0] < 1 || window[1] < 1 {
+            return Err(PyValueError::new_err(format!(
+                "window [h, w] = {window:?}: both must be at least 1"
+            )));
+        }
+        let r = self.regions()?;
+        let ids: Vec<i64> = match image_ids {
+            Some(ids) => ids,
+            None => self
+                .inner
+                .dataset()
+                .images()
+                .iter()
+                .map(|i| i.id.0)
+                .collect(),
+        };
+        let mut frames = Vec::with_capacity(ids.len());
+        for gid in ids {
+            match r.image_dims(gid) {
+                Some([h, w]) => frames.push((gid, h, w)),
+                None => {
+                    return Err(PyKeyError::new_err(format!(
+                        "image {gid}: no such image, or its size is unknown"
+                    )));
+                }
+            }
+        }
+        let plan = sampler::plan::RandomWindows {
+            frames,
+            window,
+            count,
+        };
+        (0..plan.len())
+            .map(|i| {
+                serde_json::to_string(&plan.target(seed, epoch, i))
+                    .map_err(|e| PyValueError::new_err(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// Every image id, in dataset order.
+    fn image_ids(&self) -> Vec<i64> {
+        self.inner
+            .dataset()
+            .images()
+            .iter()
+            .map(|i| i.id.0)
+            .collect()
+    }
+
+    /// Number of annotations.
+    fn n_annots(&self) -> usize {
+        self.inner.dataset().annotations().len()
+    }
+
+    /// Image ids of video `video_id`'s frames in `frame_index` order.
+    fn video_frames(&self, video_id: i64) -> PyResult<Vec<i64>> {
+        let ds = self.inner.dataset();
+        if !ds.videos().iter().any(|v| v.id.0 == video_id) {
+            return Err(PyKeyError::new_err(format!("no video with id {video_id}")));
+        }
+        Ok(ds
+            .images_of_video(coco_model::VideoId(video_id))
+            .iter()
+            .map(|g| g.0)
+            .collect())
+    }
+
     /// The dataset's JSON text (for pickling a dataset given as data).
     fn dataset_json(&self) -> String {
         self.inner
@@ -758,10 +1001,50 @@ impl NativeSampler {
     }
 }
 
+/// The tile-locality order of `targets` (JSON texts): the positions to visit
+/// them in so that windows reading the same `tile = [h, w]` of an image come
+/// together, each moved by less than `window` places (`sampler::locality`).
+#[pyfunction]
+#[pyo3(signature = (targets, tile=[256, 256], window=64, seed=0))]
+fn locality_order(
+    targets: Vec<String>,
+    tile: [i64; 2],
+    window: usize,
+    seed: u64,
+) -> PyResult<Vec<usize>> {
+    if tile[0] < 1 || tile[1] < 1 {
+        return Err(PyValueError::new_err(format!(
+            "tile [h, w] = {tile:?}: both must be at least 1"
+        )));
+    }
+    if window < 1 {
+        return Err(PyValueError::new_err("window must be at least 1"));
+    }
+    let parsed = targets
+        .iter()
+        .map(|t| parse_target(t))
+        .collect::<PyResult<Vec<Target>>>()?;
+    Ok(sampler::locality::LocalityOrder { tile, window, seed }.order(&parsed))
+}
+
+/// Options of the object store serving URLs under `store` (e.g.
+/// `"s3://bucket"`): `aws_endpoint`, `aws_allow_http`, `aws_region`,
+/// credentials…, as object_store names them; they take precedence over the
+/// environment (`AWS_ENDPOINT`, …) for that store. Never logged.
+#[cfg(feature = "remote")]
+#[pyfunction]
+fn set_store_options(store: &str, options: std::collections::HashMap<String, String>) {
+    frame_backends::remote::set_store_options(store, options);
+}
+
 /// The `ndsampler_rs._native` module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSampler>()?;
+    m.add_function(wrap_pyfunction!(locality_order, m)?)?;
+    m.add("HAS_REMOTE", cfg!(feature = "remote"))?;
+    #[cfg(feature = "remote")]
+    m.add_function(wrap_pyfunction!(set_store_options, m)?)?;
     m.add_class::<NativeTargets>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

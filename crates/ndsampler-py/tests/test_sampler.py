@@ -17,6 +17,13 @@ SHAPES4 = ROOT / 'tests' / 'fixtures' / 'shapes4'
 FORMS = ROOT / 'tests' / 'fixtures' / 'forms'
 
 
+def xywh(annots):
+    """``annots['rel_boxes']`` as an N x 4 xywh array (a ``kwimage.Boxes``
+    when kwimage is importable, as the reference's)."""
+    b = annots['rel_boxes']
+    return b.to_xywh().data if hasattr(b, 'to_xywh') else np.asarray(b)
+
+
 def cases():
     return json.loads((SHAPES4 / 'expected' / 'cases.json').read_text())
 
@@ -43,7 +50,7 @@ def test_matches_the_reference_answers(sampler, case):
     want_aids = [a['id'] for f in expected['frames'] for a in f['annots']]
     want_boxes = [a['bbox'] for f in expected['frames'] for a in f['annots']]
     assert got['annots']['aids'].tolist() == want_aids
-    np.testing.assert_allclose(got['annots']['rel_boxes'],
+    np.testing.assert_allclose(xywh(got['annots']),
                                np.array(want_boxes, dtype=float).reshape(-1, 4), atol=0.5)
 
 
@@ -88,7 +95,9 @@ def test_errors_are_python_exceptions(sampler, tmp_path):
 def test_regions_and_classes(sampler):
     assert sampler.n_positives == 52
     t = sampler.regions.get_positive(0)
-    assert t['annot_id'] == 1
+    # the reference's keys (tabular_coco_targets' row)
+    assert (t['aid'], t['gid'], t['category_id']) == (1, 1, 6)
+    assert (t['img_width'], t['img_height']) == (400, 400)
     s = sampler.load_positive(0)
     assert 1 in s['annots']['aids'].tolist()
     with pytest.raises(IndexError):
@@ -242,7 +251,15 @@ def test_sample_grid_equals_the_cli_grid(sampler, tmp_path, overlap):
                     '--overlap', str(overlap), '--out', str(out)], check=True)
     cli = json.loads(out.read_text())
     grid = sampler.new_sample_grid('image_detection', (96, 128), window_overlap=overlap)
-    assert grid['targets'] == cli['targets']
+    # the reference's keys, with the annotations each window overlaps
+    as_cli = [{'image_id': t['gid'], 'space_slice': [[s.start, s.stop] for s in t['space_slice']]}
+              for t in grid['targets']]
+    assert as_cli == cli['targets']
+    for t in grid['targets'][::5]:
+        s = sampler.load_sample(t)
+        assert t['aids'] == sorted(s['annots']['aids'].tolist())
+    assert grid['positives'] == [grid['targets'][i] for i in grid['positives_indexes']]
+    assert grid['negatives'] == [grid['targets'][i] for i in grid['negatives_indexes']]
     assert grid['positives_indexes'] == cli['positives']
     assert grid['negatives_indexes'] == cli['negatives']
     assert grid['ignored_indexes'] == cli['ignored']
@@ -259,9 +276,18 @@ def test_sample_grid_equals_the_cli_grid(sampler, tmp_path, overlap):
 def test_kwimage_forms_on_request(sampler):
     import kwimage
     s = sampler.load_sample({'gid': 3, 'cx': 150, 'cy': 150, 'width': 120, 'height': 120})
+    # built on first access, seen by every dict operation (copies, pickles, items)
+    for view in (lambda a: a, dict, lambda a: {**a}, lambda a: pickle.loads(pickle.dumps(a)),
+                 lambda a: dict(a.items())):
+        a = view(sampler.load_sample({'gid': 3, 'space_slice': [[0, 200], [0, 200]]})['annots'])
+        assert isinstance(a['rel_boxes'], kwimage.Boxes)
+        assert isinstance(a['frame_dets'][0], kwimage.Detections)
+        assert isinstance(a['rel_ssegs'], kwimage.PolygonList)
+        assert isinstance(a['rel_kpts'], kwimage.PointsList)
+        assert len(a['frame_dets'][0]) == len(a['aids']) > 0
     k = ndsampler_rs.to_kwimage(s['annots'], classes=list(sampler.classes))
     assert isinstance(k['rel_boxes'], kwimage.Boxes)
-    np.testing.assert_allclose(k['rel_boxes'].to_xywh().data, s['annots']['rel_boxes'])
+    np.testing.assert_allclose(k['rel_boxes'].to_xywh().data, xywh(s['annots']))
     dets = k['frame_dets'][0]
     assert isinstance(dets, kwimage.Detections)
     assert dets.data['aids'].tolist() == s['annots']['aids'].tolist()
@@ -282,9 +308,10 @@ def test_stacked_batches_equal_the_samples(sampler):
         sel = b['batch_index'] == k
         assert b['aids'][sel].tolist() == s['annots']['aids'].tolist()
         assert b['cids'][sel].tolist() == s['annots']['cids'].tolist()
-        np.testing.assert_allclose(b['rel_boxes'][sel], s['annots']['rel_boxes'])
+        np.testing.assert_allclose(b['rel_boxes'][sel], xywh(s['annots']))
         geo = [g for g, m in zip(b['geometry'], sel) if m]
-        assert [g['segmentation'] for g in geo] == s['annots']['rel_ssegs']
+        assert [g['segmentation'] for g in geo] == [
+            a.get('segmentation') for f in s['annots']['frames'] for a in f['annots']]
         assert b['meta'][k]['target']['space_slice'] == [[x.start, x.stop] for x in s['target']['space_slice']]
     assert len(b['aids']) > 8
     plain = sampler.load_batch_stacked(targets)

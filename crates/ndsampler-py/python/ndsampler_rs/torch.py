@@ -33,7 +33,7 @@ import numpy as np
 
 from ndsampler_rs import CocoSampler, NativeTargets, _stacked_out, _with_annots
 
-__all__ = ['SamplerDataset', 'PlanSampler', 'collate', 'shard_indices']
+__all__ = ['SamplerDataset', 'PreselectDataset', 'PlanSampler', 'collate', 'shard_indices']
 
 
 class SamplerDataset:
@@ -53,10 +53,9 @@ class SamplerDataset:
 
     def __init__(self, sampler, targets, with_annots=True, visible_thresh=0.0,
                  transform=None, stacked=False):
-        from ndsampler_rs import target_to_json
         self.sampler = sampler
         self.targets = [dict(t) for t in targets]
-        self._texts = [target_to_json(t) for t in self.targets]
+        self._texts = [self._to_json(t) for t in self.targets]
         self.with_annots = with_annots
         self.visible_thresh = visible_thresh
         self.transform = transform
@@ -113,9 +112,91 @@ class SamplerDataset:
         return state
 
     def __setstate__(self, state):
-        from ndsampler_rs import target_to_json
         self.__dict__.update(state)
-        self._texts = [target_to_json(t) for t in self.targets]
+        self._texts = [self._to_json(t) for t in self.targets]
+
+    def _to_json(self, target):
+        """The target's JSON text, checked against the sampler's dataset when
+        it can (``CocoSampler.target_to_json``)."""
+        from ndsampler_rs import target_to_json
+        to_json = getattr(self.sampler, 'target_to_json', None)
+        return to_json(target) if to_json is not None else target_to_json(target)
+
+
+class PreselectDataset(SamplerDataset):
+    """A dataset whose epoch ``e`` is ``regions.preselect(..., rng=seed,
+    epoch=e)``: every positive (or a covering subset) then that epoch's
+    negative pool, as the reference's ``preselect`` + ``load_item`` loop, but a
+    pure function of ``(seed, epoch)`` so that every worker and rank sees the
+    same pool without sharing state. Keys are ``(epoch, i)`` (``PlanSampler``'s);
+    a bare ``i`` is epoch 0. The length is epoch 0's; an epoch whose mining
+    found fewer negatives repeats its first items to that length.
+    ``preselect``: the keywords of ``regions.preselect`` (``n_neg`` or
+    ``neg_to_pos_ratio``, ``window_dims``, ``thresh``, ``cover_dims``);
+    ``target``: keys added to every target (``pad``, ``channels``, ...)."""
+
+    def __init__(self, sampler, seed=0, preselect=None, target=None, with_annots=True,
+                 visible_thresh=0.0, transform=None, stacked=False):
+        self.sampler = sampler
+        self.seed = int(seed)
+        self.preselect = dict(preselect or {})
+        self.extra = dict(target or {})
+        self._epochs = {}
+        super().__init__(sampler, self._epoch_targets(0), with_annots=with_annots,
+                         visible_thresh=visible_thresh, transform=transform, stacked=stacked)
+
+    def _epoch_targets(self, epoch):
+        from ndsampler_rs import CocoRegions
+        regions = CocoRegions(self.sampler)
+        regions.preselect(rng=self.seed, epoch=epoch, **self.preselect)
+        return [dict(regions.get_item(i), **self.extra) for i in range(len(regions))]
+
+    def _epoch(self, epoch):
+        """``(targets, texts)`` of ``epoch`` (the last two epochs are kept)."""
+        epoch = int(epoch)
+        if epoch == 0:
+            return self.targets, self._texts
+        got = self._epochs.get(epoch)
+        if got is None:
+            targets = self._epoch_targets(epoch)
+            n = len(self.targets)
+            targets = (targets * (n // max(len(targets), 1) + 1))[:n] if targets else targets
+            got = (targets, [self._to_json(t) for t in targets])
+            self._epochs = {k: v for k, v in self._epochs.items() if k == epoch - 1}
+            self._epochs[epoch] = got
+        return got
+
+    def __getitem__(self, key):
+        epoch = key[0] if isinstance(key, tuple) else 0
+        targets, _ = self._epoch(epoch)
+        i = self._index(key)
+        s = self.sampler.load_sample(targets[i], with_annots=self.with_annots,
+                                     visible_thresh=self.visible_thresh)
+        return s if self.transform is None else self.transform(s)
+
+    def __getitems__(self, keys):
+        keys = list(keys)
+        by_epoch = {k[0] if isinstance(k, tuple) else 0 for k in keys}
+        if by_epoch <= {0}:
+            return super().__getitems__(keys)
+        if len(by_epoch) != 1:
+            raise ValueError(f'one batch holds keys of epochs {sorted(by_epoch)}')
+        _, texts = self._epoch(by_epoch.pop())
+        texts = [texts[self._index(k)] for k in keys]
+        if self.stacked:
+            with_annots = 'boxes' if self.with_annots is True else self.with_annots
+            return self.sampler.load_batch_stacked(texts, with_annots=with_annots,
+                                                   visible_thresh=self.visible_thresh)
+        batch = self.sampler.load_batch(texts, with_annots=self.with_annots,
+                                        visible_thresh=self.visible_thresh)
+        if self.transform is not None:
+            batch = [self.transform(s) for s in batch]
+        return batch
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state['_epochs'] = {}
+        return state
 
 
 def _dist_rank_world():
