@@ -75,15 +75,27 @@ impl DType {
         }
     }
 
-    /// The common type of two types: themselves when equal, otherwise the float
-    /// type wide enough for both.
+    /// The common type of two types, as numpy promotes them when the
+    /// reference concatenates bands of different files: themselves when
+    /// equal; `F64` if either is; else `F32` if either is; `u8` with `u16`
+    /// is `u16`, `u8` with `i16` is `i16`; `u16` with `i16` (numpy's `int32`,
+    /// which this crate has no type for) is `F32`, which holds both exactly.
+    ///
+    /// ```
+    /// use frame_backends::DType;
+    /// assert_eq!(DType::U8.promote(DType::U16), DType::U16);
+    /// assert_eq!(DType::U16.promote(DType::I16), DType::F32);
+    /// assert_eq!(DType::F32.promote(DType::F64), DType::F64);
+    /// ```
     pub fn promote(self, other: DType) -> DType {
-        if self == other {
-            self
-        } else if self == DType::F64 || other == DType::F64 {
-            DType::F64
-        } else {
-            DType::F32
+        use DType::*;
+        match (self, other) {
+            (a, b) if a == b => a,
+            (F64, _) | (_, F64) => F64,
+            (F32, _) | (_, F32) => F32,
+            (U8, U16) | (U16, U8) => U16,
+            (U8, I16) | (I16, U8) => I16,
+            _ => F32,
         }
     }
 }
@@ -262,7 +274,10 @@ mod tests {
     #[test]
     fn promote_and_fill() {
         assert_eq!(DType::U8.promote(DType::U8), DType::U8);
-        assert_eq!(DType::U8.promote(DType::U16), DType::F32);
+        assert_eq!(DType::U8.promote(DType::U16), DType::U16);
+        assert_eq!(DType::I16.promote(DType::U8), DType::I16);
+        assert_eq!(DType::U16.promote(DType::I16), DType::F32);
+        assert_eq!(DType::F32.promote(DType::U16), DType::F32);
         assert_eq!(DType::F64.promote(DType::U16), DType::F64);
         assert!(f32::FILL.is_nan());
         assert_eq!(u16::FILL, 0);

@@ -107,6 +107,10 @@ pub struct ReadOptions {
     pub dtype: Option<DType>,
     /// `nodata: "float"`: integer data comes back as f32 with NaN padding.
     pub nodata_float: bool,
+    /// The output dtype when `dtype` is not given, in place of the sources'
+    /// own (the frames of one sample promoted to one dtype); unlike `dtype`
+    /// it keeps each source's padding: 0 for integer data.
+    pub promote_to: Option<DType>,
 }
 
 impl Default for ReadOptions {
@@ -116,7 +120,31 @@ impl Default for ReadOptions {
             antialias: true,
             dtype: None,
             nodata_float: false,
+            promote_to: None,
         }
+    }
+}
+
+impl ReadOptions {
+    /// Whether padding (off the image, off an asset) is NaN in an output of
+    /// `out` read from a source of `src`: where the data is float (a float
+    /// file or a dequantized asset, `nodata: "float"`, or a float `dtype`
+    /// asked for). Integer data is padded with 0 even in a float output that
+    /// is float for a missing band's NaN or a promotion, as the reference
+    /// pads each file's integer data before it joins the bands.
+    pub fn pads_with_nan(&self, src: DType, out: DType) -> bool {
+        out.is_float()
+            && (src.is_float() || self.nodata_float || self.dtype.is_some_and(DType::is_float))
+    }
+}
+
+/// A window of padding: NaN or 0 as [`ReadOptions::pads_with_nan`] says.
+fn padding(dtype: DType, shape: (usize, usize, usize), nan: bool) -> Window {
+    let w = Window::filled(dtype, shape);
+    if nan || !dtype.is_float() {
+        w
+    } else {
+        w.convert(DType::U8).convert(dtype)
     }
 }
 
@@ -541,7 +569,7 @@ impl FrameReader {
     /// the file has overviews and the output is downscaled.
     ///
     /// Output dtype: `opts.dtype` if given; otherwise the assets' common dtype
-    /// (mixed dtypes promote to f32, or f64 if one is f64), turned to float (f32 /
+    /// (mixed dtypes promote as numpy's concatenation does: [`DType::promote`]), turned to float (f32 /
     /// f64) when a requested band is missing or `opts.nodata_float` is set.
     /// Padding is 0 in integer outputs and NaN in float outputs; missing bands are
     /// NaN (0 if an integer dtype was forced). Resampled integer data is rounded
@@ -559,6 +587,7 @@ impl FrameReader {
             let (names, groups, missing) = self.plan(src, channels, opts)?;
             let out_dtype = Self::out_dtype(&groups, missing, opts);
             self.warped_from_plan(
+                (src.height, src.width),
                 (names.len(), &groups, missing),
                 out_h,
                 out_w,
@@ -592,11 +621,13 @@ impl FrameReader {
             .map(|g| g.raster.info().dtype)
             .reduce(DType::promote)
             .unwrap_or(DType::F32);
-        opts.dtype.unwrap_or(if missing || opts.nodata_float {
-            base.to_float()
-        } else {
-            base
-        })
+        opts.dtype
+            .or(opts.promote_to)
+            .unwrap_or(if missing || opts.nodata_float {
+                base.to_float()
+            } else {
+                base
+            })
     }
 
     /// [`FrameReader::read_warped`] written into `out` (a slot of a batch
@@ -653,12 +684,15 @@ impl FrameReader {
             let m = *out_from_image * g.to_image;
             if m.is_finite()
                 && let Some((tx, ty)) = m.integer_translation()
+                && !(asset_beyond_image(g.raster.info(), &g.to_image, (src.height, src.width))
+                    && sees_beyond_image((src.height, src.width), out_from_image, out_h, out_w))
             {
                 let region = crop_region(tx, ty, out_h, out_w)?;
                 return g.raster.read_region_into(0, region, &g.bands, out);
             }
         }
         let w = self.warped_from_plan(
+            (src.height, src.width),
             (names.len(), &groups, missing),
             out_h,
             out_w,
@@ -670,8 +704,10 @@ impl FrameReader {
     }
 
     /// The body of [`FrameReader::read_warped`] once the channels are planned.
+    #[allow(clippy::too_many_arguments)]
     fn warped_from_plan(
         &self,
+        image_dims: (usize, usize),
         (n, groups, missing): (usize, &[Group], bool),
         out_h: usize,
         out_w: usize,
@@ -689,19 +725,30 @@ impl FrameReader {
                 out_from_image.matrix()
             )));
         }
-        if groups.len() == 1
+        let mut out = if groups.len() == 1
             && !missing
             && groups[0].out_idx.iter().enumerate().all(|(i, &k)| i == k)
         {
             let g = &groups[0];
             let m = *out_from_image * g.to_image;
-            return self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype);
-        }
-        let mut out = Window::filled(out_dtype, (out_h, out_w, n));
-        for g in groups {
-            let m = *out_from_image * g.to_image;
-            let w = self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype)?;
-            scatter(&w, &mut out, &g.out_idx)?;
+            self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype)?
+        } else {
+            let mut out = Window::filled(out_dtype, (out_h, out_w, n));
+            for g in groups {
+                let m = *out_from_image * g.to_image;
+                let w = self.read_group(&*g.raster, &m, out_h, out_w, &g.bands, opts, out_dtype)?;
+                scatter(&w, &mut out, &g.out_idx)?;
+            }
+            out
+        };
+        if groups
+            .iter()
+            .any(|g| asset_beyond_image(g.raster.info(), &g.to_image, image_dims))
+        {
+            let nan = groups
+                .iter()
+                .any(|g| opts.pads_with_nan(g.raster.info().dtype, out_dtype));
+            cut_to_image(&mut out, image_dims, out_from_image, opts, nan)?;
         }
         Ok(out)
     }
@@ -731,9 +778,9 @@ impl FrameReader {
             if w.dtype() == out_dtype {
                 return Ok(w);
             }
-            let src_int = !w.dtype().is_float();
+            let nan = !w.dtype().is_float() && opts.pads_with_nan(w.dtype(), out_dtype);
             let mut w = w.convert(out_dtype);
-            if src_int && out_dtype.is_float() {
+            if nan {
                 nan_outside(&mut w, region, PixelBox::full(info.height, info.width));
             }
             return Ok(w);
@@ -749,8 +796,9 @@ impl FrameReader {
             }
         }
         let (lh, lw) = info.levels[level];
+        let pad_nan = opts.pads_with_nan(info.dtype, out_dtype);
         if lh == 0 || lw == 0 {
-            return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
+            return Ok(padding(out_dtype, (out_h, out_w, bands.len()), pad_nan));
         }
         let asset_from_level = Affine::scale(
             info.width as f64 / lw as f64,
@@ -758,7 +806,7 @@ impl FrameReader {
         );
         let out_from_level = *out_from_asset * asset_from_level;
         self.check_resample(&out_from_level, out_h, out_w, path)?;
-        let fill = if out_dtype.is_float() { f32::NAN } else { 0.0 };
+        let fill = if pad_nan { f32::NAN } else { 0.0 };
         let interp = opts.interpolation;
         let res = if let Some((ax, tx, ay, ty)) = out_from_level.scale_translation() {
             let txs = axis_taps(out_w, ax, tx, interp, opts.antialias);
@@ -789,7 +837,7 @@ impl FrameReader {
             };
             let ext = (blurred(ay), blurred(ax));
             let Some(s) = read_extended(raster, level, region, bands, (lh, lw), ext)? else {
-                return Ok(Window::filled(out_dtype, (out_h, out_w, c)));
+                return Ok(padding(out_dtype, (out_h, out_w, c), pad_nan));
             };
             let mut res = resample::separable(&s, y0, x0, &tys, &txs)?;
             if !region.intersect(&PixelBox::full(lh, lw)).eq(&region) {
@@ -835,7 +883,7 @@ impl FrameReader {
             }
             .intersect(&bound);
             if region.is_empty() {
-                return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
+                return Ok(padding(out_dtype, (out_h, out_w, bands.len()), pad_nan));
             }
             self.budget(
                 || format!("the source region {region:?} of {}", path.display()),
@@ -847,7 +895,7 @@ impl FrameReader {
             let aa = sig_x > 0.0 || sig_y > 0.0;
             let Some(mut s) = read_extended(raster, level, region, bands, (lh, lw), (aa, aa))?
             else {
-                return Ok(Window::filled(out_dtype, (out_h, out_w, bands.len())));
+                return Ok(padding(out_dtype, (out_h, out_w, bands.len()), pad_nan));
             };
             let src_fill = if raster.info().dtype.is_float() {
                 f32::NAN
@@ -971,6 +1019,118 @@ pub(crate) fn check_declared(asset: &AssetSource, info: &RasterInfo) -> Result<(
             declared: format!("{} bands ({names})", asset.channels.len()),
             found: format!("{} bands", info.bands),
         });
+    }
+    Ok(())
+}
+
+/// Whether an asset (`info`, placed by `to_image`) reaches beyond its image
+/// (`(height, width)`; 0 = unknown, never) by more than a hair.
+fn asset_beyond_image(info: &RasterInfo, to_image: &Affine, (h, w): (usize, usize)) -> bool {
+    if h == 0 || w == 0 {
+        return false;
+    }
+    let (ah, aw) = (info.height as f64, info.width as f64);
+    [(0.0, 0.0), (aw, 0.0), (0.0, ah), (aw, ah)]
+        .iter()
+        .any(|&(x, y)| {
+            let [u, v] = to_image.apply([x, y]);
+            u < -1e-6 || v < -1e-6 || u > w as f64 + 1e-6 || v > h as f64 + 1e-6
+        })
+}
+
+/// Whether some pixel of an `out_h × out_w` output lies off the image
+/// (`(height, width)`; 0 = unknown, never) seen through `out_from_image`.
+fn sees_beyond_image(
+    (h, w): (usize, usize),
+    out_from_image: &Affine,
+    out_h: usize,
+    out_w: usize,
+) -> bool {
+    if h == 0 || w == 0 {
+        return false;
+    }
+    let Ok(img_from_out) = out_from_image.inverse() else {
+        return true;
+    };
+    let (oh, ow) = (out_h as f64, out_w as f64);
+    [(0.0, 0.0), (ow, 0.0), (0.0, oh), (ow, oh)]
+        .iter()
+        .any(|&(x, y)| {
+            let [u, v] = img_from_out.apply([x, y]);
+            // a hair of float error at an edge is not beyond it
+            u < -1e-9 || v < -1e-9 || u > w as f64 + 1e-9 || v > h as f64 + 1e-9
+        })
+}
+
+/// Sets the output pixels that lie off the image (`(height, width)`, seen
+/// through `out_from_image`) to the fill: an asset reaching beyond its
+/// image is cut at the image's edge, as the reference warps every asset onto
+/// its image's own canvas before cropping. Off the image means what
+/// [`is_image_pixel`] says per axis (an axis-aligned transform) or for the
+/// pixel's centre (any other).
+fn cut_to_image(
+    out: &mut Window,
+    (h, w): (usize, usize),
+    out_from_image: &Affine,
+    opts: &ReadOptions,
+    nan: bool,
+) -> Result<()> {
+    let (out_h, out_w, _) = out.shape();
+    if !sees_beyond_image((h, w), out_from_image, out_h, out_w) {
+        return Ok(());
+    }
+    let blurred = |s: f64| {
+        opts.antialias
+            && s < 1.0
+            && matches!(
+                opts.interpolation,
+                Interpolation::Linear | Interpolation::Cubic
+            )
+    };
+    let keep: Box<dyn Fn(usize, usize) -> bool> =
+        if let Some((ax, tx, ay, ty)) = out_from_image.scale_translation() {
+            let axis = |n_out: usize, s: f64, t: f64, n: usize| -> Vec<bool> {
+                (0..n_out)
+                    .map(|j| {
+                        is_image_pixel((j as f64 + 0.5 - t) / s, n, blurred(s), opts.interpolation)
+                    })
+                    .collect()
+            };
+            let rows = axis(out_h, ay, ty, h);
+            let cols = axis(out_w, ax, tx, w);
+            Box::new(move |i, j| rows[i] && cols[j])
+        } else {
+            let inv = out_from_image.inverse()?;
+            let (sx, sy) = out_from_image.axis_scales();
+            let aa = blurred(sx.min(sy));
+            let interp = opts.interpolation;
+            Box::new(move |i, j| {
+                let [u, v] = inv.apply([j as f64 + 0.5, i as f64 + 0.5]);
+                is_image_pixel(u, w, aa, interp) && is_image_pixel(v, h, aa, interp)
+            })
+        };
+    fn go<T: Pixel>(a: &mut ndarray::Array3<T>, keep: &dyn Fn(usize, usize) -> bool, v: T) {
+        let (h, w, _) = a.dim();
+        for i in 0..h {
+            for j in 0..w {
+                if !keep(i, j) {
+                    a.slice_mut(ndarray::s![i, j, ..]).fill(v);
+                }
+            }
+        }
+    }
+    // (only windows that see an asset beyond its image get here: rare)
+    let (f32_fill, f64_fill) = if nan {
+        (f32::NAN, f64::NAN)
+    } else {
+        (0.0, 0.0)
+    };
+    match out {
+        Window::U8(a) => go(a, &*keep, 0),
+        Window::U16(a) => go(a, &*keep, 0),
+        Window::I16(a) => go(a, &*keep, 0),
+        Window::F32(a) => go(a, &*keep, f32_fill),
+        Window::F64(a) => go(a, &*keep, f64_fill),
     }
     Ok(())
 }

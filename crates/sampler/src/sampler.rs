@@ -402,6 +402,7 @@ fn read_options(t: &Target) -> ReadOptions {
             .unwrap_or(interpolation != Interpolation::Nearest),
         dtype: t.dtype,
         nodata_float: t.nodata == Some(Nodata::Float),
+        promote_to: None,
     }
 }
 
@@ -776,7 +777,7 @@ impl CocoSampler {
         let native_mode = t.use_native_scale == Some(true);
         // (native-resolution parts are sized and checked part by part)
         if !opts.skip_pixels && !native_mode {
-            read_opts.dtype = self.size_pixels(&r, [out_h, out_w], &channels, &read_opts)?;
+            read_opts.promote_to = self.size_pixels(&r, [out_h, out_w], &channels, &read_opts)?;
         }
         let plan = FramePlan {
             sample_from_vid: Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy)),
@@ -927,10 +928,10 @@ impl CocoSampler {
     /// band is missing): a sample above the configured `max_sample_bytes` is
     /// [`Error::TooLarge`], naming the limit and the request.
     ///
-    /// Returns the dtype every frame is to be read as: the target's own, or,
-    /// for a sample of several real frames, the frames' dtypes promoted to
-    /// one (a frame lacking a band is float, so every frame of the sample is
-    /// read as float, with NaN padding, rather than converted afterwards).
+    /// Returns, for a sample of several real frames without a `dtype`, the
+    /// frames' dtypes promoted to one, which every frame is read as
+    /// ([`ReadOptions::promote_to`]: a frame lacking a band is float, so
+    /// every frame is read as float, each keeping its own padding).
     fn size_pixels(
         &self,
         r: &Resolved,
@@ -984,7 +985,9 @@ impl CocoSampler {
         if bytes > self.max_sample_bytes {
             return Err(too_large(Some(bytes)));
         }
-        Ok(read_opts.dtype.or(kind.filter(|_| real > 1).map(|k| k.0)))
+        Ok(kind
+            .filter(|_| real > 1 && read_opts.dtype.is_none())
+            .map(|k| k.0))
     }
 
     /// Refuses frames whose stack (all promoted to one dtype, as
