@@ -10,7 +10,7 @@
 //!
 //! A bounded campaign runs with the tests (`NDSAMPLER_FUZZ_CASES`, default 48 per
 //! property); `cargo xtask fuzz --minutes N` runs it for longer and prints the
-//! outcome table of README's "Limits and failure behaviour" (each case appends
+//! outcome table of docs/limits.md (each case appends
 //! its outcome to the file named by `NDSAMPLER_FUZZ_REPORT`).
 
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! `cargo xtask fuzz --minutes N`: the hostile-input campaign of
 //! `tests/it/hostile.rs`, run for longer than the bounded one of
-//! `cargo xtask test`, with the outcome table of README's "Limits and failure
-//! behaviour" printed at the end.
+//! `cargo xtask test`, with the outcome table of docs/limits.md printed at the
+//! end.
 //!
 //! Each round runs the three properties with `NDSAMPLER_FUZZ_CASES` cases and
 //! fresh random seeds (proptest draws them per run); a failing round stops the

@@ -248,7 +248,7 @@ fn python_package_tests(python: &Path, gdal: bool) -> Result<()> {
         .to_path_buf();
     let bin = venv.join("bin");
     // `ray[data]` (ray, pyarrow; pandas is already there) is for
-    // tests/test_ray.py: about 30 s and 430 MB more (README, "From Python").
+    // tests/test_ray.py: about 30 s and 430 MB more (docs/python.md).
     if ["maturin", "pytest", "ray"]
         .iter()
         .any(|b| !bin.join(b).exists())

@@ -48,7 +48,7 @@ __all__ = ['CocoSampler', 'CocoRegions', 'CategoryTree', 'Categories', 'MissingN
            'locality_order', 'apply_locality', 'normalize_target', 'target_to_json',
            'to_kwimage', 'HAS_REMOTE', 'set_store_options', '__version__']
 
-# Target keys, by what happens to them (docs: the module docstring, README
+# Target keys, by what happens to them (docs: the module docstring, docs/python.md
 # "From Python"). Every key the Rust target accepts is passed to Rust as given:
 _RUST_KEYS = frozenset({
     'image_id', 'gid', 'video_id', 'vidid', 'image_ids', 'gids', 'annot_id', 'aid',

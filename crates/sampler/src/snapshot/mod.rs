@@ -48,7 +48,7 @@
 //! `from_le_bytes`, not cast) nor a schema library, and the only `unsafe` is
 //! the map itself (`map.rs`). Opening checks the header and the section table
 //! only (O(sections)); the 1M-annotation snapshot opens in about 1 ms plus
-//! the source check (README, Performance).
+//! the source check (docs/performance.md).
 //!
 //! The alternatives, measured for build cost only (a scratch crate, cold
 //! release build on this machine's 2 shared cores at load 6–8, 2026-11-30):
