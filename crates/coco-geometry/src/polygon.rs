@@ -4,7 +4,7 @@
 //! dicts) are read and written by [`crate::Segmentation`]; this
 //! module holds the geometry.
 
-use super::{Affine, BBox, Mask, Result, checked_pixels, ring_signed_area2};
+use super::{Affine, BBox, FillRule, Mask, Result, checked_pixels, ring_signed_area2};
 
 /// A polygon: one exterior ring and zero or more interior rings (holes).
 ///
@@ -163,6 +163,24 @@ impl Polygon {
         self.fill_with(mask, &mut Vec::new());
     }
 
+    /// Rasterize into a new `h × w` mask with the given [`FillRule`].
+    pub fn to_mask_with(&self, h: usize, w: usize, rule: FillRule) -> Result<Mask> {
+        let mut m = Mask::new(h, w)?;
+        self.fill_into_with(&mut m, rule);
+        Ok(m)
+    }
+
+    /// Set (OR) this polygon's pixels in `mask` with the given [`FillRule`].
+    pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) {
+        match rule {
+            FillRule::Centers => self.fill_into(mask),
+            FillRule::Cv2Points => {
+                let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
+                super::raster::fill_rings_cv2(&rings, mask);
+            }
+        }
+    }
+
     /// [`Polygon::fill_into`] with a reusable scratch buffer.
     fn fill_with(&self, mask: &mut Mask, scratch: &mut Vec<Vec<f64>>) {
         let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
@@ -241,6 +259,25 @@ impl MultiPolygon {
             p.fill_with(&mut m, &mut scratch);
         }
         Ok(m)
+    }
+
+    /// Rasterize with the given [`FillRule`]: the union of the pieces, each
+    /// filled even-odd with its holes.
+    pub fn to_mask_with(&self, h: usize, w: usize, rule: FillRule) -> Result<Mask> {
+        let mut m = Mask::new(h, w)?;
+        self.fill_into_with(&mut m, rule);
+        Ok(m)
+    }
+
+    /// Set (OR) the pieces' pixels in `mask` with the given [`FillRule`].
+    pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) {
+        let mut scratch = Vec::new();
+        for p in &self.polygons {
+            match rule {
+                FillRule::Centers => p.fill_with(mask, &mut scratch),
+                FillRule::Cv2Points => p.fill_into_with(mask, rule),
+            }
+        }
     }
 }
 

@@ -43,6 +43,8 @@
 //!   and videos with exact positive/negative indexes.
 //! - [`plan`]: reproducible, shardable sample plans; [`loader`]: the ordered,
 //!   bounded parallel batch loader.
+//! - [`masks`]: class masks, instance masks and keypoint heatmaps of a
+//!   sample's annotations, aligned with its pixels.
 //! - [`snapshot`]: a memory-mapped snapshot of the records the sampler needs,
 //!   keyed by the JSON's content hash: [`CocoSampler::open`] uses a valid one
 //!   (milliseconds instead of seconds for a million annotations, one copy of
@@ -60,6 +62,7 @@ pub mod geometry_cache;
 pub mod grid;
 pub mod loader;
 pub mod locality;
+pub mod masks;
 mod padding;
 pub mod pixels;
 pub mod plan;
@@ -70,7 +73,7 @@ pub mod snapshot;
 pub mod target;
 
 pub use coco_source::image_source;
-pub use error::{Error, RegionError, Result};
+pub use error::{Error, RegionError, Result, TrainingError};
 pub use geometry_cache::{DEFAULT_GEOMETRY_CACHE_BYTES, GeometryCacheStats};
 pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;

@@ -5,6 +5,7 @@
 
 mod geometry_cache;
 mod limits;
+mod masks;
 mod native;
 mod plan_loader;
 mod python_assets;

@@ -1,0 +1,557 @@
+//! Masks and heatmaps of a sample's annotations, in the window's pixels.
+//!
+//! A [`Sample`]'s annotations are already in sample space (after pad, scale
+//! and warp), so rasterizing them at the window's size aligns them with
+//! `im` pixel for pixel. On request, per frame:
+//! - [`class_mask`]: one `i32` category id per pixel (`background` where no
+//!   annotation is, `ignore_value` for ignored categories and, optionally,
+//!   the padding outside the image);
+//! - [`instance_masks`]: `N × H × W` 0/1 masks, one per annotation, also
+//!   bit-packed as numpy's `packbits(axis=-1)` ([`InstanceMasks::packed`]);
+//! - [`keypoint_heatmaps`]: one Gaussian heatmap channel per keypoint class.
+//!
+//! 2D samples give `(H, W)` class masks and `(K, H, W)` heatmaps; 3D samples
+//! (videos) add a leading time axis: `(T, H, W)` and `(T, K, H, W)`.
+//! Polygons are rasterized with a [`FillRule`]: [`FillRule::Centers`] (the
+//! project's convention: pixel `(x, y)` covers `[x, x+1) × [y, y+1)` and is
+//! set when its centre is inside) or [`FillRule::Cv2Points`] (kwimage's
+//! default `to_mask()`, vertices at pixel centres, boundary included: the
+//! rule for kwcoco's own polygons). RLE segmentations decode the same under
+//! both.
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use sampler::{CocoSampler, SamplerConfig, Target};
+//! use sampler::masks::MaskOptions;
+//!
+//! let dir = tempfile::tempdir()?;
+//! image::GrayImage::new(32, 32).save(dir.path().join("a.png"))?;
+//! let json = r#"{"categories": [{"id": 5, "name": "cat"}],
+//!   "images": [{"id": 1, "file_name": "a.png", "width": 32, "height": 32}],
+//!   "annotations": [{"id": 7, "image_id": 1, "category_id": 5, "bbox": [4, 4, 8, 8],
+//!                    "segmentation": [[4, 4, 12, 4, 12, 12, 4, 12]]}]}"#;
+//! let dset = coco_model::CocoDataset::from_json_str(json, dir.path())?;
+//! let sampler = CocoSampler::new(Arc::new(dset), SamplerConfig::default())?;
+//! let target: Target = serde_json::from_str(r#"{"image_id": 1, "space_slice": [[0, 16], [0, 16]]}"#)?;
+//! let sample = sampler.load_sample(&target)?;
+//! let cls = sample.class_mask(&MaskOptions::default())?;
+//! assert_eq!(cls.shape(), &[16, 16]);
+//! assert_eq!(cls.iter().filter(|&&v| v == 5).count(), 64);
+//! # Ok(()) }
+//! ```
+
+use coco_model::geometry::{BBox, FillRule, Mask, Polygon, Segmentation};
+use ndarray::{Array3, ArrayD, IxDyn};
+
+use crate::error::{Result, TrainingError};
+use crate::sampler::{Sample, SampleAnnot, SampleFrame};
+
+/// In which order overlapping annotations are painted into a class mask
+/// (the last one painted wins a pixel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PaintOrder {
+    /// Ascending annotation id (independent of the spatial index's order).
+    #[default]
+    Id,
+    /// Largest area first, so small objects stay visible on top of large
+    /// ones (ties by id).
+    AreaDescending,
+}
+
+/// Options of [`class_mask`] and [`instance_masks`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct MaskOptions {
+    /// How polygon vertices relate to pixels (default [`FillRule::Centers`]).
+    pub fill: FillRule,
+    /// Class-mask value where no annotation is (default 0).
+    pub background: i32,
+    /// Class-mask value of ignored pixels (default -1).
+    pub ignore_value: i32,
+    /// Class-mask pixels outside the sampled image or video (padding, fill
+    /// frames) get `ignore_value` (default false: they are background or
+    /// whatever annotation covers them).
+    pub ignore_padding: bool,
+    /// Annotations of these categories are painted with `ignore_value`
+    /// (class masks) and left out of instance masks.
+    pub ignore_category_ids: Vec<i64>,
+    /// Painting order of overlapping annotations.
+    pub order: PaintOrder,
+    /// Rasterize an annotation without segmentation as its box (default
+    /// true); when false it is skipped.
+    pub boxes_without_segmentation: bool,
+}
+
+impl Default for MaskOptions {
+    fn default() -> Self {
+        MaskOptions {
+            fill: FillRule::Centers,
+            background: 0,
+            ignore_value: -1,
+            ignore_padding: false,
+            ignore_category_ids: Vec::new(),
+            order: PaintOrder::Id,
+            boxes_without_segmentation: true,
+        }
+    }
+}
+
+/// Options of [`keypoint_heatmaps`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeatmapOptions {
+    /// Standard deviation of each keypoint's Gaussian, in output pixels
+    /// (finite, > 0).
+    pub sigma: f64,
+    /// One channel per keypoint category id, in this order; keypoints of
+    /// other (or no) categories are left out. `None`: one channel for all
+    /// keypoints.
+    pub keypoint_category_ids: Option<Vec<i64>>,
+    /// The Gaussian is cut at `truncate × sigma` from its centre (default 3).
+    pub truncate: f64,
+}
+
+impl HeatmapOptions {
+    /// One channel for every keypoint, Gaussians of `sigma` pixels.
+    pub fn new(sigma: f64) -> Self {
+        HeatmapOptions {
+            sigma,
+            keypoint_category_ids: None,
+            truncate: 3.0,
+        }
+    }
+}
+
+/// The instance masks of a sample: one `H × W` 0/1 mask per annotation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceMasks {
+    /// `(N, H, W)`, 0 or 1.
+    pub masks: Array3<u8>,
+    /// Annotation id of each mask.
+    pub ids: Vec<i64>,
+    /// Category id of each mask.
+    pub category_ids: Vec<Option<i64>>,
+    /// Frame index (position in [`Sample::frames`]) of each mask.
+    pub frames: Vec<usize>,
+}
+
+impl InstanceMasks {
+    /// Number of masks.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when there are no masks.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Bit-packed along the last axis as numpy's `np.packbits(m, axis=-1)`:
+    /// `(N, H, ceil(W / 8))`, the first pixel of a byte in its high bit.
+    pub fn packed(&self) -> Array3<u8> {
+        pack_bits(&self.masks)
+    }
+}
+
+/// `np.packbits(m, axis=-1)` of a 3-D 0/1 array (any non-zero is a one).
+pub fn pack_bits(m: &Array3<u8>) -> Array3<u8> {
+    let (n, h, w) = m.dim();
+    let wb = w.div_ceil(8);
+    let mut out = Array3::<u8>::zeros((n, h, wb));
+    for ((i, y, x), &v) in m.indexed_iter() {
+        if v != 0 {
+            out[[i, y, x / 8]] |= 0x80 >> (x % 8);
+        }
+    }
+    out
+}
+
+/// `np.unpackbits(p, axis=-1)[..., :width]`: the inverse of [`pack_bits`].
+///
+/// Errors: [`TrainingError::BadOption`] (`width`) when `width` does not fit
+/// the packed rows.
+pub fn unpack_bits(p: &Array3<u8>, width: usize) -> Result<Array3<u8>> {
+    let (n, h, wb) = p.dim();
+    if width.div_ceil(8) != wb {
+        return Err(TrainingError::BadOption {
+            option: "width",
+            msg: format!("{width} columns do not pack into {wb} bytes per row"),
+        }
+        .into());
+    }
+    Ok(Array3::from_shape_fn((n, h, width), |(i, y, x)| {
+        (p[[i, y, x / 8]] >> (7 - x % 8)) & 1
+    }))
+}
+
+/// `[H, W]` of the sample's window: the padded window times the output
+/// scale (the shape of `im`'s spatial axes, also with `skip_pixels`).
+pub fn window_shape(sample: &Sample) -> [usize; 2] {
+    let [[y0, y1], [x0, x1]] = sample.params.st_dims;
+    let [sx, sy] = sample.params.scale;
+    let ext = |d: i64, s: f64| ((d as f64) * s).round().max(0.0) as usize;
+    [ext(y1 - y0, sy), ext(x1 - x0, sx)]
+}
+
+fn is_video(sample: &Sample) -> bool {
+    sample.params.time_span.is_some()
+}
+
+/// The annotations of a frame to rasterize, in painting order, with their
+/// geometry (segmentation, else the box when allowed).
+fn painted<'a>(
+    frame: &'a SampleFrame,
+    opts: &MaskOptions,
+) -> Vec<(&'a SampleAnnot, Option<Segmentation>)> {
+    let mut list: Vec<(&SampleAnnot, Option<Segmentation>)> = frame
+        .annots
+        .iter()
+        .filter_map(|a| match &a.segmentation {
+            Some(_) => Some((a, None)),
+            None if opts.boxes_without_segmentation => {
+                let [x, y, w, h] = a.bbox;
+                let poly = Polygon::from_bbox(&BBox::new(x, y, w, h));
+                Some((a, Some(Segmentation::from_multi_polygon(poly.into()))))
+            }
+            None => None,
+        })
+        .collect();
+    match opts.order {
+        PaintOrder::Id => list.sort_by_key(|(a, _)| a.id),
+        PaintOrder::AreaDescending => list.sort_by(|(a, sa), (b, sb)| {
+            let area = |x: &SampleAnnot, s: &Option<Segmentation>| {
+                s.as_ref()
+                    .or(x.segmentation.as_ref())
+                    .map_or(0.0, |g| g.area())
+            };
+            area(b, sb).total_cmp(&area(a, sa)).then(a.id.cmp(&b.id))
+        }),
+    }
+    list
+}
+
+/// Rows `[r0, r1)` an annotation's pixels can occupy (its box, one pixel
+/// of margin for the fill rules' rounding), clamped to the window.
+fn row_span(seg: &Segmentation, h: usize) -> (usize, usize) {
+    match seg.bbox() {
+        Some(b) if !seg.is_rle() && b.ltrb().iter().all(|v| v.is_finite()) => {
+            let [_, t, _, bt] = b.ltrb();
+            let r0 = (t.floor() - 1.0).clamp(0.0, h as f64) as usize;
+            let r1 = (bt.ceil() + 2.0).clamp(0.0, h as f64) as usize;
+            (r0, r1.max(r0))
+        }
+        _ => (0, h),
+    }
+}
+
+/// Rasterize one annotation into `scratch` (cleared by the caller).
+fn rasterize(
+    a: &SampleAnnot,
+    seg: &Segmentation,
+    rule: FillRule,
+    scratch: &mut Mask,
+) -> Result<()> {
+    seg.fill_into_with(scratch, rule)
+        .map_err(|source| TrainingError::Geometry {
+            annot_id: a.id,
+            source,
+        })?;
+    Ok(())
+}
+
+fn category_value(a: &SampleAnnot, opts: &MaskOptions) -> Result<i32> {
+    match a.category_id {
+        Some(c) if opts.ignore_category_ids.contains(&c) => Ok(opts.ignore_value),
+        Some(c) => i32::try_from(c).map_err(|_| {
+            TrainingError::BadOption {
+                option: "category_id",
+                msg: format!(
+                    "annotation {}: category id {c} does not fit a 32-bit class mask",
+                    a.id
+                ),
+            }
+            .into()
+        }),
+        None => Ok(opts.ignore_value),
+    }
+}
+
+/// Whether the padded window's column `j` / row `i` lies in the sampled
+/// image or video: `valid[0]` per row, `valid[1]` per column.
+fn valid_axes(sample: &Sample, h: usize, w: usize) -> [Vec<bool>; 2] {
+    let [x0, y0, _, _] = sample.params.sample_ltrb;
+    let [dh, dw] = sample.params.data_dims;
+    let [sx, sy] = sample.params.scale;
+    let axis = |n: usize, lo: i64, d: i64, s: f64| -> Vec<bool> {
+        (0..n)
+            .map(|k| {
+                // centre of output pixel k in the sampled space
+                let c = (k as f64 + 0.5) / s + lo as f64;
+                c >= 0.0 && c < d as f64
+            })
+            .collect()
+    };
+    [axis(h, y0, dh, sy), axis(w, x0, dw, sx)]
+}
+
+/// The class mask of one frame into `out` (`H × W`, row-major).
+fn class_mask_frame(
+    sample: &Sample,
+    frame_index: usize,
+    opts: &MaskOptions,
+    out: &mut [i32],
+    scratch: &mut Mask,
+) -> Result<()> {
+    let (h, w) = (scratch.height(), scratch.width());
+    out.fill(opts.background);
+    let frame = &sample.frames[frame_index];
+    for (a, own) in painted(frame, opts) {
+        let Some(seg) = own.as_ref().or(a.segmentation.as_ref()) else {
+            continue;
+        };
+        let value = category_value(a, opts)?;
+        rasterize(a, seg, opts.fill, scratch)?;
+        // every set pixel lies in these rows; they are cleared as painted
+        let (r0, r1) = row_span(seg, h);
+        for y in r0..r1 {
+            let dst = &mut out[y * w..(y + 1) * w];
+            for (d, s) in dst.iter_mut().zip(scratch.row_mut(y).iter_mut()) {
+                if *s != 0 {
+                    *d = value;
+                    *s = 0;
+                }
+            }
+        }
+    }
+    if opts.ignore_padding {
+        let fill_frame = sample
+            .params
+            .warps
+            .get(frame_index)
+            .is_some_and(Option::is_none);
+        let [rows, cols] = valid_axes(sample, h, w);
+        for y in 0..h {
+            for x in 0..w {
+                if fill_frame || !rows[y] || !cols[x] {
+                    out[y * w + x] = opts.ignore_value;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The class mask of a sample: `(H, W)` for 2D, `(T, H, W)` for videos.
+///
+/// Each annotation (segmentation, or its box when
+/// [`MaskOptions::boxes_without_segmentation`]) is painted with its category
+/// id in [`MaskOptions::order`]; see [`MaskOptions`] for background and
+/// ignored pixels.
+///
+/// Errors: [`TrainingError::Geometry`] when an RLE cannot be decoded,
+/// [`TrainingError::BadOption`] when a category id does not fit `i32`.
+pub fn class_mask(sample: &Sample, opts: &MaskOptions) -> Result<ArrayD<i32>> {
+    let [h, w] = window_shape(sample);
+    // a 2D sample has one frame
+    let t = if is_video(sample) {
+        sample.frames.len()
+    } else {
+        1
+    };
+    let mut scratch = new_mask(h, w)?;
+    let mut data = vec![opts.background; t * h * w];
+    if h * w > 0 {
+        for (i, chunk) in data.chunks_mut(h * w).enumerate() {
+            if i < sample.frames.len() {
+                class_mask_frame(sample, i, opts, chunk, &mut scratch)?;
+            }
+        }
+    }
+    let shape: Vec<usize> = if is_video(sample) {
+        vec![t, h, w]
+    } else {
+        vec![h, w]
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| {
+        TrainingError::BadOption {
+            option: "window",
+            msg: e.to_string(),
+        }
+        .into()
+    })
+}
+
+fn new_mask(h: usize, w: usize) -> Result<Mask> {
+    Mask::new(h, w).map_err(|source| {
+        TrainingError::Geometry {
+            annot_id: -1,
+            source,
+        }
+        .into()
+    })
+}
+
+/// One `H × W` mask per annotation (over every frame), in
+/// [`MaskOptions::order`] within each frame. Annotations of
+/// [`MaskOptions::ignore_category_ids`] are left out; the mask is not cut at
+/// the padding.
+///
+/// Errors: as [`class_mask`].
+pub fn instance_masks(sample: &Sample, opts: &MaskOptions) -> Result<InstanceMasks> {
+    let [h, w] = window_shape(sample);
+    let mut scratch = new_mask(h, w)?;
+    let mut data: Vec<u8> = Vec::new();
+    let (mut ids, mut category_ids, mut frames) = (Vec::new(), Vec::new(), Vec::new());
+    for (fi, frame) in sample.frames.iter().enumerate() {
+        for (a, own) in painted(frame, opts) {
+            if a.category_id
+                .is_some_and(|c| opts.ignore_category_ids.contains(&c))
+            {
+                continue;
+            }
+            let Some(seg) = own.as_ref().or(a.segmentation.as_ref()) else {
+                continue;
+            };
+            rasterize(a, seg, opts.fill, &mut scratch)?;
+            data.extend_from_slice(scratch.data());
+            for y in 0..h {
+                scratch.row_mut(y).fill(0);
+            }
+            ids.push(a.id);
+            category_ids.push(a.category_id);
+            frames.push(fi);
+        }
+    }
+    let masks =
+        Array3::from_shape_vec((ids.len(), h, w), data).map_err(|e| TrainingError::BadOption {
+            option: "window",
+            msg: e.to_string(),
+        })?;
+    Ok(InstanceMasks {
+        masks,
+        ids,
+        category_ids,
+        frames,
+    })
+}
+
+/// Gaussian keypoint heatmaps: `(K, H, W)` for 2D, `(T, K, H, W)` for videos,
+/// `f32` in `[0, 1]`.
+///
+/// Keypoint `(x, y)` (sample space, pixel `(i, j)` covering
+/// `[i, i+1) × [j, j+1)`) adds `exp(-d² / 2σ²)` at each pixel centre within
+/// `truncate × σ`, where `d` is the distance to the pixel's centre; a channel
+/// holds the maximum over its keypoints (CenterNet / OpenPose style, so a
+/// peak stays 1). Keypoints marked not labelled (`visible == 0`) or with
+/// non-finite positions are left out.
+///
+/// Errors: [`TrainingError::BadOption`] for a sigma or truncate that is not
+/// finite and positive, or an empty category list.
+pub fn keypoint_heatmaps(sample: &Sample, opts: &HeatmapOptions) -> Result<ArrayD<f32>> {
+    if !(opts.sigma.is_finite() && opts.sigma > 0.0) {
+        return Err(TrainingError::BadOption {
+            option: "sigma",
+            msg: format!("{} must be finite and > 0", opts.sigma),
+        }
+        .into());
+    }
+    if !(opts.truncate.is_finite() && opts.truncate > 0.0) {
+        return Err(TrainingError::BadOption {
+            option: "truncate",
+            msg: format!("{} must be finite and > 0", opts.truncate),
+        }
+        .into());
+    }
+    let k = match &opts.keypoint_category_ids {
+        Some(ids) if ids.is_empty() => {
+            return Err(TrainingError::BadOption {
+                option: "keypoint_category_ids",
+                msg: "an empty list gives no channels".into(),
+            }
+            .into());
+        }
+        Some(ids) => ids.len(),
+        None => 1,
+    };
+    let [h, w] = window_shape(sample);
+    let t = if is_video(sample) {
+        sample.frames.len()
+    } else {
+        1
+    };
+    let plane = h * w;
+    let mut data = vec![0f32; t * k * plane];
+    let radius = opts.truncate * opts.sigma;
+    let inv = 1.0 / (2.0 * opts.sigma * opts.sigma);
+    for (fi, frame) in sample.frames.iter().enumerate().take(t) {
+        for a in &frame.annots {
+            let Some(kps) = &a.keypoints else { continue };
+            for p in &kps.points {
+                if p.visible == Some(0.0) || !(p.xy[0].is_finite() && p.xy[1].is_finite()) {
+                    continue;
+                }
+                let ch = match &opts.keypoint_category_ids {
+                    None => 0,
+                    Some(ids) => match p.category_id.and_then(|c| ids.iter().position(|&i| i == c))
+                    {
+                        Some(c) => c,
+                        None => continue,
+                    },
+                };
+                let [px, py] = p.xy;
+                // pixel centres i + 0.5 within [p - r, p + r]
+                let span = |c: f64, n: usize| -> (usize, usize) {
+                    let lo = (c - radius - 0.5).ceil().clamp(0.0, n as f64) as usize;
+                    let hi = ((c + radius - 0.5).floor() + 1.0).clamp(0.0, n as f64) as usize;
+                    (lo, hi.max(lo))
+                };
+                let (x0, x1) = span(px, w);
+                let (y0, y1) = span(py, h);
+                let base = (fi * k + ch) * plane;
+                for y in y0..y1 {
+                    let dy = y as f64 + 0.5 - py;
+                    for x in x0..x1 {
+                        let dx = x as f64 + 0.5 - px;
+                        let d2 = dx * dx + dy * dy;
+                        if d2 > radius * radius {
+                            continue;
+                        }
+                        let v = (-d2 * inv).exp() as f32;
+                        let cell = &mut data[base + y * w + x];
+                        if v > *cell {
+                            *cell = v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let shape: Vec<usize> = if is_video(sample) {
+        vec![t, k, h, w]
+    } else {
+        vec![k, h, w]
+    };
+    ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| {
+        TrainingError::BadOption {
+            option: "window",
+            msg: e.to_string(),
+        }
+        .into()
+    })
+}
+
+impl Sample {
+    /// [`class_mask`] of this sample.
+    pub fn class_mask(&self, opts: &MaskOptions) -> Result<ArrayD<i32>> {
+        class_mask(self, opts)
+    }
+
+    /// [`instance_masks`] of this sample.
+    pub fn instance_masks(&self, opts: &MaskOptions) -> Result<InstanceMasks> {
+        instance_masks(self, opts)
+    }
+
+    /// [`keypoint_heatmaps`] of this sample.
+    pub fn keypoint_heatmaps(&self, opts: &HeatmapOptions) -> Result<ArrayD<f32>> {
+        keypoint_heatmaps(self, opts)
+    }
+}
