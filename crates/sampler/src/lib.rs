@@ -45,6 +45,8 @@
 //!   bounded parallel batch loader.
 //! - [`masks`]: class masks, instance masks and keypoint heatmaps of a
 //!   sample's annotations, aligned with its pixels.
+//! - [`stitch`]: a [`stitch::Stitcher`] accumulating window predictions into
+//!   a full image with mean or Gaussian overlap weighting.
 //! - [`snapshot`]: a memory-mapped snapshot of the records the sampler needs,
 //!   keyed by the JSON's content hash: [`CocoSampler::open`] uses a valid one
 //!   (milliseconds instead of seconds for a million annotations, one copy of
@@ -70,6 +72,7 @@ pub mod regions;
 mod rng;
 mod sampler;
 pub mod snapshot;
+pub mod stitch;
 pub mod target;
 
 pub use coco_source::image_source;

@@ -13,6 +13,7 @@ mod regions_grid;
 mod regions_select;
 mod sampler_props;
 mod snapshot;
+mod stitch;
 mod target_options;
 mod video;
 mod warped_assets;
