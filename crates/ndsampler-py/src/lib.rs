@@ -11,6 +11,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod training;
+
 use numpy::IntoPyArray;
 use pyo3::exceptions::{PyKeyError, PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -763,6 +765,8 @@ impl NativeSampler {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSampler>()?;
     m.add_class::<NativeTargets>()?;
+    m.add_class::<training::NativeStitcher>()?;
+    m.add_function(wrap_pyfunction!(training::load_sample_masks, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
