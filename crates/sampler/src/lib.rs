@@ -43,6 +43,8 @@
 //!   and videos with exact positive/negative indexes.
 //! - [`plan`]: reproducible, shardable sample plans; [`loader`]: the ordered,
 //!   bounded parallel batch loader.
+//! - [`augment`]: random affine augmentation drawn from `(seed, epoch, index)`
+//!   (the matrices; not yet applied by the sampler).
 //! - [`masks`]: class masks, instance masks and keypoint heatmaps of a
 //!   sample's annotations, aligned with its pixels.
 //! - [`stitch`]: a [`stitch::Stitcher`] accumulating window predictions into
@@ -56,6 +58,7 @@
 //! ## Feature flags
 //! - `gdal`: the COG cache backend of `frame-backends`.
 
+pub mod augment;
 pub mod batch;
 mod coco_source;
 pub mod error;
