@@ -62,7 +62,7 @@ pub use bbox::BBox;
 pub use keypoints::{Keypoint, Keypoints, KeypointsForm};
 pub use mask::Mask;
 pub use polygon::{MultiPolygon, Polygon};
-pub use raster::FillRule;
+pub use raster::{FillRule, FillScratch};
 pub use rle::Rle;
 pub use segmentation::{PolygonForm, Segmentation};
 pub use transform::{TransformForm, TransformSpec};

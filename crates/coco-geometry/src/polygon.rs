@@ -4,6 +4,7 @@
 //! dicts) are read and written by [`crate::Segmentation`]; this
 //! module holds the geometry.
 
+use super::raster::FillScratch;
 use super::{Affine, BBox, FillRule, Mask, Result, checked_pixels, ring_signed_area2};
 
 /// A polygon: one exterior ring and zero or more interior rings (holes).
@@ -172,11 +173,16 @@ impl Polygon {
 
     /// Set (OR) this polygon's pixels in `mask` with the given [`FillRule`].
     pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) {
+        self.fill_into_scratch(mask, rule, &mut FillScratch::default());
+    }
+
+    /// [`Polygon::fill_into_with`] reusing `scratch`'s buffers.
+    pub fn fill_into_scratch(&self, mask: &mut Mask, rule: FillRule, scratch: &mut FillScratch) {
         match rule {
-            FillRule::Centers => self.fill_into(mask),
+            FillRule::Centers => self.fill_with(mask, &mut scratch.rows),
             FillRule::Cv2Points => {
                 let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
-                super::raster::fill_rings_cv2(&rings, mask);
+                super::raster::fill_rings_cv2(&rings, mask, scratch);
             }
         }
     }
@@ -271,12 +277,13 @@ impl MultiPolygon {
 
     /// Set (OR) the pieces' pixels in `mask` with the given [`FillRule`].
     pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) {
-        let mut scratch = Vec::new();
+        self.fill_into_scratch(mask, rule, &mut FillScratch::default());
+    }
+
+    /// [`MultiPolygon::fill_into_with`] reusing `scratch`'s buffers.
+    pub fn fill_into_scratch(&self, mask: &mut Mask, rule: FillRule, scratch: &mut FillScratch) {
         for p in &self.polygons {
-            match rule {
-                FillRule::Centers => p.fill_with(mask, &mut scratch),
-                FillRule::Cv2Points => p.fill_into_with(mask, rule),
-            }
+            p.fill_into_scratch(mask, rule, scratch);
         }
     }
 }

@@ -53,8 +53,21 @@ const ONE: i64 = 1 << SHIFT;
 /// kwimage clips coordinates to this (`WORKAROUND_OPENCV_5473`).
 const MAX_COORD: f64 = 32768.0;
 
+/// Reusable buffers of the rasterizers: pass one to the `fill_into_scratch`
+/// methods ([`crate::MultiPolygon::fill_into_scratch`],
+/// [`crate::Segmentation::fill_into_scratch`]) to rasterize many shapes
+/// without allocating per shape.
+#[derive(Debug, Default, Clone)]
+pub struct FillScratch {
+    /// `Centers`: one crossing list per row.
+    pub(crate) rows: Vec<Vec<f64>>,
+    /// `Cv2Points`: edges and one row's crossings.
+    edges: Vec<Edge>,
+    xs: Vec<i64>,
+}
+
 /// One non-horizontal edge: rows `y0 .. y1`, x in 16.16 fixed point at `y0`.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Edge {
     y0: i64,
     y1: i64,
@@ -157,12 +170,13 @@ fn draw_line(mask: &mut Mask, mut p: [i64; 2], mut q: [i64; 2]) {
 
 /// Fill one polygon given by its rings (exterior and holes together, even-odd),
 /// OR-ing into `mask`. Rings with a non-finite vertex are skipped.
-pub(crate) fn fill_rings_cv2(rings: &[&[[f64; 2]]], mask: &mut Mask) {
+pub(crate) fn fill_rings_cv2(rings: &[&[[f64; 2]]], mask: &mut Mask, scratch: &mut FillScratch) {
     let (w, h) = (mask.width() as i64, mask.height() as i64);
     if w == 0 || h == 0 {
         return;
     }
-    let mut edges: Vec<Edge> = Vec::new();
+    let FillScratch { edges, xs, .. } = scratch;
+    edges.clear();
     for ring in rings {
         if ring.is_empty() || ring.iter().any(|p| !(p[0].is_finite() && p[1].is_finite())) {
             continue;
@@ -213,7 +227,6 @@ pub(crate) fn fill_rings_cv2(rings: &[&[[f64; 2]]], mask: &mut Mask) {
     }
     let y_lo = edges.iter().map(|e| e.y0).min().unwrap_or(0).max(0);
     let y_hi = edges.iter().map(|e| e.y1).max().unwrap_or(0).min(h);
-    let mut xs: Vec<i64> = Vec::new();
     for y in y_lo..y_hi {
         xs.clear();
         xs.extend(
@@ -240,7 +253,7 @@ mod tests {
 
     fn fill(ring: &[[f64; 2]], h: usize, w: usize) -> Mask {
         let mut m = Mask::new(h, w).unwrap();
-        fill_rings_cv2(&[ring], &mut m);
+        fill_rings_cv2(&[ring], &mut m, &mut FillScratch::default());
         m
     }
 
@@ -279,7 +292,7 @@ mod tests {
         let ext = [[0.0, 0.0], [8.0, 0.0], [8.0, 8.0], [0.0, 8.0]];
         let hole = [[2.0, 2.0], [6.0, 2.0], [6.0, 6.0], [2.0, 6.0]];
         let mut m = Mask::new(9, 9).unwrap();
-        fill_rings_cv2(&[&ext, &hole], &mut m);
+        fill_rings_cv2(&[&ext, &hole], &mut m, &mut FillScratch::default());
         // the hole's interior 3×3 (pixels 3..=5) is clear, its outline set
         assert_eq!(m.count(), 81 - 9);
         assert!(!m.get(4, 4) && m.get(2, 2) && m.get(6, 4));

@@ -227,9 +227,19 @@ impl Segmentation {
     /// [`FillRule`] (an RLE is decoded whatever the rule, cropped /
     /// zero-padded at the top-left as in [`Segmentation::to_mask`]).
     pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) -> Result<()> {
+        self.fill_into_scratch(mask, rule, &mut crate::raster::FillScratch::default())
+    }
+
+    /// [`Segmentation::fill_into_with`] reusing `scratch`'s buffers.
+    pub fn fill_into_scratch(
+        &self,
+        mask: &mut Mask,
+        rule: FillRule,
+        scratch: &mut crate::raster::FillScratch,
+    ) -> Result<()> {
         match self {
             Segmentation::Polygons { shape, .. } => {
-                shape.fill_into_with(mask, rule);
+                shape.fill_into_scratch(mask, rule, scratch);
                 Ok(())
             }
             Segmentation::Rle(r) => {

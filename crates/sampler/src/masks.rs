@@ -41,7 +41,7 @@
 //! # Ok(()) }
 //! ```
 
-use coco_model::geometry::{BBox, FillRule, Mask, Polygon, Segmentation};
+use coco_model::geometry::{BBox, FillRule, FillScratch, Mask, Polygon, Segmentation};
 use ndarray::{Array3, ArrayD, IxDyn};
 
 use crate::error::{Result, TrainingError};
@@ -156,13 +156,22 @@ impl InstanceMasks {
 pub fn pack_bits(m: &Array3<u8>) -> Array3<u8> {
     let (n, h, w) = m.dim();
     let wb = w.div_ceil(8);
-    let mut out = Array3::<u8>::zeros((n, h, wb));
-    for ((i, y, x), &v) in m.indexed_iter() {
-        if v != 0 {
-            out[[i, y, x / 8]] |= 0x80 >> (x % 8);
+    let mut out = vec![0u8; n * h * wb];
+    if w > 0 {
+        let src = m.as_standard_layout();
+        let src = src.as_slice().unwrap_or(&[]);
+        for (row, dst) in src.chunks_exact(w).zip(out.chunks_exact_mut(wb)) {
+            // eight pixels per byte, the first in the high bit
+            for (byte, px) in dst.iter_mut().zip(row.chunks(8)) {
+                let mut b = 0u8;
+                for (j, &v) in px.iter().enumerate() {
+                    b |= u8::from(v != 0) << (7 - j);
+                }
+                *byte = b;
+            }
         }
     }
-    out
+    Array3::from_shape_vec((n, h, wb), out).expect("n·h·wb bytes for an (n, h, wb) array")
 }
 
 /// `np.unpackbits(p, axis=-1)[..., :width]`: the inverse of [`pack_bits`].
@@ -229,28 +238,33 @@ fn painted<'a>(
     list
 }
 
-/// Rows `[r0, r1)` an annotation's pixels can occupy (its box, one pixel
-/// of margin for the fill rules' rounding), clamped to the window.
-fn row_span(seg: &Segmentation, h: usize) -> (usize, usize) {
+/// Rows `[r0, r1)` and columns `[c0, c1)` an annotation's pixels can occupy
+/// (its box, with a pixel of margin for the fill rules' rounding), clamped
+/// to the window; the whole window for an RLE or a non-finite box.
+fn span(seg: &Segmentation, h: usize, w: usize) -> [(usize, usize); 2] {
+    let clamp = |lo: f64, hi: f64, n: usize| {
+        let a = (lo.floor() - 1.0).clamp(0.0, n as f64) as usize;
+        let b = (hi.ceil() + 2.0).clamp(0.0, n as f64) as usize;
+        (a, b.max(a))
+    };
     match seg.bbox() {
         Some(b) if !seg.is_rle() && b.ltrb().iter().all(|v| v.is_finite()) => {
-            let [_, t, _, bt] = b.ltrb();
-            let r0 = (t.floor() - 1.0).clamp(0.0, h as f64) as usize;
-            let r1 = (bt.ceil() + 2.0).clamp(0.0, h as f64) as usize;
-            (r0, r1.max(r0))
+            let [l, t, r, bt] = b.ltrb();
+            [clamp(t, bt, h), clamp(l, r, w)]
         }
-        _ => (0, h),
+        _ => [(0, h), (0, w)],
     }
 }
 
-/// Rasterize one annotation into `scratch` (cleared by the caller).
+/// Rasterize one annotation into `mask` (cleared by the caller).
 fn rasterize(
     a: &SampleAnnot,
     seg: &Segmentation,
     rule: FillRule,
-    scratch: &mut Mask,
+    mask: &mut Mask,
+    bufs: &mut FillScratch,
 ) -> Result<()> {
-    seg.fill_into_with(scratch, rule)
+    seg.fill_into_scratch(mask, rule, bufs)
         .map_err(|source| TrainingError::Geometry {
             annot_id: a.id,
             source,
@@ -300,6 +314,7 @@ fn class_mask_frame(
     opts: &MaskOptions,
     out: &mut [i32],
     scratch: &mut Mask,
+    bufs: &mut FillScratch,
 ) -> Result<()> {
     let (h, w) = (scratch.height(), scratch.width());
     out.fill(opts.background);
@@ -309,17 +324,16 @@ fn class_mask_frame(
             continue;
         };
         let value = category_value(a, opts)?;
-        rasterize(a, seg, opts.fill, scratch)?;
-        // every set pixel lies in these rows; they are cleared as painted
-        let (r0, r1) = row_span(seg, h);
+        rasterize(a, seg, opts.fill, scratch, bufs)?;
+        // every set pixel lies in this span; it is cleared as painted
+        let [(r0, r1), (c0, c1)] = span(seg, h, w);
         for y in r0..r1 {
-            let dst = &mut out[y * w..(y + 1) * w];
-            for (d, s) in dst.iter_mut().zip(scratch.row_mut(y).iter_mut()) {
-                if *s != 0 {
-                    *d = value;
-                    *s = 0;
-                }
+            let dst = &mut out[y * w + c0..y * w + c1];
+            let src = &mut scratch.row_mut(y)[c0..c1];
+            for (d, &s) in dst.iter_mut().zip(src.iter()) {
+                *d = if s != 0 { value } else { *d };
             }
+            src.fill(0);
         }
     }
     if opts.ignore_padding {
@@ -350,34 +364,82 @@ fn class_mask_frame(
 /// Errors: [`TrainingError::Geometry`] when an RLE cannot be decoded,
 /// [`TrainingError::BadOption`] when a category id does not fit `i32`.
 pub fn class_mask(sample: &Sample, opts: &MaskOptions) -> Result<ArrayD<i32>> {
+    Rasterizer::default().class_mask(sample, opts)
+}
+
+/// The shape [`class_mask`] gives a sample: `[H, W]`, or `[T, H, W]` for a
+/// video.
+pub fn class_mask_shape(sample: &Sample) -> Vec<usize> {
     let [h, w] = window_shape(sample);
-    // a 2D sample has one frame
-    let t = if is_video(sample) {
-        sample.frames.len()
-    } else {
-        1
-    };
-    let mut scratch = new_mask(h, w)?;
-    let mut data = vec![opts.background; t * h * w];
-    if h * w > 0 {
-        for (i, chunk) in data.chunks_mut(h * w).enumerate() {
-            if i < sample.frames.len() {
-                class_mask_frame(sample, i, opts, chunk, &mut scratch)?;
-            }
-        }
-    }
-    let shape: Vec<usize> = if is_video(sample) {
-        vec![t, h, w]
+    if is_video(sample) {
+        vec![sample.frames.len(), h, w]
     } else {
         vec![h, w]
-    };
-    ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| {
-        TrainingError::BadOption {
-            option: "window",
-            msg: e.to_string(),
+    }
+}
+
+/// Rasterizing buffers kept from sample to sample (one per worker): with
+/// [`Rasterizer::class_mask_into`] and an output buffer reused by the
+/// caller, a class mask allocates nothing once the buffers have grown.
+#[derive(Debug, Default)]
+pub struct Rasterizer {
+    scratch: Option<Mask>,
+    bufs: FillScratch,
+}
+
+impl Rasterizer {
+    /// [`class_mask`] with this rasterizer's buffers.
+    pub fn class_mask(&mut self, sample: &Sample, opts: &MaskOptions) -> Result<ArrayD<i32>> {
+        let shape = class_mask_shape(sample);
+        let mut data = vec![opts.background; shape.iter().product()];
+        self.class_mask_into(sample, opts, &mut data)?;
+        ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| {
+            TrainingError::BadOption {
+                option: "window",
+                msg: e.to_string(),
+            }
+            .into()
+        })
+    }
+
+    /// Write the class mask of `sample` into `out` (row-major, of
+    /// [`class_mask_shape`]'s length; every value is written).
+    ///
+    /// Errors: as [`class_mask`], and [`TrainingError::BadOption`] (`out`)
+    /// for a buffer of another length.
+    pub fn class_mask_into(
+        &mut self,
+        sample: &Sample,
+        opts: &MaskOptions,
+        out: &mut [i32],
+    ) -> Result<()> {
+        let [h, w] = window_shape(sample);
+        let n: usize = class_mask_shape(sample).iter().product();
+        if out.len() != n {
+            return Err(TrainingError::BadOption {
+                option: "out",
+                msg: format!("{} values for a class mask of {n}", out.len()),
+            }
+            .into());
         }
-        .into()
-    })
+        if self.scratch.as_ref().is_none_or(|m| m.shape() != [h, w]) {
+            self.scratch = Some(new_mask(h, w)?);
+        }
+        let Some(scratch) = self.scratch.as_mut() else {
+            return Ok(());
+        };
+        if h * w == 0 {
+            return Ok(());
+        }
+        for (i, chunk) in out.chunks_mut(h * w).enumerate() {
+            if i < sample.frames.len() {
+                class_mask_frame(sample, i, opts, chunk, scratch, &mut self.bufs)?;
+            } else {
+                chunk.fill(opts.background);
+            }
+        }
+        Ok(())
+    }
 }
 
 fn new_mask(h: usize, w: usize) -> Result<Mask> {
@@ -399,6 +461,7 @@ fn new_mask(h: usize, w: usize) -> Result<Mask> {
 pub fn instance_masks(sample: &Sample, opts: &MaskOptions) -> Result<InstanceMasks> {
     let [h, w] = window_shape(sample);
     let mut scratch = new_mask(h, w)?;
+    let mut bufs = FillScratch::default();
     let mut data: Vec<u8> = Vec::new();
     let (mut ids, mut category_ids, mut frames) = (Vec::new(), Vec::new(), Vec::new());
     for (fi, frame) in sample.frames.iter().enumerate() {
@@ -411,10 +474,11 @@ pub fn instance_masks(sample: &Sample, opts: &MaskOptions) -> Result<InstanceMas
             let Some(seg) = own.as_ref().or(a.segmentation.as_ref()) else {
                 continue;
             };
-            rasterize(a, seg, opts.fill, &mut scratch)?;
+            rasterize(a, seg, opts.fill, &mut scratch, &mut bufs)?;
             data.extend_from_slice(scratch.data());
-            for y in 0..h {
-                scratch.row_mut(y).fill(0);
+            let [(r0, r1), (c0, c1)] = span(seg, h, w);
+            for y in r0..r1 {
+                scratch.row_mut(y)[c0..c1].fill(0);
             }
             ids.push(a.id);
             category_ids.push(a.category_id);

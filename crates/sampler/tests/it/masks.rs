@@ -398,3 +398,27 @@ proptest! {
         prop_assert_eq!(cv.count() as f64, (w + 1.0) * (h + 1.0));
     }
 }
+
+/// A rasterizer reused across samples of different sizes, writing into a
+/// reused buffer, gives what a fresh `class_mask` gives.
+#[test]
+fn reused_rasterizer_matches_fresh_masks() {
+    let s = shapes4();
+    let mut r = sampler::masks::Rasterizer::default();
+    let mut buf: Vec<i32> = Vec::new();
+    let opts = MaskOptions {
+        fill: FillRule::Cv2Points,
+        ignore_padding: true,
+        ..MaskOptions::default()
+    };
+    for case in cases()["windows"].as_array().unwrap() {
+        let sample = load(&s, &case["target"]);
+        let want = class_mask(&sample, &opts).unwrap();
+        let n: usize = sampler::masks::class_mask_shape(&sample).iter().product();
+        buf.resize(n, 12345);
+        r.class_mask_into(&sample, &opts, &mut buf).unwrap();
+        assert_eq!(buf.as_slice(), want.as_slice().unwrap());
+        assert_eq!(r.class_mask(&sample, &opts).unwrap(), want);
+        assert!(r.class_mask_into(&sample, &opts, &mut buf[1..]).is_err());
+    }
+}
