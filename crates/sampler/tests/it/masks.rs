@@ -422,3 +422,65 @@ fn reused_rasterizer_matches_fresh_masks() {
         assert!(r.class_mask_into(&sample, &opts, &mut buf[1..]).is_err());
     }
 }
+
+/// Video samples: `(T, H, W)` class masks and `(T, K, H, W)` heatmaps, each
+/// frame the mask of that frame's annotations (the frames' warps to the
+/// video are the identity here, so a 2D sample of the same image agrees);
+/// fill frames past the video's end are background, or ignored with
+/// `ignore_padding`.
+#[test]
+fn video_samples_get_a_mask_per_frame() {
+    let ds = CocoDataset::load(fixtures().join("vidshapes2-msi/data.kwcoco.json")).unwrap();
+    let s = CocoSampler::new(Arc::new(ds), SamplerConfig::default()).unwrap();
+    let slice = serde_json::json!([[150, 300], [100, 300]]);
+    let video = load(
+        &s,
+        &serde_json::json!({"video_id": 1, "channels": "B1", "time_slice": [0, 5], "space_slice": slice}),
+    );
+    assert_eq!(video.frames.len(), 5);
+    let opts = MaskOptions::default();
+    let cls = class_mask(&video, &opts).unwrap();
+    assert_eq!(cls.shape(), &[5, 150, 200]);
+    let mut painted = 0;
+    for (t, frame) in video.frames.iter().enumerate() {
+        let plane = cls.index_axis(ndarray::Axis(0), t);
+        match frame.image_id {
+            Some(gid) => {
+                let single = load(
+                    &s,
+                    &serde_json::json!({"image_id": gid, "channels": "B1", "space_slice": slice}),
+                );
+                let want = class_mask(&single, &opts).unwrap();
+                assert_eq!(plane, want.view(), "frame {t} (image {gid})");
+                painted += plane.iter().filter(|&&v| v != 0).count();
+            }
+            None => assert!(plane.iter().all(|&v| v == 0), "fill frame {t}"),
+        }
+    }
+    assert!(painted > 0, "no annotation in the window");
+    let ignored = class_mask(
+        &video,
+        &MaskOptions {
+            ignore_padding: true,
+            ..MaskOptions::default()
+        },
+    )
+    .unwrap();
+    for (t, frame) in video.frames.iter().enumerate() {
+        let plane = ignored.index_axis(ndarray::Axis(0), t);
+        assert_eq!(
+            frame.image_id.is_none(),
+            plane.iter().all(|&v| v == -1),
+            "frame {t}"
+        );
+    }
+    let hm = keypoint_heatmaps(&video, &HeatmapOptions::new(1.5)).unwrap();
+    assert_eq!(hm.shape(), &[5, 1, 150, 200]);
+    let inst = instance_masks(&video, &opts).unwrap();
+    assert_eq!(inst.masks.dim().1, 150);
+    assert!(
+        inst.frames
+            .iter()
+            .all(|&f| video.frames[f].image_id.is_some())
+    );
+}
