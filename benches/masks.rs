@@ -3,7 +3,9 @@
 //! measured in the same run; the summary prints each case's windows/s and its
 //! ratio to the plain window with annotations (issue 25's goal: class mask
 //! ≥ 0.7× without). `class_mask_reused_buffers` keeps a `Rasterizer` and
-//! the output buffer from window to window, as a loader's worker would.
+//! the output buffer from window to window, as a loader's worker would;
+//! `class_mask_only` rasterizes windows loaded beforehand (the mask's own
+//! cost).
 //!
 //! Env: `NDSAMPLER_BENCH_GSIZE` (default 2048) sets the image size.
 
@@ -24,6 +26,8 @@ struct Fixture {
     _dir: tempfile::TempDir,
     sampler: CocoSampler,
     targets: Vec<Target>,
+    /// The windows loaded once (with annotations), for rasterizing alone.
+    samples: Vec<sampler::Sample>,
 }
 
 fn fixture() -> Fixture {
@@ -55,12 +59,16 @@ fn fixture() -> Fixture {
         count: 512,
     };
     let targets = EpochPlan::new(&plan, 0, 0, 0, 1).expect("plan").targets;
-    // build the npy cache before timing
-    sampler.load_sample(&targets[0]).expect("probe");
+    // builds the npy cache before timing
+    let samples = targets
+        .iter()
+        .map(|t| sampler.load_sample(t).expect("sample"))
+        .collect();
     Fixture {
         _dir: dir,
         sampler,
         targets,
+        samples,
     }
 }
 
@@ -113,12 +121,19 @@ fn cases(f: &Fixture) -> Vec<(&'static str, Case<'_>)> {
             black_box(s);
         })
     };
+    let only = MaskOptions::default();
     vec![
         ("window_no_annots", load(none)),
         ("window_annots", load(all.clone())),
         ("class_mask_centers", with(all.clone(), 0)),
         ("class_mask_cv2", with(all.clone(), 1)),
         ("class_mask_reused_buffers", reused(all.clone())),
+        (
+            "class_mask_only",
+            Box::new(move |i| {
+                black_box(f.samples[i % n].class_mask(&only).unwrap());
+            }),
+        ),
         ("instance_masks_packed", with(all.clone(), 2)),
         ("keypoint_heatmaps", with(all, 3)),
     ]

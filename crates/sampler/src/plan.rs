@@ -8,6 +8,9 @@
 //! takes positions `r, r + w, r + 2w, …` of it, so every rank gets the same
 //! number of samples (ranks with different batch counts hang DDP).
 //!
+//! A [`PlanState`] (seed, epoch, rank, samples consumed) rebuilds the rest of
+//! an epoch after a restart ([`EpochPlan::resume`]).
+//!
 //! [`BalancedPlan`] balances classes per epoch: detectron2's repeat-factor
 //! rule, per-class weights or inverse class frequency over labelled items
 //! (images or positives), plus a positive/negative ratio drawn from a
@@ -261,6 +264,35 @@ impl Shard {
     }
 }
 
+/// Where a sharded run of a plan stands (torchdata's
+/// `state_dict()` / `load_state_dict()` convention): enough to rebuild the
+/// rest of the current epoch in a new process ([`PlanState::resume`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanState {
+    /// The plan's seed.
+    pub seed: u64,
+    /// The current epoch.
+    pub epoch: u64,
+    /// This process's rank.
+    pub rank: usize,
+    /// Number of ranks.
+    pub world_size: usize,
+    /// Samples of this rank's epoch already yielded.
+    pub consumed: usize,
+}
+
+impl PlanState {
+    /// The rest of the epoch of `list` this state stands in (see
+    /// [`EpochPlan::resume`]).
+    ///
+    /// Errors: [`Error::BadTarget`] (key `rank`) for a rank not below the
+    /// world size.
+    pub fn resume(&self, list: &TargetList) -> Result<EpochPlan> {
+        let whole = EpochPlan::from_list(list, self.seed, self.epoch, self.rank, self.world_size)?;
+        Ok(whole.resume(self.consumed))
+    }
+}
+
 impl EpochPlan {
     /// Materialize epoch `epoch` of `source` for shard `rank` of
     /// `world_size`, padded as torch's `DistributedSampler` (see
@@ -312,6 +344,26 @@ impl EpochPlan {
             .map(|&i| list.targets[order[i]].clone())
             .collect();
         Ok(EpochPlan { targets, positions })
+    }
+
+    /// The rest of this shard after its first `consumed` samples (a job
+    /// restarted mid-epoch sees the same remaining samples in the same
+    /// order; `consumed` past the end gives an empty plan).
+    ///
+    /// ```
+    /// use sampler::plan::{EpochPlan, TargetList};
+    /// use sampler::Target;
+    /// let list = TargetList::new(vec![Target::default(); 10]).shuffled();
+    /// let whole = EpochPlan::from_list(&list, 3, 1, 0, 2).unwrap();
+    /// let rest = whole.resume(2);
+    /// assert_eq!(rest.positions, whole.positions[2..]);
+    /// ```
+    pub fn resume(&self, consumed: usize) -> EpochPlan {
+        let k = consumed.min(self.targets.len());
+        EpochPlan {
+            targets: self.targets[k..].to_vec(),
+            positions: self.positions[k..].to_vec(),
+        }
     }
 
     /// Number of samples in this shard.
@@ -721,6 +773,37 @@ mod tests {
         std::fs::write(&path, "[{\"gid\": 1, \"oops\": 2}]").unwrap();
         let e = TargetList::read_json(&path).unwrap_err().to_string();
         assert!(e.contains("plan.json") && e.contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn resumed_plans_continue_where_they_stopped() {
+        let l = list(23);
+        for consumed in [0, 1, 5, 12, 40] {
+            let state = PlanState {
+                seed: 4,
+                epoch: 2,
+                rank: 1,
+                world_size: 2,
+                consumed,
+            };
+            // the state survives a JSON round trip (what a checkpoint stores)
+            let back: PlanState =
+                serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+            assert_eq!(back, state);
+            let whole = EpochPlan::from_list(&l, 4, 2, 1, 2).unwrap();
+            let rest = back.resume(&l).unwrap();
+            let k = consumed.min(whole.len());
+            assert_eq!(rest.targets, whole.targets[k..]);
+            assert_eq!(rest.positions, whole.positions[k..]);
+        }
+        let bad = PlanState {
+            seed: 0,
+            epoch: 0,
+            rank: 2,
+            world_size: 2,
+            consumed: 0,
+        };
+        assert!(bad.resume(&l).is_err());
     }
 
     #[test]
