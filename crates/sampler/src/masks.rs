@@ -70,7 +70,7 @@ pub struct MaskOptions {
     pub ignore_value: i32,
     /// Class-mask pixels outside the sampled image or video (padding, fill
     /// frames) get `ignore_value` (default false: they are background or
-    /// whatever annotation covers them).
+    /// whatever annotation covers them), whatever `padkw` filled them with.
     pub ignore_padding: bool,
     /// Annotations of these categories are painted with `ignore_value`
     /// (class masks) and left out of instance masks.
@@ -358,8 +358,10 @@ fn class_mask_frame(
 ///
 /// Each annotation (segmentation, or its box when
 /// [`MaskOptions::boxes_without_segmentation`]) is painted with its category
-/// id in [`MaskOptions::order`]; see [`MaskOptions`] for background and
-/// ignored pixels.
+/// id in [`MaskOptions::order`] (an annotation without a category with
+/// `ignore_value`); see [`MaskOptions`] for background and ignored pixels.
+/// Native-resolution samples (`use_native_scale` without `realign_native`)
+/// get masks on the sample's common grid (`st_dims × scale`), not per part.
 ///
 /// Errors: [`TrainingError::Geometry`] when an RLE cannot be decoded,
 /// [`TrainingError::BadOption`] when a category id does not fit `i32`.

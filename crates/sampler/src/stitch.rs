@@ -142,13 +142,14 @@ impl Stitcher {
     /// Errors: [`TrainingError::BadOption`] when the channel count differs.
     pub fn add(&mut self, y0: i64, x0: i64, pred: ArrayView3<'_, f32>) -> Result<()> {
         let (h, w, _) = pred.dim();
-        let blend = self.blend;
+        // the window's weights are computed once per window size and kept
         let weights = self
             .window_weights
-            .entry((h, w))
-            .or_insert_with(|| blend.window_weights(h, w))
-            .clone();
-        self.add_weighted(y0, x0, pred, weights.view())
+            .remove(&(h, w))
+            .unwrap_or_else(|| self.blend.window_weights(h, w));
+        let added = self.add_weighted(y0, x0, pred, weights.view());
+        self.window_weights.insert((h, w), weights);
+        added
     }
 
     /// [`Stitcher::add`] with an explicit `(h, w)` weight map (for example a
