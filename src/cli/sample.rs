@@ -166,6 +166,8 @@ fn write_masks(args: &SampleArgs, sample: &Sample) -> Result<serde_json::Value> 
         ignore_value: args.ignore_value,
         ignore_padding: args.ignore_padding,
         ignore_category_ids: args.ignore_categories.clone(),
+        // masks are bounded like the sample's pixels (--max-sample-mb)
+        max_bytes: args.backend.max_sample_mb.saturating_mul(1 << 20),
         ..MaskOptions::default()
     };
     let mut out = serde_json::Map::new();
@@ -207,6 +209,7 @@ fn write_masks(args: &SampleArgs, sample: &Sample) -> Result<serde_json::Value> 
             MaskKind::Heatmap => {
                 let hopts = HeatmapOptions {
                     keypoint_category_ids: args.heatmap_categories.clone(),
+                    max_bytes: opts.max_bytes,
                     ..HeatmapOptions::new(args.heatmap_sigma)
                 };
                 write_npy(

@@ -135,3 +135,24 @@ fn heatmaps_peak_on_the_keypoints_and_bad_sigma_fails() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("sigma"), "{}", stderr(&o));
 }
+
+#[test]
+fn masks_beyond_max_sample_mb_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // 16 instances × 400 × 400 bytes = 2.5 MB of masks, 480 kB of pixels
+    let o = bin()
+        .arg("sample")
+        .arg(fixtures().join("shapes4/data.kwcoco.json"))
+        .args(["--target", r#"{"image_id": 1}"#, "--masks", "instance"])
+        .args(["--max-sample-mb", "1", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("instance masks") && err.contains("1048576"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -80,6 +80,10 @@ pub struct MaskOptions {
     /// Rasterize an annotation without segmentation as its box (default
     /// true); when false it is skipped.
     pub boxes_without_segmentation: bool,
+    /// Largest output in bytes (class mask, or all instance masks
+    /// together), checked before anything is allocated (default
+    /// [`crate::DEFAULT_MAX_SAMPLE_BYTES`], as for a sample's pixels).
+    pub max_bytes: u64,
 }
 
 impl Default for MaskOptions {
@@ -92,6 +96,7 @@ impl Default for MaskOptions {
             ignore_category_ids: Vec::new(),
             order: PaintOrder::Id,
             boxes_without_segmentation: true,
+            max_bytes: crate::DEFAULT_MAX_SAMPLE_BYTES,
         }
     }
 }
@@ -108,6 +113,9 @@ pub struct HeatmapOptions {
     pub keypoint_category_ids: Option<Vec<i64>>,
     /// The Gaussian is cut at `truncate × sigma` from its centre (default 3).
     pub truncate: f64,
+    /// Largest output in bytes, checked before allocating (default
+    /// [`crate::DEFAULT_MAX_SAMPLE_BYTES`]).
+    pub max_bytes: u64,
 }
 
 impl HeatmapOptions {
@@ -117,6 +125,7 @@ impl HeatmapOptions {
             sigma,
             keypoint_category_ids: None,
             truncate: 3.0,
+            max_bytes: crate::DEFAULT_MAX_SAMPLE_BYTES,
         }
     }
 }
@@ -199,6 +208,27 @@ pub fn window_shape(sample: &Sample) -> [usize; 2] {
     let [sx, sy] = sample.params.scale;
     let ext = |d: i64, s: f64| ((d as f64) * s).round().max(0.0) as usize;
     [ext(y1 - y0, sy), ext(x1 - x0, sx)]
+}
+
+/// Refuse an output of `dims` elements of `elem` bytes beyond `limit`.
+fn check_bytes(what: &'static str, dims: &[usize], elem: usize, limit: u64) -> Result<()> {
+    let bytes = dims
+        .iter()
+        .try_fold(elem as u64, |acc, &d| acc.checked_mul(d as u64));
+    match bytes {
+        Some(b) if b <= limit => Ok(()),
+        _ => Err(TrainingError::BadOption {
+            option: "max_bytes",
+            msg: format!(
+                "{what} of shape {dims:?} needs {} which exceeds the limit of {limit} bytes",
+                bytes.map_or_else(
+                    || "more than 2^64 bytes".to_string(),
+                    |b| format!("{b} bytes")
+                )
+            ),
+        }
+        .into()),
+    }
 }
 
 fn is_video(sample: &Sample) -> bool {
@@ -393,6 +423,7 @@ impl Rasterizer {
     /// [`class_mask`] with this rasterizer's buffers.
     pub fn class_mask(&mut self, sample: &Sample, opts: &MaskOptions) -> Result<ArrayD<i32>> {
         let shape = class_mask_shape(sample);
+        check_bytes("class mask", &shape, 4, opts.max_bytes)?;
         let mut data = vec![opts.background; shape.iter().product()];
         self.class_mask_into(sample, opts, &mut data)?;
         ArrayD::from_shape_vec(IxDyn(&shape), data).map_err(|e| {
@@ -462,9 +493,21 @@ fn new_mask(h: usize, w: usize) -> Result<Mask> {
 /// Errors: as [`class_mask`].
 pub fn instance_masks(sample: &Sample, opts: &MaskOptions) -> Result<InstanceMasks> {
     let [h, w] = window_shape(sample);
+    let count: usize = sample
+        .frames
+        .iter()
+        .flat_map(|f| &f.annots)
+        .filter(|a| {
+            (a.segmentation.is_some() || opts.boxes_without_segmentation)
+                && !a
+                    .category_id
+                    .is_some_and(|c| opts.ignore_category_ids.contains(&c))
+        })
+        .count();
+    check_bytes("instance masks", &[count, h, w], 1, opts.max_bytes)?;
     let mut scratch = new_mask(h, w)?;
     let mut bufs = FillScratch::default();
-    let mut data: Vec<u8> = Vec::new();
+    let mut data: Vec<u8> = Vec::with_capacity(count * h * w);
     let (mut ids, mut category_ids, mut frames) = (Vec::new(), Vec::new(), Vec::new());
     for (fi, frame) in sample.frames.iter().enumerate() {
         for (a, own) in painted(frame, opts) {
@@ -545,6 +588,7 @@ pub fn keypoint_heatmaps(sample: &Sample, opts: &HeatmapOptions) -> Result<Array
         1
     };
     let plane = h * w;
+    check_bytes("heatmaps", &[t, k, h, w], 4, opts.max_bytes)?;
     let mut data = vec![0f32; t * k * plane];
     let radius = opts.truncate * opts.sigma;
     let inv = 1.0 / (2.0 * opts.sigma * opts.sigma);

@@ -484,3 +484,43 @@ fn video_samples_get_a_mask_per_frame() {
             .all(|&f| video.frames[f].image_id.is_some())
     );
 }
+
+/// Outputs beyond `max_bytes` are refused before they are allocated, naming
+/// the limit.
+#[test]
+fn outputs_beyond_the_byte_limit_are_refused() {
+    let s = sample_of(
+        TWO_BOXES,
+        serde_json::json!({"image_id": 1, "space_slice": [[0, 30], [0, 40]]}),
+        &SampleOptions::default(),
+    );
+    // 30 × 40 × 4 bytes = 4800
+    let tight = MaskOptions {
+        max_bytes: 4799,
+        ..MaskOptions::default()
+    };
+    let e = class_mask(&s, &tight).unwrap_err().to_string();
+    assert!(e.contains("4800 bytes") && e.contains("4799"), "{e}");
+    let fits = MaskOptions {
+        max_bytes: 4800,
+        ..MaskOptions::default()
+    };
+    assert!(class_mask(&s, &fits).is_ok());
+    // 4 instances × 1200 bytes
+    let e = instance_masks(
+        &s,
+        &MaskOptions {
+            max_bytes: 4799,
+            ..MaskOptions::default()
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("instance masks"), "{e}");
+    assert!(instance_masks(&s, &fits).is_ok());
+    let hm = HeatmapOptions {
+        max_bytes: 100,
+        ..HeatmapOptions::new(1.0)
+    };
+    assert!(keypoint_heatmaps(&s, &hm).is_err());
+}
