@@ -354,6 +354,15 @@ fn class_mask_frame(
             continue;
         };
         let value = category_value(a, opts)?;
+        if let (FillRule::Centers, Segmentation::Polygons { shape, .. }) = (opts.fill, seg) {
+            // runs painted straight into the class mask (no scratch mask)
+            for p in &shape.polygons {
+                p.center_spans(h, w, bufs, |row, c0, c1| {
+                    out[row * w + c0..row * w + c1].fill(value)
+                });
+            }
+            continue;
+        }
         rasterize(a, seg, opts.fill, scratch, bufs)?;
         // every set pixel lies in this span; it is cleared as painted
         let [(r0, r1), (c0, c1)] = span(seg, h, w);

@@ -524,3 +524,37 @@ fn outputs_beyond_the_byte_limit_are_refused() {
     };
     assert!(keypoint_heatmaps(&s, &hm).is_err());
 }
+
+/// The class mask's fast path (`Centers` polygons painted as runs, no
+/// scratch mask) agrees with painting each annotation's own mask in id order.
+#[test]
+fn centers_fast_path_agrees_with_per_annotation_masks() {
+    let s = shapes4();
+    for case in cases()["windows"].as_array().unwrap() {
+        let mut target = case["target"].clone();
+        // a fractional scale too, so the polygons are off the integer grid
+        target["scale"] = serde_json::json!(0.73);
+        for t in [case["target"].clone(), target] {
+            let sample = load(&s, &t);
+            let [h, w] = window_shape(&sample);
+            let mut want = ndarray::Array2::<i32>::zeros((h, w));
+            let mut annots: Vec<_> = sample.frames[0].annots.iter().collect();
+            annots.sort_by_key(|a| a.id);
+            for a in annots {
+                let m = a
+                    .segmentation
+                    .as_ref()
+                    .unwrap()
+                    .to_mask_with(h, w, FillRule::Centers)
+                    .unwrap();
+                for ((y, x), v) in want.indexed_iter_mut() {
+                    if m.get(x, y) {
+                        *v = a.category_id.unwrap() as i32;
+                    }
+                }
+            }
+            let got = class_mask(&sample, &MaskOptions::default()).unwrap();
+            assert_eq!(got, want.into_dyn(), "{t}");
+        }
+    }
+}
