@@ -766,6 +766,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSampler>()?;
     m.add_class::<NativeTargets>()?;
     m.add_class::<training::NativeStitcher>()?;
+    m.add_class::<training::NativeBalancedPlan>()?;
     m.add_function(wrap_pyfunction!(training::load_sample_masks, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

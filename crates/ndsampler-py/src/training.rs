@@ -1,8 +1,10 @@
 //! Training helpers for Python (`ndsampler_rs.training` wraps them):
-//! the [`Stitcher`] of sliding-window inference, and the masks / heatmaps of
-//! a sample. Predictions are read through numpy views (no copy) and every
+//! the [`Stitcher`] of sliding-window inference, the masks / heatmaps of
+//! a sample, and class-balanced plans. Predictions are read through numpy views (no copy) and every
 //! result array owns the Rust buffer it was computed in (no copy either);
 //! the work runs with the GIL released.
+
+use std::collections::BTreeMap;
 
 use numpy::{IntoPyArray, PyArray2, PyArray3, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::exceptions::PyValueError;
@@ -10,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sampler::SampleOptions;
 use sampler::masks::{HeatmapOptions, MaskOptions};
+use sampler::plan::{BalancedPlan, ClassBalance, LabelledItem};
 use sampler::stitch::{Blend, Stitcher};
 
 use crate::{NativeSampler, parse_target, pixels_to_py, to_py};
@@ -171,4 +174,91 @@ pub(crate) fn load_sample_masks<'py>(
         out.set_item("heatmaps", h.into_pyarray(py))?;
     }
     Ok(out)
+}
+
+/// `BalancedPlan(sampler, unit="images"|"positives", balance=..., ...)`: a
+/// class-balanced plan whose epochs are lists of target JSON texts, a pure
+/// function of `(seed, epoch)` (see `sampler::plan::BalancedPlan`).
+#[pyclass(module = "ndsampler_rs._native")]
+pub(crate) struct NativeBalancedPlan {
+    inner: BalancedPlan,
+}
+
+#[pymethods]
+impl NativeBalancedPlan {
+    #[new]
+    #[pyo3(signature = (
+        sampler, unit="images", balance="repeat_factor", threshold=0.001, weights=None,
+        default_weight=1.0, epoch_size=None, negatives=None, negative_ratio=0.0
+    ))]
+    #[allow(clippy::too_many_arguments)] // the keyword arguments of one Python call
+    fn new(
+        sampler: &NativeSampler,
+        unit: &str,
+        balance: &str,
+        threshold: f64,
+        weights: Option<BTreeMap<i64, f64>>,
+        default_weight: f64,
+        epoch_size: Option<usize>,
+        negatives: Option<Vec<String>>,
+        negative_ratio: f64,
+    ) -> PyResult<Self> {
+        let items = match unit {
+            "images" => LabelledItem::from_images(sampler.inner.try_dataset().map_err(to_py)?),
+            "positives" => LabelledItem::from_positives(&*sampler.regions()?),
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unit {other:?}: expected \"images\" or \"positives\""
+                )));
+            }
+        };
+        let balance = match balance {
+            "uniform" => ClassBalance::Uniform,
+            "repeat_factor" => ClassBalance::RepeatFactor { threshold },
+            "inverse_frequency" => ClassBalance::InverseFrequency,
+            "weights" => ClassBalance::ClassWeights {
+                weights: weights.unwrap_or_default(),
+                default: default_weight,
+            },
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "balance {other:?}: expected \"uniform\", \"repeat_factor\", \
+                     \"inverse_frequency\" or \"weights\""
+                )));
+            }
+        };
+        let mut plan = BalancedPlan::new(items, balance).map_err(to_py)?;
+        if let Some(n) = epoch_size {
+            plan = plan.with_epoch_size(n);
+        }
+        let pool = negatives
+            .unwrap_or_default()
+            .iter()
+            .map(|t| parse_target(t))
+            .collect::<PyResult<Vec<_>>>()?;
+        if !pool.is_empty() || negative_ratio != 0.0 {
+            plan = plan.with_negatives(pool, negative_ratio).map_err(to_py)?;
+        }
+        Ok(NativeBalancedPlan { inner: plan })
+    }
+
+    /// Number of labelled items (images or positives).
+    fn num_items(&self) -> usize {
+        self.inner.items().len()
+    }
+
+    /// Each item's repeat factor (`balance="repeat_factor"`), else `None`.
+    fn repeat_factors(&self) -> Option<Vec<f64>> {
+        self.inner.repeat_factors().map(<[f64]>::to_vec)
+    }
+
+    /// Epoch `epoch`'s targets (JSON texts), shuffled.
+    fn epoch(&self, py: Python<'_>, seed: u64, epoch: u64) -> PyResult<Vec<String>> {
+        let inner = &self.inner;
+        let list = py.detach(|| inner.epoch(seed, epoch));
+        list.targets
+            .iter()
+            .map(|t| serde_json::to_string(t).map_err(|e| PyValueError::new_err(e.to_string())))
+            .collect()
+    }
 }

@@ -1,6 +1,7 @@
 """ndsampler_rs.training: masks of a window against kwimage's (the
 masks-shapes4 fixture), and stitching grid windows back into the image."""
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -103,3 +104,30 @@ def test_stitcher_refuses_bad_input():
         st.add(0, 0, np.zeros((2, 2), np.float32))
     with pytest.raises(ValueError, match='weights'):
         st.add(0, 0, np.zeros((2, 2, 2), np.float32), weights=np.ones((3, 3), np.float32))
+
+
+def test_balanced_plans(sampler):
+    from ndsampler_rs.training import BalancedPlan
+    plan = BalancedPlan(sampler, unit='positives', balance='repeat_factor', threshold=0.3)
+    assert len(plan) == sampler.regions.n_positives
+    r = plan.repeat_factors()
+    assert len(r) == len(plan) and min(r) >= 1.0 and max(r) > 1.0
+    a, b = plan.epoch(3, 1), plan.epoch(3, 1)
+    assert a == b and a != plan.epoch(3, 2)
+    # positive i appears floor(r[i]) or ceil(r[i]) times
+    counts = {}
+    for t in a:
+        counts[t['annot_id']] = counts.get(t['annot_id'], 0) + 1
+    for i, ri in enumerate(r):
+        aid = sampler.regions.get_positive(i)['annot_id']
+        assert counts.get(aid, 0) in (math.floor(ri), math.ceil(ri)), (aid, ri)
+    negs = [sampler.regions.get_negative() for _ in range(3)]
+    plan = BalancedPlan(sampler, unit='images', balance='inverse_frequency', epoch_size=40,
+                        negatives=negs, negative_ratio=0.25)
+    ep = plan.epoch(0, 0)
+    assert len(ep) == 40 + 10
+    assert plan.repeat_factors() is None
+    with pytest.raises(ValueError, match='balance'):
+        BalancedPlan(sampler, balance='nope')
+    with pytest.raises(ValueError, match='ratio'):
+        BalancedPlan(sampler, negative_ratio=-1.0, negatives=negs)

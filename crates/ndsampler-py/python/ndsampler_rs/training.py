@@ -17,16 +17,24 @@ pred)``, windows may stick out of the image) and ``finalize()`` returns the
 ``(H, W, C)`` weighted mean (NaN where no window landed). Predictions are
 read without a copy and the result array owns the Rust buffer; ``add_sample``
 places a prediction at a loaded sample's window.
+
+``BalancedPlan(sampler, unit='images'|'positives', balance=...)`` balances
+classes per epoch: ``'repeat_factor'`` (detectron2's ``RepeatFactorTrainingSampler``:
+``r(c) = max(1, sqrt(threshold / f(c)))``, an item's factor the max over its
+categories, stochastic rounding per epoch), ``'inverse_frequency'``,
+``'weights'`` (``weights={category_id: w}``, ``default_weight``) or
+``'uniform'``; ``negatives`` (targets) join at ``negative_ratio`` of the
+epoch's positives. ``epoch(seed, epoch)`` is the same list in every process.
 """
 import json
 
 import numpy as np
 
 from ndsampler_rs import target_to_json
-from ndsampler_rs._native import NativeStitcher
+from ndsampler_rs._native import NativeBalancedPlan, NativeStitcher
 from ndsampler_rs._native import load_sample_masks as _load_sample_masks
 
-__all__ = ['Stitcher', 'load_sample_masks']
+__all__ = ['BalancedPlan', 'Stitcher', 'load_sample_masks']
 
 
 def load_sample_masks(sampler, target, class_mask=True, instances=False, packed=False,
@@ -89,3 +97,32 @@ class Stitcher:
     def finalize(self):
         """The ``(H, W, C)`` weighted mean, NaN where no window landed."""
         return self._native.finalize()
+
+
+class BalancedPlan:
+    """A class-balanced sample plan (see the module docs)."""
+
+    def __init__(self, sampler, unit='images', balance='repeat_factor', threshold=0.001,
+                 weights=None, default_weight=1.0, epoch_size=None, negatives=None,
+                 negative_ratio=0.0):
+        texts = None if negatives is None else [
+            t if isinstance(t, str) else target_to_json(dict(t)) for t in negatives]
+        self._native = NativeBalancedPlan(
+            sampler._native, unit=unit, balance=balance, threshold=float(threshold),
+            weights=None if weights is None else {int(k): float(v) for k, v in weights.items()},
+            default_weight=float(default_weight),
+            epoch_size=None if epoch_size is None else int(epoch_size),
+            negatives=texts, negative_ratio=float(negative_ratio))
+
+    def __len__(self):
+        """Number of labelled items (images or positives)."""
+        return self._native.num_items()
+
+    def repeat_factors(self):
+        """Each item's repeat factor (``balance='repeat_factor'``), else None."""
+        return self._native.repeat_factors()
+
+    def epoch(self, seed, epoch):
+        """Epoch ``epoch``'s targets (dicts), shuffled: a pure function of
+        ``(seed, epoch)``."""
+        return [json.loads(t) for t in self._native.epoch(int(seed), int(epoch))]
