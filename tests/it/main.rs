@@ -9,6 +9,7 @@ mod cli_export_wds;
 mod cli_grid;
 mod cli_hardening;
 mod cli_index;
+mod cli_masks;
 mod cli_options;
 #[cfg(feature = "remote")]
 mod cli_remote;

@@ -28,7 +28,8 @@
 //!   than cv2's `fillPoly`, which also sets the boundary pixels).
 //!
 //! Modules: [`affine`] (3×3 transforms), [`transform`] (kwcoco warp specs),
-//! [`bbox`], [`polygon`], [`mask`] (masks, tracing), [`rle`] (COCO RLE),
+//! [`bbox`], [`polygon`], [`mask`] (masks, tracing), [`raster`] (fill rules,
+//! kwimage/cv2-compatible rasterizing), [`rle`] (COCO RLE),
 //! [`keypoints`], [`segmentation`], [`nonfinite`] (Python's bare `NaN` /
 //! `Infinity` JSON tokens, shared with the dataset loader).
 //!
@@ -51,6 +52,7 @@ pub mod keypoints;
 pub mod mask;
 pub mod nonfinite;
 pub mod polygon;
+pub mod raster;
 pub mod rle;
 pub mod segmentation;
 pub mod transform;
@@ -60,6 +62,7 @@ pub use bbox::BBox;
 pub use keypoints::{Keypoint, Keypoints, KeypointsForm};
 pub use mask::Mask;
 pub use polygon::{MultiPolygon, Polygon};
+pub use raster::{FillRule, FillScratch};
 pub use rle::Rle;
 pub use segmentation::{PolygonForm, Segmentation};
 pub use transform::{TransformForm, TransformSpec};

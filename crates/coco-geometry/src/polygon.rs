@@ -4,7 +4,8 @@
 //! dicts) are read and written by [`crate::Segmentation`]; this
 //! module holds the geometry.
 
-use super::{Affine, BBox, Mask, Result, checked_pixels, ring_signed_area2};
+use super::raster::FillScratch;
+use super::{Affine, BBox, FillRule, Mask, Result, checked_pixels, ring_signed_area2};
 
 /// A polygon: one exterior ring and zero or more interior rings (holes).
 ///
@@ -163,6 +164,44 @@ impl Polygon {
         self.fill_with(mask, &mut Vec::new());
     }
 
+    /// Rasterize into a new `h × w` mask with the given [`FillRule`].
+    pub fn to_mask_with(&self, h: usize, w: usize, rule: FillRule) -> Result<Mask> {
+        let mut m = Mask::new(h, w)?;
+        self.fill_into_with(&mut m, rule);
+        Ok(m)
+    }
+
+    /// Set (OR) this polygon's pixels in `mask` with the given [`FillRule`].
+    pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) {
+        self.fill_into_scratch(mask, rule, &mut FillScratch::default());
+    }
+
+    /// [`Polygon::fill_into_with`] reusing `scratch`'s buffers.
+    pub fn fill_into_scratch(&self, mask: &mut Mask, rule: FillRule, scratch: &mut FillScratch) {
+        match rule {
+            FillRule::Centers => self.fill_with(mask, &mut scratch.rows),
+            FillRule::Cv2Points => {
+                let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
+                super::raster::fill_rings_cv2(&rings, mask, scratch);
+            }
+        }
+    }
+
+    /// The runs of pixels [`FillRule::Centers`] sets on an `h × w` grid:
+    /// `f(row, c0, c1)` for columns `c0..c1` (rows increasing, the runs of a
+    /// row disjoint), without a mask: for painting values straight into
+    /// another buffer.
+    pub fn center_spans(
+        &self,
+        h: usize,
+        w: usize,
+        scratch: &mut FillScratch,
+        f: impl FnMut(usize, usize, usize),
+    ) {
+        let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
+        ring_spans(&rings, h, w, &mut scratch.rows, f);
+    }
+
     /// [`Polygon::fill_into`] with a reusable scratch buffer.
     fn fill_with(&self, mask: &mut Mask, scratch: &mut Vec<Vec<f64>>) {
         let rings: Vec<&[[f64; 2]]> = self.rings().map(Vec::as_slice).collect();
@@ -242,6 +281,26 @@ impl MultiPolygon {
         }
         Ok(m)
     }
+
+    /// Rasterize with the given [`FillRule`]: the union of the pieces, each
+    /// filled even-odd with its holes.
+    pub fn to_mask_with(&self, h: usize, w: usize, rule: FillRule) -> Result<Mask> {
+        let mut m = Mask::new(h, w)?;
+        self.fill_into_with(&mut m, rule);
+        Ok(m)
+    }
+
+    /// Set (OR) the pieces' pixels in `mask` with the given [`FillRule`].
+    pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) {
+        self.fill_into_scratch(mask, rule, &mut FillScratch::default());
+    }
+
+    /// [`MultiPolygon::fill_into_with`] reusing `scratch`'s buffers.
+    pub fn fill_into_scratch(&self, mask: &mut Mask, rule: FillRule, scratch: &mut FillScratch) {
+        for p in &self.polygons {
+            p.fill_into_scratch(mask, rule, scratch);
+        }
+    }
 }
 
 impl From<Polygon> for MultiPolygon {
@@ -312,19 +371,50 @@ fn clip_ring(ring: &[[f64; 2]], b: &BBox) -> Vec<[f64; 2]> {
     cur
 }
 
+/// `x.ceil()` without a libm call where the target has no rounding
+/// instruction (x86-64 without SSE4.1: the scanline fill called `ceil` per
+/// edge and per run, 6 % of a class mask's time). Exact: below 2^52 in
+/// magnitude the truncation is exact; larger values and NaN take `ceil`.
+#[inline]
+fn ceil(x: f64) -> f64 {
+    if x.abs() < 4_503_599_627_370_496.0 {
+        let t = x as i64 as f64;
+        if t < x { t + 1.0 } else { t }
+    } else {
+        x.ceil()
+    }
+}
+
 /// Scanline fill of a set of rings with the even-odd rule at pixel centres,
 /// OR-ed into `mask`.
 ///
 /// `scratch` holds one crossing list per row; it is left empty for reuse.
 pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask, scratch: &mut Vec<Vec<f64>>) {
     let (h, w) = (mask.height(), mask.width());
+    ring_spans(rings, h, w, scratch, |row, c0, c1| {
+        mask.row_mut(row)[c0..c1].fill(1)
+    });
+}
+
+/// The horizontal runs of pixels whose centres are inside a set of rings
+/// (even-odd) on an `h × w` grid: `f(row, c0, c1)` for columns `c0..c1`,
+/// rows in increasing order (runs of one row do not overlap).
+///
+/// `scratch` holds one crossing list per row; it is left empty for reuse.
+pub(crate) fn ring_spans(
+    rings: &[&[[f64; 2]]],
+    h: usize,
+    w: usize,
+    scratch: &mut Vec<Vec<f64>>,
+    mut f: impl FnMut(usize, usize, usize),
+) {
     if h == 0 || w == 0 {
         return;
     }
     // rows whose centre yc = row + 0.5 satisfies lo.y <= yc < hi.y
     let row_range = |lo: f64, hi: f64| -> (usize, usize) {
-        let r0 = (lo - 0.5).ceil().max(0.0);
-        let r1 = (hi - 0.5).ceil().min(h as f64);
+        let r0 = ceil(lo - 0.5).max(0.0);
+        let r1 = ceil(hi - 0.5).min(h as f64);
         if r0 < r1 {
             (r0 as usize, r1 as usize)
         } else {
@@ -379,13 +469,12 @@ pub(crate) fn fill_rings(rings: &[&[[f64; 2]]], mask: &mut Mask, scratch: &mut V
             continue;
         }
         xs.sort_unstable_by(f64::total_cmp);
-        let line = mask.row_mut(row0 + i);
         for pair in xs.chunks_exact(2) {
             // pixel centres x + 0.5 in [pair0, pair1)
-            let c0 = (pair[0] - 0.5).ceil().clamp(0.0, wf) as usize;
-            let c1 = (pair[1] - 0.5).ceil().clamp(0.0, wf) as usize;
+            let c0 = ceil(pair[0] - 0.5).clamp(0.0, wf) as usize;
+            let c1 = ceil(pair[1] - 0.5).clamp(0.0, wf) as usize;
             if c0 < c1 {
-                line[c0..c1].fill(1);
+                f(row0 + i, c0, c1);
             }
         }
         xs.clear();
@@ -398,6 +487,35 @@ mod tests {
 
     fn square(x: f64, y: f64, s: f64) -> Vec<[f64; 2]> {
         vec![[x, y], [x + s, y], [x + s, y + s], [x, y + s]]
+    }
+
+    #[test]
+    fn fast_ceil_is_ceil() {
+        for x in [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            1e-300,
+            -1e-300,
+            2.999_999_999_999_999_6,
+            -7.25,
+            4.5e15,
+            -4.5e15,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ] {
+            assert_eq!(ceil(x), x.ceil(), "{x}");
+        }
+        assert!(ceil(f64::NAN).is_nan());
+        let mut v = 0.123_456_f64;
+        for _ in 0..1000 {
+            v = v * -1.7 + 0.3;
+            assert_eq!(ceil(v), v.ceil(), "{v}");
+        }
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //! least three points (six numbers).
 
 use super::{
-    Affine, BBox, GeometryError, Mask, MultiPolygon, NumberStyle, Polygon, Result, Rle, kind,
-    read_num, read_pair,
+    Affine, BBox, FillRule, GeometryError, Mask, MultiPolygon, NumberStyle, Polygon, Result, Rle,
+    kind, read_num, read_pair,
 };
 use serde_json::{Map, Value};
 
@@ -221,6 +221,46 @@ impl Segmentation {
                 Mask::from_fn(h, w, |x, y| m.get(x, y))
             }
         }
+    }
+
+    /// Set (OR) this segmentation's pixels in `mask` with the given
+    /// [`FillRule`] (an RLE is decoded whatever the rule, cropped /
+    /// zero-padded at the top-left as in [`Segmentation::to_mask`]).
+    pub fn fill_into_with(&self, mask: &mut Mask, rule: FillRule) -> Result<()> {
+        self.fill_into_scratch(mask, rule, &mut crate::raster::FillScratch::default())
+    }
+
+    /// [`Segmentation::fill_into_with`] reusing `scratch`'s buffers.
+    pub fn fill_into_scratch(
+        &self,
+        mask: &mut Mask,
+        rule: FillRule,
+        scratch: &mut crate::raster::FillScratch,
+    ) -> Result<()> {
+        match self {
+            Segmentation::Polygons { shape, .. } => {
+                shape.fill_into_scratch(mask, rule, scratch);
+                Ok(())
+            }
+            Segmentation::Rle(r) => {
+                let m = r.decode()?;
+                let w = mask.width().min(m.width());
+                for y in 0..mask.height().min(m.height()) {
+                    let src = &m.row(y)[..w];
+                    for (d, &s) in mask.row_mut(y)[..w].iter_mut().zip(src) {
+                        *d |= s;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Rasterize into an `h × w` mask with the given [`FillRule`].
+    pub fn to_mask_with(&self, h: usize, w: usize, rule: FillRule) -> Result<Mask> {
+        let mut m = Mask::new(h, w)?;
+        self.fill_into_with(&mut m, rule)?;
+        Ok(m)
     }
 
     /// Clip polygons to a box (an RLE is traced first).

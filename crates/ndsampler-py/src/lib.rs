@@ -11,6 +11,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod training;
+
 use numpy::IntoPyArray;
 use pyo3::exceptions::{PyKeyError, PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -1046,6 +1048,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "remote")]
     m.add_function(wrap_pyfunction!(set_store_options, m)?)?;
     m.add_class::<NativeTargets>()?;
+    m.add_class::<training::NativeStitcher>()?;
+    m.add_class::<training::NativeBalancedPlan>()?;
+    m.add_function(wrap_pyfunction!(training::load_sample_masks, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

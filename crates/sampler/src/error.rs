@@ -97,6 +97,38 @@ pub enum Error {
     /// The target is not valid JSON of the expected form.
     #[error("target: {0}")]
     TargetJson(#[from] serde_json::Error),
+    /// Masks, heatmaps, stitching or balanced plans could not be made.
+    #[error(transparent)]
+    Training(Box<TrainingError>),
+}
+
+impl From<TrainingError> for Error {
+    fn from(e: TrainingError) -> Self {
+        Error::Training(Box::new(e))
+    }
+}
+
+/// Errors of the training helpers ([`crate::masks`], [`crate::stitch`],
+/// the balanced plans of [`crate::plan`]). Messages name the option, window
+/// or annotation at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainingError {
+    /// An option cannot work (fix the named field).
+    #[error("invalid {option}: {msg}")]
+    BadOption {
+        /// The option at fault (`sigma`, `window`, `weights`, …).
+        option: &'static str,
+        /// What is wrong with it.
+        msg: String,
+    },
+    /// An annotation's geometry could not be rasterized.
+    #[error("annotation {annot_id}: {source}")]
+    Geometry {
+        /// The annotation.
+        annot_id: i64,
+        /// The geometry layer's error.
+        source: coco_model::geometry::GeometryError,
+    },
 }
 
 // Lower-layer errors are boxed so `Result<Sample>` stays small on the hot path.

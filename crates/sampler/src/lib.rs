@@ -43,6 +43,12 @@
 //!   and videos with exact positive/negative indexes.
 //! - [`plan`]: reproducible, shardable sample plans; [`loader`]: the ordered,
 //!   bounded parallel batch loader.
+//! - [`augment`]: random affine augmentation drawn from `(seed, epoch, index)`
+//!   (the matrices; not yet applied by the sampler).
+//! - [`masks`]: class masks, instance masks and keypoint heatmaps of a
+//!   sample's annotations, aligned with its pixels.
+//! - [`stitch`]: a [`stitch::Stitcher`] accumulating window predictions into
+//!   a full image with mean or Gaussian overlap weighting.
 //! - [`snapshot`]: a memory-mapped snapshot of the records the sampler needs,
 //!   keyed by the JSON's content hash: [`CocoSampler::open`] uses a valid one
 //!   (milliseconds instead of seconds for a million annotations, one copy of
@@ -52,6 +58,7 @@
 //! ## Feature flags
 //! - `gdal`: the COG cache backend of `frame-backends`.
 
+pub mod augment;
 pub mod batch;
 mod coco_source;
 pub mod error;
@@ -60,6 +67,7 @@ pub mod geometry_cache;
 pub mod grid;
 pub mod loader;
 pub mod locality;
+pub mod masks;
 mod padding;
 pub mod pixels;
 pub mod plan;
@@ -67,10 +75,11 @@ pub mod regions;
 mod rng;
 mod sampler;
 pub mod snapshot;
+pub mod stitch;
 pub mod target;
 
 pub use coco_source::image_source;
-pub use error::{Error, RegionError, Result};
+pub use error::{Error, RegionError, Result, TrainingError};
 pub use geometry_cache::{DEFAULT_GEOMETRY_CACHE_BYTES, GeometryCacheStats};
 pub use grid::{GridConfig, SampleGrid, sample_grid};
 pub use pixels::Pixels;

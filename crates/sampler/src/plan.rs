@@ -7,14 +7,24 @@
 //! its first positions, or its tail dropped — [`Tail`]), and rank `r` of `w`
 //! takes positions `r, r + w, r + 2w, …` of it, so every rank gets the same
 //! number of samples (ranks with different batch counts hang DDP).
+//!
+//! A [`PlanState`] (seed, epoch, rank, samples consumed) rebuilds the rest of
+//! an epoch after a restart ([`EpochPlan::resume`]).
+//!
+//! [`BalancedPlan`] balances classes per epoch: detectron2's repeat-factor
+//! rule, per-class weights or inverse class frequency over labelled items
+//! (images or positives), plus a positive/negative ratio drawn from a
+//! negative pool; each epoch is a [`TargetList`] (already shuffled) that
+//! shards as above.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use coco_model::ImageId;
+use coco_model::{CocoDataset, ImageId};
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TrainingError};
 pub use crate::rng::rng_for;
 use crate::target::Target;
 
@@ -254,6 +264,35 @@ impl Shard {
     }
 }
 
+/// Where a sharded run of a plan stands (torchdata's
+/// `state_dict()` / `load_state_dict()` convention): enough to rebuild the
+/// rest of the current epoch in a new process ([`PlanState::resume`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PlanState {
+    /// The plan's seed.
+    pub seed: u64,
+    /// The current epoch.
+    pub epoch: u64,
+    /// This process's rank.
+    pub rank: usize,
+    /// Number of ranks.
+    pub world_size: usize,
+    /// Samples of this rank's epoch already yielded.
+    pub consumed: usize,
+}
+
+impl PlanState {
+    /// The rest of the epoch of `list` this state stands in (see
+    /// [`EpochPlan::resume`]).
+    ///
+    /// Errors: [`Error::BadTarget`] (key `rank`) for a rank not below the
+    /// world size.
+    pub fn resume(&self, list: &TargetList) -> Result<EpochPlan> {
+        let whole = EpochPlan::from_list(list, self.seed, self.epoch, self.rank, self.world_size)?;
+        Ok(whole.resume(self.consumed))
+    }
+}
+
 impl EpochPlan {
     /// Materialize epoch `epoch` of `source` for shard `rank` of
     /// `world_size`, padded as torch's `DistributedSampler` (see
@@ -307,6 +346,26 @@ impl EpochPlan {
         Ok(EpochPlan { targets, positions })
     }
 
+    /// The rest of this shard after its first `consumed` samples (a job
+    /// restarted mid-epoch sees the same remaining samples in the same
+    /// order; `consumed` past the end gives an empty plan).
+    ///
+    /// ```
+    /// use sampler::plan::{EpochPlan, TargetList};
+    /// use sampler::Target;
+    /// let list = TargetList::new(vec![Target::default(); 10]).shuffled();
+    /// let whole = EpochPlan::from_list(&list, 3, 1, 0, 2).unwrap();
+    /// let rest = whole.resume(2);
+    /// assert_eq!(rest.positions, whole.positions[2..]);
+    /// ```
+    pub fn resume(&self, consumed: usize) -> EpochPlan {
+        let k = consumed.min(self.targets.len());
+        EpochPlan {
+            targets: self.targets[k..].to_vec(),
+            positions: self.positions[k..].to_vec(),
+        }
+    }
+
     /// Number of samples in this shard.
     pub fn len(&self) -> usize {
         self.targets.len()
@@ -315,6 +374,341 @@ impl EpochPlan {
     /// True when the shard is empty.
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
+    }
+}
+
+/// One unit of a balanced plan: a target and the categories it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledItem {
+    /// What to sample.
+    pub target: Target,
+    /// Category ids present in it (duplicates are ignored); empty for an
+    /// item without annotations.
+    pub categories: Vec<i64>,
+}
+
+impl LabelledItem {
+    /// One item per image (target `{"image_id": …}`, the whole image) with
+    /// the categories of its annotations: detectron2's unit.
+    pub fn from_images(ds: &CocoDataset) -> Vec<LabelledItem> {
+        ds.images()
+            .iter()
+            .map(|im| {
+                let mut categories: Vec<i64> = ds
+                    .image_annotations(im.id)
+                    .filter_map(|a| a.category_id.map(|c| c.0))
+                    .collect();
+                categories.sort_unstable();
+                categories.dedup();
+                LabelledItem {
+                    target: Target {
+                        image_id: Some(im.id),
+                        ..Target::default()
+                    },
+                    categories,
+                }
+            })
+            .collect()
+    }
+
+    /// One item per positive of `regions` (annotation-centred targets), with
+    /// its category.
+    pub fn from_positives(regions: &crate::Regions) -> Vec<LabelledItem> {
+        regions
+            .positives()
+            .iter()
+            .map(|p| LabelledItem {
+                target: p.to_target(),
+                categories: p.category_id.into_iter().collect(),
+            })
+            .collect()
+    }
+}
+
+/// How a [`BalancedPlan`] weighs its items.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClassBalance {
+    /// Every item once per epoch.
+    Uniform,
+    /// detectron2's `RepeatFactorTrainingSampler`: with `f(c)` the fraction
+    /// of items holding category `c`, `r(c) = max(1, sqrt(threshold / f(c)))`;
+    /// an item's factor is the largest `r(c)` of its categories (1 without
+    /// categories), and each epoch repeats it `floor(r)` times plus once more
+    /// with probability `frac(r)` (stochastic rounding, per epoch).
+    RepeatFactor {
+        /// detectron2's `REPEAT_THRESHOLD` (e.g. 0.001; finite, ≥ 0).
+        threshold: f64,
+    },
+    /// Draw `epoch_size` items with replacement, with probability
+    /// proportional to the largest weight of their categories.
+    ClassWeights {
+        /// Weight of each category (finite, ≥ 0).
+        weights: BTreeMap<i64, f64>,
+        /// Weight of unlisted categories and of items without categories.
+        default: f64,
+    },
+    /// [`ClassBalance::ClassWeights`] with `w(c) = 1 / (items holding c)`
+    /// (items without categories form a class of their own): every class is
+    /// about equally likely.
+    InverseFrequency,
+}
+
+/// A class-balanced plan: positives weighted per [`ClassBalance`], plus
+/// negatives at a ratio per epoch. Epoch `e` is a pure function of
+/// `(seed, e)` (ChaCha streams, no hash-map order), the same in any process.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sampler::plan::{BalancedPlan, ClassBalance, LabelledItem, EpochPlan, Shard};
+/// use sampler::Target;
+/// let item = |c: Vec<i64>| LabelledItem { target: Target::default(), categories: c };
+/// // category 2 is rare (1 of 4 items): repeated sqrt(0.5 / 0.25) ≈ 1.41 times
+/// let items = vec![item(vec![1]), item(vec![1]), item(vec![1]), item(vec![1, 2])];
+/// let plan = BalancedPlan::new(items, ClassBalance::RepeatFactor { threshold: 0.5 }).unwrap();
+/// assert_eq!(plan.repeat_factors().unwrap()[3], 2f64.sqrt());
+/// let epoch = plan.epoch(7, 0);
+/// assert!(epoch.targets.len() == 4 || epoch.targets.len() == 5);
+/// let shard = EpochPlan::from_list_sharded(&epoch, 7, 0, Shard::new(0, 2).unwrap()).unwrap();
+/// assert_eq!(shard.len(), epoch.targets.len().div_ceil(2));
+/// ```
+#[derive(Debug, Clone)]
+pub struct BalancedPlan {
+    items: Vec<LabelledItem>,
+    balance: ClassBalance,
+    /// Per-item weight (`ClassWeights`, `InverseFrequency`) or repeat factor.
+    factors: Vec<f64>,
+    /// Draws per epoch of the weighted modes (default: the item count).
+    epoch_size: usize,
+    negatives: Vec<Target>,
+    negative_ratio: f64,
+}
+
+const STREAM_BALANCE: u64 = 0x4241_4C41;
+const STREAM_BALANCE_NEG: u64 = 0x4241_4E45;
+const STREAM_BALANCE_SHUFFLE: u64 = 0x4241_5348;
+
+/// What position `i` of a balanced epoch is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalancedEntry {
+    /// Item `i` of [`BalancedPlan::items`].
+    Positive(usize),
+    /// Target `i` of the negative pool.
+    Negative(usize),
+}
+
+fn bad(option: &'static str, msg: impl Into<String>) -> Error {
+    TrainingError::BadOption {
+        option,
+        msg: msg.into(),
+    }
+    .into()
+}
+
+impl BalancedPlan {
+    /// A plan over `items`, without negatives.
+    ///
+    /// Errors: [`TrainingError::BadOption`] for a negative or non-finite
+    /// threshold or weight, or weighted modes whose weights are all zero.
+    pub fn new(items: Vec<LabelledItem>, balance: ClassBalance) -> Result<Self> {
+        let factors = item_factors(&items, &balance)?;
+        if !matches!(
+            balance,
+            ClassBalance::Uniform | ClassBalance::RepeatFactor { .. }
+        ) && !items.is_empty()
+            && factors.iter().all(|&w| w == 0.0)
+        {
+            return Err(bad("weights", "every item has weight 0"));
+        }
+        Ok(BalancedPlan {
+            epoch_size: items.len(),
+            items,
+            balance,
+            factors,
+            negatives: Vec::new(),
+            negative_ratio: 0.0,
+        })
+    }
+
+    /// Add `floor(ratio × positives of the epoch)` negatives per epoch, drawn
+    /// from `pool` (without replacement while the pool lasts).
+    ///
+    /// Errors: [`TrainingError::BadOption`] for a negative or non-finite
+    /// ratio, or a positive ratio with an empty pool.
+    pub fn with_negatives(mut self, pool: Vec<Target>, ratio: f64) -> Result<Self> {
+        if !(ratio.is_finite() && ratio >= 0.0) {
+            return Err(bad(
+                "negative ratio",
+                format!("{ratio} must be finite and ≥ 0"),
+            ));
+        }
+        if ratio > 0.0 && pool.is_empty() {
+            return Err(bad("negatives", "a positive ratio needs a non-empty pool"));
+        }
+        self.negatives = pool;
+        self.negative_ratio = ratio;
+        Ok(self)
+    }
+
+    /// Draws per epoch of [`ClassBalance::ClassWeights`] and
+    /// [`ClassBalance::InverseFrequency`] (default: the number of items).
+    pub fn with_epoch_size(mut self, n: usize) -> Self {
+        self.epoch_size = n;
+        self
+    }
+
+    /// The items.
+    pub fn items(&self) -> &[LabelledItem] {
+        &self.items
+    }
+
+    /// Each item's repeat factor ([`ClassBalance::RepeatFactor`] only).
+    pub fn repeat_factors(&self) -> Option<&[f64]> {
+        matches!(self.balance, ClassBalance::RepeatFactor { .. }).then_some(&self.factors[..])
+    }
+
+    /// Each item's sampling weight (weighted modes only; not normalized).
+    pub fn item_weights(&self) -> Option<&[f64]> {
+        matches!(
+            self.balance,
+            ClassBalance::ClassWeights { .. } | ClassBalance::InverseFrequency
+        )
+        .then_some(&self.factors[..])
+    }
+
+    /// Epoch `epoch`'s entries, shuffled: a pure function of `(seed, epoch)`.
+    pub fn entries(&self, seed: u64, epoch: u64) -> Vec<BalancedEntry> {
+        let mut rng = crate::rng::rng_for(seed, epoch, STREAM_BALANCE);
+        let mut out: Vec<BalancedEntry> = Vec::new();
+        match self.balance {
+            ClassBalance::Uniform => out.extend((0..self.items.len()).map(BalancedEntry::Positive)),
+            ClassBalance::RepeatFactor { .. } => {
+                for (i, &r) in self.factors.iter().enumerate() {
+                    let whole = r.floor();
+                    let extra = rng.random::<f64>() < r - whole;
+                    let n = whole as usize + usize::from(extra);
+                    out.extend(std::iter::repeat_n(BalancedEntry::Positive(i), n));
+                }
+            }
+            ClassBalance::ClassWeights { .. } | ClassBalance::InverseFrequency => {
+                let mut cum = Vec::with_capacity(self.factors.len());
+                let mut total = 0.0;
+                for &w in &self.factors {
+                    total += w;
+                    cum.push(total);
+                }
+                if total > 0.0 {
+                    for _ in 0..self.epoch_size {
+                        let u = rng.random::<f64>() * total;
+                        // first item whose cumulative weight exceeds u (zero weights never)
+                        let i = cum.partition_point(|&c| c <= u).min(cum.len() - 1);
+                        out.push(BalancedEntry::Positive(i));
+                    }
+                }
+            }
+        }
+        let n_neg = (self.negative_ratio * out.len() as f64).floor() as usize;
+        if n_neg > 0 && !self.negatives.is_empty() {
+            let mut nrng = crate::rng::rng_for(seed, epoch, STREAM_BALANCE_NEG);
+            let pool = self.negatives.len();
+            let mut left = n_neg;
+            while left > 0 {
+                // whole passes over a shuffled pool: no repeat before all are used
+                let mut order: Vec<usize> = (0..pool).collect();
+                order.shuffle(&mut nrng);
+                let take = left.min(pool);
+                out.extend(order[..take].iter().map(|&j| BalancedEntry::Negative(j)));
+                left -= take;
+            }
+        }
+        out.shuffle(&mut crate::rng::rng_for(
+            seed,
+            epoch,
+            STREAM_BALANCE_SHUFFLE,
+        ));
+        out
+    }
+
+    /// Epoch `epoch` as a plan (already shuffled; shard it with
+    /// [`EpochPlan::from_list_sharded`]).
+    pub fn epoch(&self, seed: u64, epoch: u64) -> TargetList {
+        let targets = self
+            .entries(seed, epoch)
+            .into_iter()
+            .map(|e| match e {
+                BalancedEntry::Positive(i) => self.items[i].target.clone(),
+                BalancedEntry::Negative(j) => self.negatives[j].clone(),
+            })
+            .collect();
+        TargetList::new(targets)
+    }
+}
+
+/// Repeat factors or weights of every item.
+fn item_factors(items: &[LabelledItem], balance: &ClassBalance) -> Result<Vec<f64>> {
+    // items holding each category (BTreeMap: the same order in every process)
+    let mut holding: BTreeMap<Option<i64>, usize> = BTreeMap::new();
+    for it in items {
+        let mut cats: Vec<i64> = it.categories.clone();
+        cats.sort_unstable();
+        cats.dedup();
+        if cats.is_empty() {
+            *holding.entry(None).or_default() += 1;
+        }
+        for c in cats {
+            *holding.entry(Some(c)).or_default() += 1;
+        }
+    }
+    let n = items.len().max(1) as f64;
+    let per_item = |f: &dyn Fn(Option<i64>) -> f64| -> Vec<f64> {
+        items
+            .iter()
+            .map(|it| {
+                if it.categories.is_empty() {
+                    f(None)
+                } else {
+                    it.categories
+                        .iter()
+                        .map(|&c| f(Some(c)))
+                        .fold(0.0, f64::max)
+                }
+            })
+            .collect()
+    };
+    match balance {
+        ClassBalance::Uniform => Ok(vec![1.0; items.len()]),
+        ClassBalance::RepeatFactor { threshold } => {
+            let t = *threshold;
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(bad("threshold", format!("{t} must be finite and ≥ 0")));
+            }
+            Ok(per_item(&|c| match c {
+                None => 1.0,
+                Some(c) => {
+                    let f = holding.get(&Some(c)).copied().unwrap_or(0) as f64 / n;
+                    (t / f).sqrt().max(1.0)
+                }
+            }))
+        }
+        ClassBalance::ClassWeights { weights, default } => {
+            if let Some((c, w)) = weights
+                .iter()
+                .map(|(c, w)| (Some(*c), *w))
+                .chain(std::iter::once((None, *default)))
+                .find(|(_, w)| !(w.is_finite() && *w >= 0.0))
+            {
+                let what = c.map_or("the default".to_string(), |c| format!("category {c}"));
+                return Err(bad(
+                    "weights",
+                    format!("{what}: {w} must be finite and ≥ 0"),
+                ));
+            }
+            Ok(per_item(&|c| {
+                c.and_then(|c| weights.get(&c).copied()).unwrap_or(*default)
+            }))
+        }
+        ClassBalance::InverseFrequency => Ok(per_item(&|c| {
+            1.0 / holding.get(&c).copied().unwrap_or(1).max(1) as f64
+        })),
     }
 }
 
@@ -379,6 +773,37 @@ mod tests {
         std::fs::write(&path, "[{\"gid\": 1, \"oops\": 2}]").unwrap();
         let e = TargetList::read_json(&path).unwrap_err().to_string();
         assert!(e.contains("plan.json") && e.contains("oops"), "{e}");
+    }
+
+    #[test]
+    fn resumed_plans_continue_where_they_stopped() {
+        let l = list(23);
+        for consumed in [0, 1, 5, 12, 40] {
+            let state = PlanState {
+                seed: 4,
+                epoch: 2,
+                rank: 1,
+                world_size: 2,
+                consumed,
+            };
+            // the state survives a JSON round trip (what a checkpoint stores)
+            let back: PlanState =
+                serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+            assert_eq!(back, state);
+            let whole = EpochPlan::from_list(&l, 4, 2, 1, 2).unwrap();
+            let rest = back.resume(&l).unwrap();
+            let k = consumed.min(whole.len());
+            assert_eq!(rest.targets, whole.targets[k..]);
+            assert_eq!(rest.positions, whole.positions[k..]);
+        }
+        let bad = PlanState {
+            seed: 0,
+            epoch: 0,
+            rank: 2,
+            world_size: 2,
+            consumed: 0,
+        };
+        assert!(bad.resume(&l).is_err());
     }
 
     #[test]
