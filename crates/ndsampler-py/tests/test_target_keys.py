@@ -21,6 +21,9 @@ MSI = ROOT / 'tests' / 'fixtures' / 'vidshapes2-msi' / 'data.kwcoco.json'
 CASES = [
     ('padkw', SHAPES4, {'gid': 1, 'space_slice': [[-10, 40], [350, 420]],
                         'padkw': {'mode': 'reflect'}}),
+    ('augment', SHAPES4, {'gid': 2, 'space_slice': [[100, 164], [120, 200]],
+                          'augment': {'seed': 5, 'epoch': 1, 'index': 3, 'rotation_deg': 30,
+                                      'scale': [0.8, 1.25], 'hflip': 0.5}}),
     ('padkw-constant', SHAPES4, {'gid': 1, 'space_slice': [[-10, 40], [350, 420]],
                                  'padkw': {'mode': 'constant', 'constant_values': 7}}),
     ('centre-square-pad', SHAPES4, {'image_id': 2, 'cx': 100.5, 'cy': 80, 'width': 30,

@@ -798,6 +798,29 @@ impl CocoSampler {
                 msg: "only the default constant fill works with use_native_scale".into(),
             });
         }
+        let mut plan = plan;
+        if let Some(aug) = &t.augment {
+            if native_mode || plan.padkw.is_some() {
+                return Err(Error::BadTarget {
+                    key: "augment",
+                    msg: "works with neither use_native_scale nor a padkw mode".into(),
+                });
+            }
+            // the augmented output reads the image through the composed warp;
+            // annotations are looked up in the region of the window it sees
+            let m = aug.matrix(plan.out_h, plan.out_w)?;
+            let seen = crate::augment::source_box(&m, plan.out_h, plan.out_w)?;
+            let vid_from_sample = plan
+                .sample_from_vid
+                .inverse()
+                .map_err(|e| Error::BadTarget {
+                    key: "scale",
+                    msg: e.to_string(),
+                })?;
+            plan.window_vid = seen.warp(&vid_from_sample);
+            plan.sample_from_vid = plan.sample_from_vid.then(&m);
+        }
+        let plan = plan;
         let grid = Affine::translate(-x0 as f64, -y0 as f64);
         let extra = Affine::scale(sx, sy);
         let window_wh = ((x1 - x0) as usize, (y1 - y0) as usize);

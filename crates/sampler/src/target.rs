@@ -151,6 +151,70 @@ pub struct Target {
     /// Skip the spatial lookup: only these annotations (those on each frame) are returned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annot_ids: Option<Vec<AnnotId>>,
+    /// A random affine applied while reading (zoom, rotation, flips,
+    /// translation), drawn from `(seed, epoch, index)`: the window's pixels
+    /// come from the image through the augmented warp (context, not
+    /// padding) and its annotations follow the same matrix. See
+    /// [`Augment`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment: Option<Augment>,
+}
+
+/// The `augment` key: [`crate::augment::RandomAffine`]'s ranges and the
+/// sample's `(seed, epoch, index)`, e.g. `{"seed": 0, "epoch": 3, "index": 17,
+/// "scale": [0.8, 1.25], "rotation_deg": 30, "hflip": 0.5}`. Every range
+/// defaults to none (`scale` `[1, 1]`, the rest 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Augment {
+    /// Seed of the run.
+    #[serde(default)]
+    pub seed: u64,
+    /// Epoch.
+    #[serde(default)]
+    pub epoch: u64,
+    /// The sample's index in its epoch.
+    #[serde(default)]
+    pub index: u64,
+    /// Zoom drawn log-uniformly in `[lo, hi]`.
+    #[serde(default = "unit_range")]
+    pub scale: [f64; 2],
+    /// Rotation drawn uniformly in `[-r, r]` degrees.
+    #[serde(default)]
+    pub rotation_deg: f64,
+    /// Probability of a left–right flip.
+    #[serde(default)]
+    pub hflip: f64,
+    /// Probability of a top–bottom flip.
+    #[serde(default)]
+    pub vflip: f64,
+    /// Translation drawn in `[-t, t]` times the output size, `[ty, tx]`.
+    #[serde(default)]
+    pub translate: [f64; 2],
+}
+
+fn unit_range() -> [f64; 2] {
+    [1.0, 1.0]
+}
+
+impl Augment {
+    /// The ranges as a [`crate::augment::RandomAffine`].
+    pub fn ranges(&self) -> crate::augment::RandomAffine {
+        crate::augment::RandomAffine {
+            scale: self.scale,
+            rotation_deg: self.rotation_deg,
+            hflip: self.hflip,
+            vflip: self.vflip,
+            translate: self.translate,
+        }
+    }
+
+    /// The output-space matrix of this sample's draw for an `out_h × out_w`
+    /// window (errors name the bad range).
+    pub fn matrix(&self, out_h: usize, out_w: usize) -> Result<coco_model::geometry::Affine> {
+        let d = self.ranges().draw(self.seed, self.epoch, self.index)?;
+        Ok(d.matrix(out_h, out_w))
+    }
 }
 
 /// The largest magnitude of any coordinate, size, padding or time position a

@@ -55,7 +55,7 @@ _RUST_KEYS = frozenset({
     'category_id', 'cx', 'cy', 'width', 'height', 'window_dims', 'space_slice',
     'time_slice', 'slices', 'pad', 'padkw', 'channels', 'scale', 'use_native_scale',
     'realign_native', 'interpolation', 'antialias', 'dtype', 'nodata',
-    'visible_thresh', 'with_annots', 'annot_ids'})
+    'visible_thresh', 'with_annots', 'annot_ids', 'augment'})
 # Keys the reference writes into the targets it makes (grids, regions,
 # resolved targets) as information and never reads back as a request: any
 # value is ignored, as the reference ignores it.

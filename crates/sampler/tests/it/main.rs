@@ -3,6 +3,7 @@
 //! One test binary per package (each binary links every dependency, so one
 //! binary instead of many keeps a cold `cargo xtask test` small on disk).
 
+mod augment_read;
 mod balanced;
 mod geometry_cache;
 mod limits;
