@@ -161,3 +161,34 @@ def test_preselect_dataset_gives_each_epoch_its_pool(sampler):
     assert len(ds[(1, 55)]['annots']['aids']) == 0  # a negative
     with pytest.raises(ValueError, match='epochs'):
         ds.__getitems__([(0, 1), (1, 1)])
+
+
+def test_plan_sampler_resumes_mid_epoch():
+    import pickle
+    from ndsampler_rs.torch import PlanSampler
+    full = PlanSampler(37, seed=4, rank=1, world_size=3)
+    full.set_epoch(2)
+    keys = list(full)
+    first = PlanSampler(37, seed=4, rank=1, world_size=3)
+    first.set_epoch(2)
+    it = iter(first)
+    seen = [next(it) for _ in range(5)]
+    state = pickle.loads(pickle.dumps(first.state_dict()))
+    assert state['yielded'] == 5 and state['epoch'] == 2
+    # a restarted job: a new sampler, the same rest of the epoch
+    again = PlanSampler(37, seed=4, rank=1, world_size=3)
+    again.load_state_dict(state)
+    assert seen + list(again) == keys
+    # then the next epoch from its start
+    again.set_epoch(3)
+    nxt = PlanSampler(37, seed=4, rank=1, world_size=3)
+    nxt.set_epoch(3)
+    assert list(again) == list(nxt)
+    # start= skips keys of the first epoch iterated
+    skip = PlanSampler(37, seed=4, rank=1, world_size=3, start=7)
+    skip.set_epoch(2)
+    assert list(skip) == keys[7:]
+    # a state of another plan is refused by name
+    other = PlanSampler(37, seed=5, rank=1, world_size=3)
+    with pytest.raises(ValueError, match='seed'):
+        other.load_state_dict(state)

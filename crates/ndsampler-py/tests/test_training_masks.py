@@ -119,7 +119,8 @@ def test_balanced_plans(sampler):
     for t in a:
         counts[t['annot_id']] = counts.get(t['annot_id'], 0) + 1
     for i, ri in enumerate(r):
-        aid = sampler.regions.get_positive(i)['annot_id']
+        pos = sampler.regions.get_positive(i)  # the reference's keys: 'aid'
+        aid = pos.get('aid', pos.get('annot_id'))
         assert counts.get(aid, 0) in (math.floor(ri), math.ceil(ri)), (aid, ri)
     negs = [sampler.regions.get_negative() for _ in range(3)]
     plan = BalancedPlan(sampler, unit='images', balance='inverse_frequency', epoch_size=40,

@@ -241,9 +241,18 @@ def shard_indices(n, epoch, seed=0, shuffle=True, drop_last=False, rank=0, world
 class PlanSampler:
     """The torch ``Sampler`` protocol over ``n`` positions: yields
     ``(epoch, i)`` keys for ``SamplerDataset``; ``set_epoch`` as torch's
-    ``DistributedSampler``."""
+    ``DistributedSampler``.
 
-    def __init__(self, n, seed=0, shuffle=True, drop_last=False, rank=None, world_size=None):
+    Resumable mid-epoch (torchdata ``StatefulDataLoader``'s convention):
+    ``state_dict()`` says where the current epoch is (``epoch``, ``yielded``
+    keys, and the plan's ``n``/``seed``/shard); ``load_state_dict(state)``
+    on a new sampler makes its next ``__iter__`` yield the rest of that
+    epoch, the same keys a run that never stopped would have seen (the
+    epoch's order is a pure function of ``(seed, epoch)``). ``start`` skips
+    that many keys of the first epoch iterated."""
+
+    def __init__(self, n, seed=0, shuffle=True, drop_last=False, rank=None, world_size=None,
+                 start=0):
         r, w = _dist_rank_world()
         self.n = int(n)
         self.seed = int(seed)
@@ -252,6 +261,10 @@ class PlanSampler:
         self.rank = r if rank is None else int(rank)
         self.world_size = w if world_size is None else int(world_size)
         self.epoch = 0
+        if int(start) < 0:
+            raise ValueError(f'start must be >= 0, not {start}')
+        self._start = int(start)
+        self._yielded = 0
         # fail early on a bad rank
         shard_indices(0, 0, rank=self.rank, world_size=self.world_size)
 
@@ -265,7 +278,39 @@ class PlanSampler:
     def __iter__(self):
         idx = shard_indices(self.n, self.epoch, self.seed, self.shuffle, self.drop_last,
                             self.rank, self.world_size)
-        return iter([(self.epoch, i) for i in idx])
+        begin, self._start = min(self._start, len(idx)), 0
+        self._yielded = begin
+        epoch = self.epoch
+
+        def keys():
+            for i in idx[begin:]:
+                self._yielded += 1
+                yield (epoch, i)
+        return keys()
+
+    def state_dict(self):
+        """Where the current epoch is: ``{'epoch', 'yielded', 'n', 'seed',
+        'shuffle', 'drop_last', 'rank', 'world_size'}`` (plain ints and
+        bools: it pickles and serializes as JSON)."""
+        return {'epoch': self.epoch, 'yielded': self._yielded, 'n': self.n, 'seed': self.seed,
+                'shuffle': self.shuffle, 'drop_last': self.drop_last, 'rank': self.rank,
+                'world_size': self.world_size}
+
+    def load_state_dict(self, state):
+        """Resume from ``state_dict()``: the next ``__iter__`` yields the rest
+        of ``state['epoch']``. A state of another plan (``n``, ``seed``,
+        ``shuffle``, ``drop_last``, ``rank``, ``world_size``) is a ValueError
+        naming the key, never a silently different order."""
+        for key in ('n', 'seed', 'shuffle', 'drop_last', 'rank', 'world_size'):
+            if key in state and state[key] != getattr(self, key):
+                raise ValueError(f'PlanSampler.load_state_dict: {key} is {state[key]!r} in the '
+                                 f'state but {getattr(self, key)!r} here')
+        yielded = int(state.get('yielded', 0))
+        if yielded < 0:
+            raise ValueError(f'PlanSampler.load_state_dict: yielded {yielded} < 0')
+        self.epoch = int(state.get('epoch', self.epoch))
+        self._start = yielded
+        self._yielded = yielded
 
 
 def collate(samples):
