@@ -905,6 +905,8 @@ impl FrameReader {
             let inside = region.intersect(&PixelBox::full(lh, lw));
             if aa {
                 s = resample::gaussian_blur(&s, sig_y, sig_x);
+            }
+            if aa && inside != region {
                 fill_outside(
                     &mut s,
                     |i, j| {
@@ -1151,9 +1153,20 @@ fn is_image_pixel(u: f64, n: usize, aa: bool, interp: Interpolation) -> bool {
 
 /// Sets every pixel of `a` for which `keep(row, col)` is false to `fill`.
 fn fill_outside(a: &mut ndarray::Array3<f32>, keep: impl Fn(usize, usize) -> bool, fill: f32) {
-    for ((i, j, _), v) in a.indexed_iter_mut() {
-        if !keep(i, j) {
-            *v = fill;
+    let (h, w, c) = a.dim();
+    if let Some(s) = a.as_slice_mut() {
+        for i in 0..h {
+            for j in 0..w {
+                if !keep(i, j) {
+                    s[(i * w + j) * c..(i * w + j + 1) * c].fill(fill);
+                }
+            }
+        }
+    } else {
+        for ((i, j, _), v) in a.indexed_iter_mut() {
+            if !keep(i, j) {
+                *v = fill;
+            }
         }
     }
 }
