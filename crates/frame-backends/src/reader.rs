@@ -1025,43 +1025,42 @@ pub(crate) fn check_declared(asset: &AssetSource, info: &RasterInfo) -> Result<(
     Ok(())
 }
 
-/// Whether an asset (`info`, placed by `to_image`) reaches beyond its image
-/// (`(height, width)`; 0 = unknown, never) by more than a hair.
-fn asset_beyond_image(info: &RasterInfo, to_image: &Affine, (h, w): (usize, usize)) -> bool {
-    if h == 0 || w == 0 {
+/// Whether a `w × h` rectangle (from the origin) mapped by `m` leaves the
+/// image `(height, width)` by more than `eps` (0 = unknown size: never).
+fn rect_leaves_image(m: &Affine, (w, h): (f64, f64), (ih, iw): (usize, usize), eps: f64) -> bool {
+    if ih == 0 || iw == 0 {
         return false;
     }
-    let (ah, aw) = (info.height as f64, info.width as f64);
-    [(0.0, 0.0), (aw, 0.0), (0.0, ah), (aw, ah)]
+    [(0.0, 0.0), (w, 0.0), (0.0, h), (w, h)]
         .iter()
         .any(|&(x, y)| {
-            let [u, v] = to_image.apply([x, y]);
-            u < -1e-6 || v < -1e-6 || u > w as f64 + 1e-6 || v > h as f64 + 1e-6
+            let [u, v] = m.apply([x, y]);
+            u < -eps || v < -eps || u > iw as f64 + eps || v > ih as f64 + eps
         })
 }
 
+/// Whether an asset (`info`, placed by `to_image`) reaches beyond its image
+/// (`(height, width)`) by more than a hair.
+fn asset_beyond_image(info: &RasterInfo, to_image: &Affine, image: (usize, usize)) -> bool {
+    let size = (info.width as f64, info.height as f64);
+    rect_leaves_image(to_image, size, image, 1e-6)
+}
+
 /// Whether some pixel of an `out_h × out_w` output lies off the image
-/// (`(height, width)`; 0 = unknown, never) seen through `out_from_image`.
+/// (`(height, width)`) seen through `out_from_image` (a hair of float error
+/// at an edge is not beyond it).
 fn sees_beyond_image(
-    (h, w): (usize, usize),
+    image: (usize, usize),
     out_from_image: &Affine,
     out_h: usize,
     out_w: usize,
 ) -> bool {
-    if h == 0 || w == 0 {
-        return false;
+    match out_from_image.inverse() {
+        Ok(img_from_out) => {
+            rect_leaves_image(&img_from_out, (out_w as f64, out_h as f64), image, 1e-9)
+        }
+        Err(_) => image.0 != 0 && image.1 != 0,
     }
-    let Ok(img_from_out) = out_from_image.inverse() else {
-        return true;
-    };
-    let (oh, ow) = (out_h as f64, out_w as f64);
-    [(0.0, 0.0), (ow, 0.0), (0.0, oh), (ow, oh)]
-        .iter()
-        .any(|&(x, y)| {
-            let [u, v] = img_from_out.apply([x, y]);
-            // a hair of float error at an edge is not beyond it
-            u < -1e-9 || v < -1e-9 || u > w as f64 + 1e-9 || v > h as f64 + 1e-9
-        })
 }
 
 /// Sets the output pixels that lie off the image (`(height, width)`, seen
