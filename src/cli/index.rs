@@ -51,7 +51,7 @@ pub fn run(args: IndexArgs) -> Result<ExitCode> {
     let path = &args.dataset.dataset;
     let workdir = match &args.workdir {
         Some(w) => w.clone(),
-        None => bundle_dir(path)?.join("_cache"),
+        None => sampler::default_workdir(&bundle_dir(path)?),
     };
     let t0 = Instant::now();
     let (snap_path, status) =

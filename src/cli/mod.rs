@@ -170,7 +170,7 @@ impl BackendArg {
         let workdir = || {
             self.workdir
                 .clone()
-                .unwrap_or_else(|| bundle.join("_cache"))
+                .unwrap_or_else(|| sampler::default_workdir(bundle))
         };
         match self.backend {
             BackendKind::None => Backend::Raw,

@@ -87,7 +87,7 @@ pub use regions::{NegativeOptions, PreselectConfig, Regions};
 pub use sampler::{
     CocoSampler, DEFAULT_IMAGE_CACHE_ENTRIES, DEFAULT_MAX_SAMPLE_BYTES, NativePart, Resolved,
     Sample, SampleAnnot, SampleFrame, SampleOptions, SampleParams, SamplerConfig, WithAnnots,
-    load_dataset, native_json,
+    default_workdir, load_dataset, native_json,
 };
 pub use target::{
     ChannelCode, Nodata, Pad, PadKw, PadMode, RealignNative, Scale, Target, WindowDims,

@@ -530,11 +530,22 @@ pub(crate) fn check_dataset(dset: &CocoDataset) -> Result<()> {
 /// Where [`CocoSampler::open`] and [`CocoSampler::open_with`] look for a
 /// snapshot: the backend's cache directory, else `BUNDLE/_cache` (the CLI's
 /// default `--workdir`).
-fn default_workdir(backend: &Backend, bundle: &std::path::Path) -> std::path::PathBuf {
+fn workdir_of(backend: &Backend, bundle: &std::path::Path) -> std::path::PathBuf {
     match backend {
         Backend::Npy { workdir } | Backend::Cog { workdir, .. } => workdir.clone(),
-        Backend::Raw => bundle.join("_cache"),
+        Backend::Raw => default_workdir(bundle),
     }
+}
+
+/// The default work directory of a dataset whose bundle directory is
+/// `bundle`: `BUNDLE/_cache` (caches and the snapshot; the CLI's default
+/// `--workdir`). The one place that name is decided.
+///
+/// ```
+/// assert_eq!(sampler::default_workdir("/data/b".as_ref()), std::path::Path::new("/data/b/_cache"));
+/// ```
+pub fn default_workdir(bundle: &std::path::Path) -> std::path::PathBuf {
+    bundle.join("_cache")
 }
 
 fn parse_warp(json: Option<&str>, what: &str, id: i64) -> Result<Affine> {
@@ -599,7 +610,7 @@ impl CocoSampler {
         }
         let file = crate::snapshot::source_file(path.as_ref())?;
         let bundle = file.parent().unwrap_or(std::path::Path::new("."));
-        let workdir = default_workdir(&config.backend, bundle);
+        let workdir = workdir_of(&config.backend, bundle);
         Self::open_with_snapshot_dir(&file, config, &workdir)
     }
 
