@@ -820,7 +820,12 @@ impl CocoSampler {
             // the augmented output reads the image through the composed warp;
             // annotations are looked up in the region of the window it sees
             let m = aug.matrix(plan.out_h, plan.out_w)?;
-            let seen = crate::augment::source_box(&m, plan.out_h, plan.out_w)?;
+            let seen = crate::augment::source_box(&m, plan.out_h, plan.out_w).map_err(|e| {
+                Error::BadTarget {
+                    key: "augment",
+                    msg: e.to_string(),
+                }
+            })?;
             let vid_from_sample = plan
                 .sample_from_vid
                 .inverse()

@@ -212,7 +212,13 @@ impl Augment {
     /// The output-space matrix of this sample's draw for an `out_h × out_w`
     /// window (errors name the bad range).
     pub fn matrix(&self, out_h: usize, out_w: usize) -> Result<coco_model::geometry::Affine> {
-        let d = self.ranges().draw(self.seed, self.epoch, self.index)?;
+        let d = self
+            .ranges()
+            .draw(self.seed, self.epoch, self.index)
+            .map_err(|e| Error::BadTarget {
+                key: "augment",
+                msg: e.to_string(),
+            })?;
         Ok(d.matrix(out_h, out_w))
     }
 }
