@@ -126,6 +126,18 @@ impl Default for ReadOptions {
 }
 
 impl ReadOptions {
+    /// Whether a resampling by `scale` along an axis is antialiased: a
+    /// linear or cubic downscale with `antialias` on (area needs no blur,
+    /// nearest never blurs).
+    pub fn blurs(&self, scale: f64) -> bool {
+        self.antialias
+            && scale < 1.0
+            && matches!(
+                self.interpolation,
+                Interpolation::Linear | Interpolation::Cubic
+            )
+    }
+
     /// Whether padding (off the image, off an asset) is NaN in an output of
     /// `out` read from a source of `src`: where the data is float (a float
     /// file or a dequantized asset, `nodata: "float"`, or a float `dtype`
@@ -140,11 +152,10 @@ impl ReadOptions {
 
 /// A window of padding: NaN or 0 as [`ReadOptions::pads_with_nan`] says.
 fn padding(dtype: DType, shape: (usize, usize, usize), nan: bool) -> Window {
-    let w = Window::filled(dtype, shape);
-    if nan || !dtype.is_float() {
-        w
-    } else {
-        w.convert(DType::U8).convert(dtype)
+    match dtype {
+        DType::F32 if !nan => Window::F32(ndarray::Array3::zeros(shape)),
+        DType::F64 if !nan => Window::F64(ndarray::Array3::zeros(shape)),
+        _ => Window::filled(dtype, shape),
     }
 }
 
@@ -830,12 +841,7 @@ impl FrameReader {
             // padding; on other axes padding is the fill, which the
             // interpolation next to an edge mixes in as the reference's
             // constant-border warp does.
-            let blurred = |s: f64| {
-                opts.antialias
-                    && s < 1.0
-                    && matches!(interp, Interpolation::Linear | Interpolation::Cubic)
-            };
-            let ext = (blurred(ay), blurred(ax));
+            let ext = (opts.blurs(ay), opts.blurs(ax));
             let Some(s) = read_extended(raster, level, region, bands, (lh, lw), ext)? else {
                 return Ok(padding(out_dtype, (out_h, out_w, c), pad_nan));
             };
@@ -1080,20 +1086,17 @@ fn cut_to_image(
     if !sees_beyond_image((h, w), out_from_image, out_h, out_w) {
         return Ok(());
     }
-    let blurred = |s: f64| {
-        opts.antialias
-            && s < 1.0
-            && matches!(
-                opts.interpolation,
-                Interpolation::Linear | Interpolation::Cubic
-            )
-    };
     let keep: Box<dyn Fn(usize, usize) -> bool> =
         if let Some((ax, tx, ay, ty)) = out_from_image.scale_translation() {
             let axis = |n_out: usize, s: f64, t: f64, n: usize| -> Vec<bool> {
                 (0..n_out)
                     .map(|j| {
-                        is_image_pixel((j as f64 + 0.5 - t) / s, n, blurred(s), opts.interpolation)
+                        is_image_pixel(
+                            (j as f64 + 0.5 - t) / s,
+                            n,
+                            opts.blurs(s),
+                            opts.interpolation,
+                        )
                     })
                     .collect()
             };
@@ -1103,7 +1106,7 @@ fn cut_to_image(
         } else {
             let inv = out_from_image.inverse()?;
             let (sx, sy) = out_from_image.axis_scales();
-            let aa = blurred(sx.min(sy));
+            let aa = opts.blurs(sx.min(sy));
             let interp = opts.interpolation;
             Box::new(move |i, j| {
                 let [u, v] = inv.apply([j as f64 + 0.5, i as f64 + 0.5]);

@@ -790,7 +790,7 @@ impl CocoSampler {
         if !opts.skip_pixels && !native_mode {
             read_opts.promote_to = self.size_pixels(&r, [out_h, out_w], &channels, &read_opts)?;
         }
-        let plan = FramePlan {
+        let mut plan = FramePlan {
             sample_from_vid: Affine::translate(-x0 as f64, -y0 as f64).then(&Affine::scale(sx, sy)),
             out_h,
             out_w,
@@ -809,7 +809,6 @@ impl CocoSampler {
                 msg: "only the default constant fill works with use_native_scale".into(),
             });
         }
-        let mut plan = plan;
         if let Some(aug) = &t.augment {
             if native_mode || plan.padkw.is_some() {
                 return Err(Error::BadTarget {
@@ -836,7 +835,6 @@ impl CocoSampler {
             plan.window_vid = seen.warp(&vid_from_sample);
             plan.sample_from_vid = plan.sample_from_vid.then(&m);
         }
-        let plan = plan;
         let grid = Affine::translate(-x0 as f64, -y0 as f64);
         let extra = Affine::scale(sx, sy);
         let window_wh = ((x1 - x0) as usize, (y1 - y0) as usize);
