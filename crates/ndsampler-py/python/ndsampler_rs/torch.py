@@ -95,10 +95,15 @@ class SamplerDataset:
                 return _stacked_out(self.sampler._native.load_plan_stacked(
                     self._native_plan(), keys, _with_annots(with_annots),
                     float(self.visible_thresh), False))
-            texts = [self._texts[self._index(k)] for k in keys]
+        return self._load_texts([self._texts[self._index(k)] for k in keys])
+
+    def _load_texts(self, texts):
+        """A batch of target texts: stacked, or a list of samples through
+        ``transform``."""
+        if self.stacked:
+            with_annots = 'boxes' if self.with_annots is True else self.with_annots
             return self.sampler.load_batch_stacked(texts, with_annots=with_annots,
                                                    visible_thresh=self.visible_thresh)
-        texts = [self._texts[self._index(k)] for k in keys]
         batch = self.sampler.load_batch(texts, with_annots=self.with_annots,
                                         visible_thresh=self.visible_thresh)
         if self.transform is not None:
@@ -182,16 +187,7 @@ class PreselectDataset(SamplerDataset):
         if len(by_epoch) != 1:
             raise ValueError(f'one batch holds keys of epochs {sorted(by_epoch)}')
         _, texts = self._epoch(by_epoch.pop())
-        texts = [texts[self._index(k)] for k in keys]
-        if self.stacked:
-            with_annots = 'boxes' if self.with_annots is True else self.with_annots
-            return self.sampler.load_batch_stacked(texts, with_annots=with_annots,
-                                                   visible_thresh=self.visible_thresh)
-        batch = self.sampler.load_batch(texts, with_annots=self.with_annots,
-                                        visible_thresh=self.visible_thresh)
-        if self.transform is not None:
-            batch = [self.transform(s) for s in batch]
-        return batch
+        return self._load_texts([texts[self._index(k)] for k in keys])
 
     def __getstate__(self):
         state = super().__getstate__()
